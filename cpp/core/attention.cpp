@@ -1,0 +1,48 @@
+#include "attention.hpp"
+
+#include <cmath>
+
+#include "error.hpp"
+#include "softmax.hpp"
+
+namespace llmsim {
+
+// Raw scores q·kᵀ for one head, computing only what the mask lets through.
+static Matrix head_scores(const Matrix& q, const Matrix& k, bool causal) {
+  Matrix scores = q * k.transpose();  // [T, T]
+  if (causal) scores.triangularView<Eigen::StrictlyUpper>().setZero();
+  return scores;
+}
+
+Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
+                         const AttentionOptions& options, LayerTrace& trace) {
+  const int T = int(x.rows()), d_model = int(x.cols());
+  if (n_head <= 0 || d_model % n_head != 0)
+    throw Error("attention: d_model " + std::to_string(d_model) +
+                " is not divisible by n_head " + std::to_string(n_head));
+  const int d_k = d_model / n_head;
+  const float scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+
+  const Matrix q_all = x * w.w_q;  // [T, d_model]
+  const Matrix k_all = x * w.w_k;  // [T, d_model]
+  const Matrix v_all = x * w.w_v;  // [T, d_model]
+
+  trace.input = x;
+  trace.concat.resize(T, d_model);
+  trace.heads.resize(n_head);
+  for (int h = 0; h < n_head; ++h) {
+    HeadTrace& head = trace.heads[h];
+    head.q = q_all.middleCols(h * d_k, d_k);  // [T, d_k]
+    head.k = k_all.middleCols(h * d_k, d_k);  // [T, d_k]
+    head.v = v_all.middleCols(h * d_k, d_k);  // [T, d_k]
+    head.scores = head_scores(head.q, head.k, options.causal);  // [T, T]
+    head.scaled = scale * head.scores;                          // [T, T]
+    head.weights = masked_softmax(head.scaled, options.causal);  // [T, T]
+    head.output = head.weights * head.v;                        // [T, d_k]
+    trace.concat.middleCols(h * d_k, d_k) = head.output;
+  }
+  trace.output = trace.concat * w.w_o;  // [T, d_model]
+  return trace.output;
+}
+
+}  // namespace llmsim

@@ -1,0 +1,94 @@
+#include "simulator.hpp"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "error.hpp"
+#include "word_tokenizer.hpp"
+
+namespace llmsim {
+
+using nlohmann::json;
+
+static int int_in_range(const json& value, const char* key, int lo, int hi) {
+  if (!value.is_number_integer())
+    throw Error(std::string("option \"") + key + "\" must be an integer");
+  const auto v = value.get<int64_t>();
+  if (v < lo || v > hi)
+    throw Error(std::string("option \"") + key + "\" must be between " + std::to_string(lo) +
+                " and " + std::to_string(hi) + ", got " + std::to_string(v));
+  return int(v);
+}
+
+static bool boolean(const json& value, const char* key) {
+  if (!value.is_boolean()) throw Error(std::string("option \"") + key + "\" must be true or false");
+  return value.get<bool>();
+}
+
+RunOptions parse_run_options(const std::string& text) {
+  RunOptions options;
+  if (text.empty()) return options;
+  const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error("options are not valid JSON: " + text.substr(0, 80));
+  if (!j.is_object()) throw Error("options must be a JSON object, like {\"scale\": false}");
+  for (const auto& [key, value] : j.items()) {
+    if (key == "seed") {
+      if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<int64_t>() >= 0))
+        throw Error("option \"seed\" must be a non-negative integer");
+      options.seed = value.get<uint64_t>();
+    } else if (key == "scale") {
+      options.scale = boolean(value, "scale");
+    } else if (key == "causal") {
+      options.causal = boolean(value, "causal");
+    } else if (key == "n_layer") {
+      options.n_layer = int_in_range(value, "n_layer", 1, 12);
+    } else if (key == "n_head") {
+      options.n_head = int_in_range(value, "n_head", 1, 16);
+    } else if (key == "d_model") {
+      options.d_model = int_in_range(value, "d_model", 1, 512);
+    } else {
+      throw Error("unknown option \"" + key +
+                  "\" (known: seed, scale, causal, n_layer, n_head, d_model)");
+    }
+  }
+  if (options.d_model % options.n_head != 0)
+    throw Error("d_model " + std::to_string(options.d_model) + " must be divisible by n_head " +
+                std::to_string(options.n_head));
+  return options;
+}
+
+const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
+  const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};
+  if (!model_ || model_->config().d_model != config.d_model ||
+      model_->config().n_head != config.n_head || model_->config().n_layer != config.n_layer ||
+      model_->config().seed != config.seed)
+    model_ = std::make_unique<RandomModel>(config);
+
+  Trace trace;
+  trace.spans = split_words(text);
+  trace.n_input_tokens = int(trace.spans.size());
+  if (trace.n_input_tokens > kMaxTokens) {
+    trace.spans.resize(kMaxTokens);
+    trace.warning = "The text has " + std::to_string(trace.n_input_tokens) +
+                    " tokens; the limit is " + std::to_string(kMaxTokens) +
+                    ", so only the first " + std::to_string(kMaxTokens) + " are used.";
+  }
+  for (const TokenSpan& span : trace.spans) {
+    trace.tokens.push_back(text.substr(span.begin, span.end - span.begin));
+    trace.ids.push_back(-1);
+  }
+  trace.n_layer = config.n_layer;
+  trace.n_head = config.n_head;
+  trace.d_model = config.d_model;
+  trace.causal = options.causal;
+  trace.scaled = options.scale;
+  const int d_k = config.d_model / config.n_head;
+  trace.scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  if (!trace.tokens.empty())
+    model_->forward(trace.tokens, AttentionOptions{options.scale, options.causal}, trace);
+  trace_ = std::move(trace);
+  return trace_;
+}
+
+}  // namespace llmsim

@@ -1,0 +1,53 @@
+// Everything one forward pass computed that the page may show. A view draws from a
+// Trace alone, so views can be tested without running a model.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "matrix.hpp"
+
+namespace llmsim {
+
+// One head of one layer. T = tokens, d_k = d_model / n_head.
+struct HeadTrace {
+  Matrix q, k, v;    // [T, d_k] this head's slice of x·W_Q, x·W_K, x·W_V
+  Matrix scores;     // [T, T]   raw q·k; entries hidden by the causal mask are 0
+  Matrix scaled;     // [T, T]   scores · scale (scale = 1/sqrt(d_k), or 1 when off)
+  Matrix weights;    // [T, T]   softmax of each row over its visible keys; masked = 0
+  Matrix output;     // [T, d_k] weights · v
+};
+
+struct LayerTrace {
+  std::vector<HeadTrace> heads;
+  Matrix input;   // [T, d_model] what the attention read (after LayerNorm, if any)
+  Matrix concat;  // [T, d_model] head outputs side by side
+  Matrix output;  // [T, d_model] concat · W_O
+};
+
+// Where a token came from: byte offsets [begin, end) into the UTF-8 input.
+struct TokenSpan {
+  int begin = 0, end = 0;
+};
+
+struct Prediction {
+  int id = 0;
+  std::string text;
+  float probability = 0;
+};
+
+struct Trace {
+  std::vector<std::string> tokens;  // token text, as shown
+  std::vector<int> ids;             // token ids (-1 where the model has no vocabulary)
+  std::vector<TokenSpan> spans;     // byte offsets into the input text
+  int n_input_tokens = 0;           // tokens the text had before truncation to the limit
+  std::string warning;              // e.g. the text was cut to the token limit
+  int n_layer = 0, n_head = 0, d_model = 0;  // the model's shape, even for empty text
+  bool causal = true;
+  bool scaled = true;
+  float scale = 1;
+  std::vector<LayerTrace> layers;
+  Matrix logits;                    // [T, vocab] (empty when the model has no vocabulary)
+  std::vector<Prediction> top_k;    // next-token predictions after the last token
+};
+
+}  // namespace llmsim

@@ -1,0 +1,108 @@
+// Embind bindings: the core's Simulator, as JS sees it. No logic lives here.
+//
+// Errors: a C++ exception must not cross into JS (in Emscripten 3.1.6 it would arrive
+// as a bare number), so every method catches and returns the message instead:
+// run() returns {"error": "..."} as its JSON, matrix() returns {error: "..."}.
+// web/src/engine.js turns both into a JS Error with that message.
+//
+// Lifetime: `new Module.Simulator()` owns C++ memory that JS's garbage collector
+// cannot see; call `.delete()` when done. Arrays from matrix() are views into that
+// memory (no copy): valid until the next run() or delete(), and detached if the
+// WASM memory grows, so copy them (engine.js does) before calling anything else.
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <string>
+
+#include "error.hpp"
+#include "simulator.hpp"
+#include "trace_json.hpp"
+
+using emscripten::val;
+using nlohmann::json;
+
+namespace {
+
+std::string error_json(const std::string& message) { return json{{"error", message}}.dump(); }
+
+val error_object(const std::string& message) {
+  val result = val::object();
+  result.set("error", message);
+  return result;
+}
+
+val float_view(const llmsim::Matrix& m) {
+  return val(emscripten::typed_memory_view(size_t(m.size()), m.data()));
+}
+
+class SimulatorBinding {
+ public:
+  // Runs the model; returns a JSON summary of the Trace (no matrices) or {"error"}.
+  std::string run(const std::string& text, const std::string& options_json) {
+    try {
+      const llmsim::Trace& trace = simulator_.run(text, llmsim::parse_run_options(options_json));
+      json summary = llmsim::trace_to_json_summary(trace);
+      return summary.dump();
+    } catch (const std::exception& e) {
+      return error_json(e.what());
+    } catch (...) {
+      return error_json("unexpected failure in the simulator core");
+    }
+  }
+
+  // One matrix of the last Trace as a Float32Array view, row-major.
+  //   head-level: "q", "k", "v" [T, d_k], "scores", "scaled", "weights" [T, T], "output" [T, d_k]
+  //   layer-level (head ignored): "input", "concat", "layer_output" [T, d_model]
+  val matrix(const std::string& name, int layer, int head) {
+    const llmsim::Trace& trace = simulator_.trace();
+    if (layer < 0 || layer >= int(trace.layers.size()))
+      return error_object("layer " + std::to_string(layer) + " does not exist (the model has " +
+                          std::to_string(trace.layers.size()) + " layers)");
+    const llmsim::LayerTrace& l = trace.layers[layer];
+    if (name == "input") return float_view(l.input);
+    if (name == "concat") return float_view(l.concat);
+    if (name == "layer_output") return float_view(l.output);
+    if (head < 0 || head >= int(l.heads.size()))
+      return error_object("head " + std::to_string(head) + " does not exist (layer " +
+                          std::to_string(layer) + " has " + std::to_string(l.heads.size()) +
+                          " heads)");
+    const llmsim::HeadTrace& h = l.heads[head];
+    if (name == "q") return float_view(h.q);
+    if (name == "k") return float_view(h.k);
+    if (name == "v") return float_view(h.v);
+    if (name == "scores") return float_view(h.scores);
+    if (name == "scaled") return float_view(h.scaled);
+    if (name == "weights") return float_view(h.weights);
+    if (name == "output") return float_view(h.output);
+    return error_object("no matrix named \"" + name + "\"");
+  }
+
+  // The whole last Trace as JSON, the same shape as `llmsim trace` prints.
+  std::string trace_json() {
+    try {
+      return llmsim::trace_to_json(simulator_.trace()).dump();
+    } catch (const std::exception& e) {
+      return error_json(e.what());
+    }
+  }
+
+ private:
+  llmsim::Simulator simulator_;
+};
+
+// Bytes of the WASM heap currently allocated by malloc: lets tests prove that
+// runs and deletes leave nothing behind.
+int heap_in_use() { return int(mallinfo().uordblks); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(llmsim) {
+  emscripten::class_<SimulatorBinding>("Simulator")
+      .constructor<>()
+      .function("run", &SimulatorBinding::run)
+      .function("matrix", &SimulatorBinding::matrix)
+      .function("traceJson", &SimulatorBinding::trace_json);
+  emscripten::function("heapInUse", &heap_in_use);
+  emscripten::constant("maxTokens", llmsim::kMaxTokens);
+}
