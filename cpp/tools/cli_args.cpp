@@ -1,0 +1,34 @@
+#include <cstdint>
+#include <stdexcept>
+
+#include "../core/error.hpp"
+#include "commands.hpp"
+
+namespace llmsim::cli {
+
+const std::string& option_value(const Args& args, size_t& i) {
+  if (i + 1 >= args.size()) throw Error(args[i] + " needs a value");
+  return args[++i];
+}
+
+uint64_t parse_u64(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    const uint64_t value = std::stoull(text, &used);
+    if (used == text.size() && !text.empty() && text[0] != '-') return value;
+  } catch (const std::exception&) {
+  }
+  throw Error(flag + " must be a non-negative integer, got \"" + text + "\"");
+}
+
+double parse_double(const std::string& flag, const std::string& text) {
+  try {
+    size_t used = 0;
+    const double value = std::stod(text, &used);
+    if (used == text.size()) return value;
+  } catch (const std::exception&) {
+  }
+  throw Error(flag + " must be a number, got \"" + text + "\"");
+}
+
+}  // namespace llmsim::cli

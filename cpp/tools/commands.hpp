@@ -1,0 +1,19 @@
+// The subcommands of `llmsim`, one file each. Each takes the arguments after its
+// name, prints its result to stdout and returns the process exit code; it throws
+// llmsim::Error for anything the user can fix (main prints the message).
+#pragma once
+#include <string>
+#include <vector>
+
+namespace llmsim::cli {
+
+using Args = std::vector<std::string>;
+
+int trace_command(const Args& args);
+
+// Small helpers shared by the commands' argument parsing.
+const std::string& option_value(const Args& args, size_t& i);  // the value after args[i]
+uint64_t parse_u64(const std::string& flag, const std::string& text);
+double parse_double(const std::string& flag, const std::string& text);
+
+}  // namespace llmsim::cli
