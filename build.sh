@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One entry point for setting up, building, testing and serving the simulator.
+#   ./build.sh setup    install what is missing (Debian packages, npm packages)
+#   ./build.sh native   CLI, tools and Catch2 tests in build/native (CLI: build/native/llmsim)
+#   ./build.sh wasm     the WebAssembly module in build/wasm
+#   ./build.sh dist     the static site in dist/ (needs wasm)
+#   ./build.sh test     setup + native + ctest + wasm + node tests + browser tests
+#   ./build.sh serve    serve dist/ at http://127.0.0.1:8080 (PORT=... to change)
+#   ./build.sh start    setup + wasm + dist + serve
+set -euo pipefail
+cd "$(dirname "$0")"
+
+APT_PACKAGES=(cmake g++ emscripten libeigen3-dev nlohmann-json3-dev catch2 chromium)
+export NODE_PATH=/usr/share/nodejs  # emcc's JS optimiser needs Debian's node modules
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+missing_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]:-}"
+}
+
+setup() {
+  local missing
+  missing=$(missing_apt_packages)
+  if [ -n "$missing" ]; then
+    log "Installing Debian packages: $missing"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
+  fi
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "Installing npm packages (npm ci)"
+    npm ci --no-audit --no-fund
+  fi
+}
+
+native() {
+  log "Native build (build/native)"
+  cmake --preset native >/dev/null
+  cmake --build build/native -j "$(nproc)"
+}
+
+wasm() {
+  log "WebAssembly build (build/wasm)"
+  cmake --preset wasm >/dev/null
+  cmake --build build/wasm -j "$(nproc)"
+}
+
+dist() {
+  [ -f build/wasm/llmsim.js ] || wasm
+  log "Static site (dist/)"
+  rm -rf dist
+  mkdir -p dist
+  npx esbuild web/src/app.js --bundle --format=iife --platform=browser \
+    --external:fs --external:path --minify --log-level=warning --outfile=dist/app.js
+  cp web/index.html web/style.css dist/
+}
+
+run_tests() {
+  setup
+  native
+  log "C++ tests (ctest)"
+  ctest --test-dir build/native --output-on-failure -j "$(nproc)"
+  wasm
+  dist
+  log "JS tests on the real WASM module (node --test)"
+  node --test tests/js/
+  log "Browser tests in headless Chromium (node --test)"
+  node --test --test-concurrency=1 tests/browser/
+}
+
+serve() {
+  [ -f dist/index.html ] || dist
+  node scripts/serve.js dist --port "${PORT:-8080}"
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  native) native ;;
+  wasm) wasm ;;
+  dist) dist ;;
+  test) run_tests ;;
+  serve) serve ;;
+  start) setup; wasm; dist; serve ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

@@ -1,0 +1,70 @@
+// A small static file server for the built site, on 127.0.0.1 only.
+//   node scripts/serve.js [DIR] [--port N] [--base /sub/path/]
+// Also used by the browser tests (startServer), so they run over real HTTP.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
+};
+
+// Serves `root` under the URL prefix `base`. Resolves with { server, url, requests }:
+// `requests` logs every path asked for, so tests can check what the page fetched.
+export function startServer(root, { port = 0, base = '/', host = '127.0.0.1' } = {}) {
+  const rootDir = path.resolve(root);
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    requests.push(url.pathname);
+    if (!url.pathname.startsWith(base)) return send(res, 404, 'not found');
+    let relative;
+    try {
+      relative = decodeURIComponent(url.pathname.slice(base.length));
+    } catch {
+      return send(res, 400, 'bad path');
+    }
+    const file = path.resolve(rootDir, `.${path.posix.sep}${relative}`);
+    if (file !== rootDir && !file.startsWith(rootDir + path.sep)) return send(res, 403, 'forbidden');
+    let target = file;
+    if (fs.existsSync(target) && fs.statSync(target).isDirectory()) target = path.join(target, 'index.html');
+    fs.readFile(target, (error, body) => {
+      if (error) return send(res, 404, 'not found');
+      res.writeHead(200, { 'content-type': TYPES[path.extname(target)] || 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(port, host, () => {
+      const { port: actual } = server.address();
+      resolve({ server, url: `http://${host}:${actual}${base}`, requests });
+    });
+  });
+}
+
+function send(res, status, text) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const flag = (name, fallback) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args.splice(i, 2)[1] : fallback;
+  };
+  const port = Number(flag('--port', '8080'));
+  const base = flag('--base', '/');
+  const root = args[0] || 'dist';
+  startServer(root, { port, base }).then(({ url }) => {
+    console.log(`Serving ${root} at ${url}  (Ctrl+C to stop)`);
+  }, (error) => {
+    console.error(`Could not serve on port ${port}: ${error.message}`);
+    process.exit(1);
+  });
+}

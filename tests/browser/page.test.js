@@ -1,0 +1,164 @@
+// The page in real headless Chromium over real HTTP: it loads cleanly, draws real
+// attention, follows typing, and its pixels and read-out match the native core.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { launch, serveDist, openPage, screenshot, root } from './harness.js';
+
+// Viridis anchors as published (t = 0, 1/8, ..., 1), written out here so the test
+// does not borrow the page's own colour code.
+const VIRIDIS = [[68, 1, 84], [71, 45, 123], [59, 82, 139], [44, 114, 142], [33, 145, 140],
+  [40, 174, 128], [94, 201, 98], [173, 220, 48], [253, 231, 37]];
+
+// The t in [0, 1] whose viridis colour is nearest to rgb, by sampling the curve.
+function viridisInverse([r, g, b]) {
+  let best = { t: 0, d: Infinity };
+  for (let s = 0; s <= 800; s++) {
+    const x = (s / 800) * 8, i = Math.min(7, Math.floor(x)), f = x - i;
+    const c = VIRIDIS[i].map((a, k) => a + (VIRIDIS[i + 1][k] - a) * f);
+    const d = Math.hypot(c[0] - r, c[1] - g, c[2] - b);
+    if (d < best.d) best = { t: s / 800, d };
+  }
+  return best;
+}
+
+function nativeTrace(text) {
+  const cli = path.join(root, 'build/native/llmsim');
+  return JSON.parse(execFileSync(cli, ['trace', '--text', text], { encoding: 'utf8' }));
+}
+
+// Pixels of a canvas as a short fingerprint, to tell whether a drawing changed.
+async function canvasFingerprint(page, selector) {
+  return page.$eval(selector, (c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i += 7) h = Math.imul(h ^ d[i], 16777619);
+    return `${c.width}x${c.height}:${h >>> 0}`;
+  });
+}
+
+// CSS-pixel centre of heatmap cell (query, key), from the page's own layout numbers.
+async function cellCentre(page, query, key) {
+  return page.evaluate(([q, k]) => {
+    const canvas = document.getElementById('heatmap-canvas');
+    canvas.scrollIntoView({ block: 'center' });
+    const layout = window.__llmsimLayouts.heatmap;
+    const rect = canvas.getBoundingClientRect();
+    return { x: rect.left + layout.left + (k + 0.5) * layout.cell, y: rect.top + layout.top + (q + 0.5) * layout.cell,
+      localX: layout.left + (k + 0.5) * layout.cell, localY: layout.top + (q + 0.5) * layout.cell };
+  }, [query, key]);
+}
+
+let browser, site;
+before(async () => { browser = await launch(); site = await serveDist(); });
+after(async () => { await browser.close(); site.server.close(); });
+
+test('the page loads with no console error and draws real attention', async () => {
+  const { page, errors } = await openPage(browser.context, site.url);
+  const status = await page.textContent('#status');
+  assert.match(status, /11 tokens/);
+  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(tokens, nativeTrace('The cat sat on the mat because it was tired.').tokens);
+  await screenshot(page, 'foundation-1280-light');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('typing changes the drawing', async () => {
+  const { page } = await openPage(browser.context, site.url);
+  const arcsBefore = await canvasFingerprint(page, '#arcs-canvas');
+  const heatBefore = await canvasFingerprint(page, '#heatmap-canvas');
+  await page.focus('#text');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' Then it slept.');
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('15 tokens'));
+  assert.notEqual(await canvasFingerprint(page, '#arcs-canvas'), arcsBefore);
+  assert.notEqual(await canvasFingerprint(page, '#heatmap-canvas'), heatBefore);
+  await page.close();
+});
+
+test('each heatmap cell has the colour of its weight, as the native core computes it', async () => {
+  const { page } = await openPage(browser.context, site.url);
+  const text = await page.inputValue('#text');
+  const golden = nativeTrace(text).layers[0].heads[0].weights;
+  const ratio = await page.evaluate(() => window.devicePixelRatio);
+  for (const [q, k] of [[0, 0], [3, 0], [5, 4], [10, 2], [10, 10], [7, 7]]) {
+    const { localX, localY } = await cellCentre(page, q, k);
+    const rgb = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
+      Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
+    const { t, d } = viridisInverse(rgb);
+    assert.ok(d < 4, `cell (${q},${k}) colour ${rgb} is not on the viridis curve (distance ${d})`);
+    assert.ok(Math.abs(t - golden[q][k]) < 0.01, `cell (${q},${k}) shows weight ${t}, native core says ${golden[q][k]}`);
+  }
+  // A masked (future) cell is not coloured as a weight.
+  const { localX, localY } = await cellCentre(page, 2, 9);
+  const masked = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
+    Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
+  assert.ok(viridisInverse(masked).d > 20, `masked cell looks like a weight colour: ${masked}`);
+  await page.close();
+});
+
+test('hovering a heatmap cell reads out the exact weight', async () => {
+  const { page } = await openPage(browser.context, site.url);
+  await page.selectOption('#layer', '1');
+  await page.selectOption('#head', '2');
+  const text = await page.inputValue('#text');
+  const golden = nativeTrace(text).layers[1].heads[2];
+  for (const [q, k] of [[6, 1], [9, 9], [10, 0]]) {
+    const { x, y } = await cellCentre(page, q, k);
+    await page.mouse.move(x, y);
+    await page.waitForFunction(([qq, kk]) => {
+      const r = document.getElementById('readout');
+      return r.dataset.query === String(qq) && r.dataset.key === String(kk);
+    }, [q, k]);
+    const readout = await page.$eval('#readout', (r) => ({ text: r.textContent, weight: Number(r.dataset.weight) }));
+    assert.ok(Math.abs(readout.weight - golden.weights[q][k]) <= 1e-6, `${readout.weight} vs ${golden.weights[q][k]}`);
+    assert.ok(readout.text.includes(`weight ${golden.weights[q][k].toPrecision(6)}`), readout.text);
+    assert.ok(readout.text.includes(`raw q·k ${golden.scores[q][k].toPrecision(6)}`), readout.text);
+  }
+  await page.close();
+});
+
+test('empty text shows a friendly empty state, not an error', async () => {
+  const { page, errors } = await openPage(browser.context, site.url);
+  await page.fill('#text', '');
+  await page.waitForFunction(() => /Type some text/.test(document.getElementById('status').textContent));
+  assert.equal(await page.$$eval('#tokens .token', (els) => els.length), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('text over the token limit names the limit and still shows the first tokens', async () => {
+  const { page, errors } = await openPage(browser.context, site.url);
+  const limit = 512;
+  await page.fill('#text', Array.from({ length: limit + 40 }, (_, i) => `w${i}`).join(' '));
+  await page.waitForFunction(() => /limit is/.test(document.getElementById('status').textContent));
+  const status = await page.textContent('#status');
+  assert.match(status, new RegExp(`${limit + 40} tokens; the limit is ${limit}`));
+  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  assert.equal(tokens.length, limit);
+  assert.equal(tokens[0], 'w0');
+  await screenshot(page, 'foundation-token-limit');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('any UTF-8 is shown as text: no crash, no markup injected', async () => {
+  const { page, errors } = await openPage(browser.context, site.url);
+  await page.evaluate(() => { window.__injected = false; });
+  const hostile = '<img src=x onerror="window.__injected=true"> <script>window.__injected=true</script> 🙂 مرحبا e\u0301 \u0000\u0007 "quotes" &amp;';
+  await page.fill('#text', hostile);
+  await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length > 5);
+  await page.waitForTimeout(200);
+  assert.equal(await page.evaluate(() => window.__injected), false);
+  assert.equal(await page.$$eval('main img, #tokens script', (els) => els.length), 0);
+  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  assert.ok(tokens.includes('<'));
+  assert.ok(tokens.includes('🙂'));
+  // The page still works afterwards.
+  await page.fill('#text', 'still working');
+  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('2 tokens'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

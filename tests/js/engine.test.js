@@ -1,0 +1,129 @@
+// The real WASM module, through web/src/engine.js, against the native CLI.
+// The golden Traces are produced by build/native/llmsim in this run, not checked in.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { createEngine, Engine, utf16Spans } from '../../web/src/engine.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'build/native/llmsim');
+
+function nativeTrace(text, args = []) {
+  return JSON.parse(execFileSync(cli, ['trace', '--text', text, ...args], { encoding: 'utf8' }));
+}
+
+let engine;
+before(async () => { engine = await createEngine(); });
+
+function maxAbsDiff(a, b, where) {
+  assert.equal(a.length, b.length, `${where}: row count`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    assert.equal(a[i].length, b[i].length, `${where}: row ${i} length`);
+    for (let j = 0; j < a[i].length; j++) max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+  }
+  return max;
+}
+
+const cases = [
+  { text: 'The cat sat on the mat because it was tired.', args: [], options: {} },
+  { text: 'Attention is all you need', args: ['--seed', '7'], options: { seed: 7 } },
+  { text: 'no scaling here, just raw dot products', args: ['--no-scale'], options: { scale: false } },
+  { text: 'every token sees every other token', args: ['--no-causal'], options: { causal: false } },
+  { text: 'naïve café 🙂 שלום e\u0301 \u0007 end', args: [], options: {} },
+];
+
+for (const { text, args, options } of cases) {
+  test(`WASM Trace equals the native CLI's within 1e-5: ${JSON.stringify(text).slice(0, 40)} ${args.join(' ')}`, () => {
+    const golden = nativeTrace(text, args);
+    engine.run(text, options);
+    const wasm = engine.traceJson();
+    assert.deepEqual(wasm.tokens, golden.tokens);
+    assert.deepEqual(wasm.spans, golden.spans);
+    assert.equal(wasm.layers.length, golden.layers.length);
+    let worst = 0;
+    golden.layers.forEach((layer, l) => {
+      layer.heads.forEach((head, h) => {
+        for (const key of ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'])
+          worst = Math.max(worst, maxAbsDiff(wasm.layers[l].heads[h][key], head[key], `L${l}H${h}.${key}`));
+      });
+      worst = Math.max(worst, maxAbsDiff(wasm.layers[l].output, layer.output, `L${l}.output`));
+    });
+    assert.ok(worst <= 1e-5, `max abs difference ${worst} exceeds 1e-5`);
+  });
+}
+
+test('matrix() copies agree with the JSON Trace and have the documented shapes', () => {
+  const summary = engine.run('one two three four', {});
+  const json = engine.traceJson();
+  const w = engine.matrix('weights', 1, 3);
+  assert.deepEqual([w.rows, w.cols], [4, 4]);
+  assert.deepEqual(Array.from(w.data), json.layers[1].heads[3].weights.flat().map(Math.fround));
+  const q = engine.matrix('q', 0, 0);
+  assert.deepEqual([q.rows, q.cols], [4, summary.d_k]);
+  const concat = engine.matrix('concat', 0);
+  assert.deepEqual([concat.rows, concat.cols], [4, summary.d_model]);
+});
+
+test('an error thrown in C++ arrives as a JS Error with its message', () => {
+  assert.throws(() => engine.run('x', { n_head: 0 }),
+    (e) => e instanceof Error && e.message === 'option "n_head" must be between 1 and 16, got 0');
+  assert.throws(() => engine.run('x', { scale: 'yes' }),
+    (e) => e instanceof Error && /"scale" must be true or false/.test(e.message));
+  engine.run('a b', {});
+  assert.throws(() => engine.matrix('weights', 9, 0),
+    (e) => e instanceof Error && e.message === 'layer 9 does not exist (the model has 2 layers)');
+  assert.throws(() => engine.matrix('weights', 0, -1), /head -1 does not exist/);
+  // The instance is still usable after errors.
+  assert.equal(engine.run('still alive', {}).tokens.length, 2);
+});
+
+test('1,000 runs with .delete() do not grow the WASM heap', () => {
+  const once = () => {
+    const e = new Engine(engine.module);
+    e.run('The quick brown fox jumps over the lazy dog. '.repeat(3), { seed: 3 });
+    e.matrix('weights', 1, 2);
+    e.dispose();
+  };
+  for (let i = 0; i < 20; i++) once();  // warm up allocator free lists
+  const before = engine.heapInUse();
+  for (let i = 0; i < 1000; i++) once();
+  const after = engine.heapInUse();
+  assert.equal(after, before, `heap in use grew from ${before} to ${after} bytes`);
+});
+
+test('heap accounting is real: an undeleted simulator shows up as growth', () => {
+  const before = engine.heapInUse();
+  const leaked = new Engine(engine.module);
+  leaked.run('this one is not deleted yet', {});
+  assert.ok(engine.heapInUse() > before);
+  leaked.dispose();
+  assert.equal(engine.heapInUse(), before);
+});
+
+test('empty and whitespace-only text give an empty trace, not an error', () => {
+  for (const text of ['', '   \n\t ']) {
+    const s = engine.run(text, {});
+    assert.deepEqual(s.tokens, []);
+    assert.equal(s.warning, '');
+    assert.equal(s.n_layer, 2);
+  }
+});
+
+test('text over the token limit is cut, with a message naming the limit', () => {
+  const words = Array.from({ length: engine.maxTokens + 5 }, (_, i) => `w${i}`);
+  const s = engine.run(words.join(' '), {});
+  assert.equal(s.tokens.length, engine.maxTokens);
+  assert.equal(s.n_input_tokens, engine.maxTokens + 5);
+  assert.match(s.warning, new RegExp(`limit is ${engine.maxTokens}`));
+});
+
+test('UTF-8 spans map onto the JS string exactly, for every script', () => {
+  const text = 'Zoë 🙂🙂 مرحبا e\u0301 <b>x</b>';
+  const s = engine.run(text, {});
+  const pieces = s.charSpans.map(([b, e]) => text.slice(b, e));
+  assert.deepEqual(pieces, s.tokens);
+  assert.deepEqual(utf16Spans('a🙂b', [[0, 1], [1, 5], [5, 6]]), [[0, 1], [1, 3], [3, 4]]);
+});

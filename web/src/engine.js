@@ -1,0 +1,82 @@
+// The only file that touches the WASM module. It loads the module, turns the core's
+// error results into JS Errors, and hands out copies of the Trace's matrices as
+// Float32Arrays (copies, because a view into WASM memory detaches when it grows).
+import createLlmsim from '../../build/wasm/llmsim.js';
+
+// A Trace's matrices, by name, and whether they belong to one head or a whole layer.
+const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'];
+const LAYER_MATRICES = ['input', 'concat', 'layer_output'];
+
+export class Engine {
+  constructor(module) {
+    this.module = module;
+    this.simulator = new module.Simulator();
+    this.maxTokens = module.maxTokens;
+    this.summary = null;
+  }
+
+  // Runs the model on `text` and returns the Trace summary: tokens, spans (UTF-8 byte
+  // offsets and UTF-16 offsets into `text`), the model's shape and any warning.
+  run(text, options = {}) {
+    const result = JSON.parse(this.simulator.run(String(text), JSON.stringify(options)));
+    if (result.error) throw new Error(result.error);
+    result.charSpans = utf16Spans(String(text), result.spans);
+    this.summary = result;
+    return result;
+  }
+
+  // One matrix of the last run as { data: Float32Array (a copy), rows, cols }.
+  matrix(name, layer, head = 0) {
+    if (!this.summary) throw new Error('run() the model before reading its matrices');
+    if (!HEAD_MATRICES.includes(name) && !LAYER_MATRICES.includes(name))
+      throw new Error(`no matrix named "${name}"`);
+    const view = this.simulator.matrix(name, layer, head);
+    if (view.error) throw new Error(view.error);
+    const data = view.slice();
+    const T = this.summary.tokens.length;
+    const { d_model: dModel, d_k: dK } = this.summary;
+    const cols = ['scores', 'scaled', 'weights'].includes(name) ? T
+      : LAYER_MATRICES.includes(name) ? dModel : dK;
+    return { data, rows: T, cols };
+  }
+
+  // The whole last Trace as an object (the same JSON as `llmsim trace`).
+  traceJson() {
+    const result = JSON.parse(this.simulator.traceJson());
+    if (result.error) throw new Error(result.error);
+    return result;
+  }
+
+  heapInUse() { return this.module.heapInUse(); }
+
+  // Frees the C++ side. The engine cannot be used afterwards.
+  dispose() {
+    if (this.simulator) this.simulator.delete();
+    this.simulator = null;
+  }
+}
+
+// Converts UTF-8 byte spans into UTF-16 index spans of the same JS string.
+export function utf16Spans(text, byteSpans) {
+  const byteToIndex = new Map([[0, 0]]);
+  let bytes = 0;
+  for (let i = 0; i < text.length; ) {
+    const code = text.codePointAt(i);
+    const units = code > 0xffff ? 2 : 1;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    i += units;
+    byteToIndex.set(bytes, i);
+  }
+  const at = (b) => {
+    if (!byteToIndex.has(b)) throw new Error(`token boundary ${b} falls inside a character`);
+    return byteToIndex.get(b);
+  };
+  return byteSpans.map(([begin, end]) => [at(begin), at(end)]);
+}
+
+// Loads the WASM module (embedded in the script, so it also works from file://).
+// `moduleOptions` go to the Emscripten factory (tests pass nothing).
+export async function createEngine(moduleOptions = {}) {
+  const module = await createLlmsim(moduleOptions);
+  return new Engine(module);
+}

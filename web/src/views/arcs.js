@@ -1,0 +1,104 @@
+// Arcs view: tokens in a row, and an arc from each query token to every key it
+// attends to, thicker and more opaque for larger weights. Under a causal mask every
+// arc points back to an earlier token (or loops onto the token itself), so the
+// arrowheads all face left: the direction information flows in is visible.
+// Pure drawing: (canvas, data, options) -> pixels, plus hit-testing on the layout.
+import { prepareCanvas, tokenLabel } from './canvas.js';
+
+const GAP = 10, PAD = 6, ROW = 26, MAX_ARC = 170;
+
+// x-position of every token box, and the canvas size.
+export function arcsLayout(ctx, tokens) {
+  ctx.font = '14px system-ui, sans-serif';
+  const boxes = [];
+  let x = 12;
+  for (const t of tokens) {
+    const w = Math.max(18, ctx.measureText(tokenLabel(t, 16)).width + 2 * PAD);
+    boxes.push({ x, w, centre: x + w / 2 });
+    x += w + GAP;
+  }
+  const span = boxes.length > 1 ? boxes[boxes.length - 1].centre - boxes[0].centre : 0;
+  const arcRoom = Math.min(MAX_ARC, span / 2) + 24;
+  return { boxes, width: x + 2, height: arcRoom + ROW + 14, baseline: arcRoom };
+}
+
+// The token under (x, y) in CSS pixels, or null: anywhere in its column counts.
+export function arcsTokenAt(layout, x) {
+  const i = layout.boxes.findIndex((b) => x >= b.x - GAP / 2 && x < b.x + b.w + GAP / 2);
+  return i < 0 ? null : i;
+}
+
+// data: { tokens, weights: Float32Array [T*T] row-major }
+// options: { theme: { background, text, muted, accent, tokenFill }, threshold, focus }
+//   focus: a token index to show only that query's arcs, or null for all.
+export function drawArcs(canvas, data, options) {
+  const { tokens, weights } = data;
+  const { theme, threshold = 0.02, focus = null } = options;
+  const T = tokens.length;
+  const layout = arcsLayout(canvas.getContext('2d'), tokens);
+  const ctx = prepareCanvas(canvas, Math.max(layout.width, options.minWidth || 0), layout.height);
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+
+  for (let i = 0; i < T; i++) {
+    if (focus !== null && i !== focus) continue;
+    for (let j = 0; j < T; j++) {
+      const w = weights[i * T + j];
+      if (w >= threshold) drawArc(ctx, layout, i, j, w, theme.accent);
+    }
+  }
+  drawTokens(ctx, layout, tokens, theme, focus);
+  return layout;
+}
+
+// One arc from query i to key j, above the token row, arrowhead at the key.
+function drawArc(ctx, layout, i, j, weight, colour) {
+  const y = layout.baseline;
+  const from = layout.boxes[i].centre, to = layout.boxes[j].centre;
+  ctx.strokeStyle = colour;
+  ctx.fillStyle = colour;
+  ctx.globalAlpha = Math.min(1, 0.15 + 0.85 * weight);
+  ctx.lineWidth = 0.75 + 5 * weight;
+  ctx.beginPath();
+  if (i === j) {  // attending to itself: a small loop
+    ctx.ellipse(from, y - 9, 6, 9, 0, 0, 2 * Math.PI);
+    ctx.stroke();
+  } else {
+    const height = Math.min(MAX_ARC, Math.abs(from - to) / 2);
+    ctx.moveTo(from, y);
+    ctx.bezierCurveTo(from, y - height * 1.33, to, y - height * 1.33, to, y);
+    ctx.stroke();
+    const size = 3 + 3 * weight;  // arrowhead pointing down into the key
+    ctx.beginPath();
+    ctx.moveTo(to, y);
+    ctx.lineTo(to - size, y - size * 1.6);
+    ctx.lineTo(to + size, y - size * 1.6);
+    ctx.closePath();
+    ctx.fill();
+  }
+  ctx.globalAlpha = 1;
+}
+
+function drawTokens(ctx, layout, tokens, theme, focus) {
+  ctx.font = '14px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  layout.boxes.forEach((b, i) => {
+    const y = layout.baseline + 4;
+    ctx.fillStyle = i === focus ? theme.accent : theme.tokenFill;
+    roundRect(ctx, b.x, y, b.w, ROW - 4, 5);
+    ctx.fill();
+    ctx.fillStyle = i === focus ? theme.background : theme.text;
+    ctx.fillText(tokenLabel(tokens[i], 16), b.centre, y + (ROW - 4) / 2);
+  });
+}
+
+function roundRect(ctx, x, y, w, h, r) {
+  ctx.beginPath();
+  ctx.moveTo(x + r, y);
+  ctx.arcTo(x + w, y, x + w, y + h, r);
+  ctx.arcTo(x + w, y + h, x, y + h, r);
+  ctx.arcTo(x, y + h, x, y, r);
+  ctx.arcTo(x, y, x + w, y, r);
+  ctx.closePath();
+}
