@@ -47,7 +47,7 @@ TEST_CASE("a row whose every entry is masked gives zeros, not NaN") {
   CHECK((out2[0] == 0.0f && out2[1] == 0.0f && out2[2] == 0.0f));
 }
 
-TEST_CASE("-inf entries inside the visible range get weight exactly zero") {
+TEST_CASE("entries of -inf inside the visible range get weight exactly zero") {
   const float inf = std::numeric_limits<float>::infinity();
   const float in[3] = {-inf, 0.0f, 0.0f};
   float out[3];
