@@ -162,3 +162,23 @@ test('any UTF-8 is shown as text: no crash, no markup injected', async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('dist/index.html opened from file:// draws too (the WASM is embedded in the script)', async () => {
+  const { page, errors } = await openPage(browser.context, `file://${path.join(root, 'dist/index.html')}`);
+  assert.match(await page.textContent('#status'), /11 tokens/);
+  const painted = await page.$eval('#heatmap-canvas', (c) => c.width > 100 && c.height > 100);
+  assert.ok(painted);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the page draws attention on load (the time taken is printed, not asserted)', async () => {
+  const page = await browser.context.newPage();
+  const start = Date.now();
+  await page.goto(site.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  const elapsed = Date.now() - start;
+  console.log(`# load to first drawing: ${elapsed} ms`);
+  assert.ok(await page.$eval('#heatmap-canvas', (c) => c.height > 100));
+  await page.close();
+});

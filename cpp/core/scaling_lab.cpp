@@ -1,0 +1,77 @@
+#include "scaling_lab.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "error.hpp"
+#include "rng.hpp"
+#include "softmax.hpp"
+
+namespace llmsim {
+
+double softmax_jacobian_norm(const std::vector<float>& p) {
+  double diagonal = 0, sum_p2 = 0, sum_p4 = 0;
+  for (float w : p) {
+    diagonal += double(w) * w * (1.0 - w) * (1.0 - w);  // entries p_i (1 - p_i), squared
+    sum_p2 += double(w) * w;
+    sum_p4 += double(w) * w * w * w;
+  }
+  // Off-diagonal entries are -p_i p_j: their squares sum to (Σp²)² - Σp⁴.
+  return std::sqrt(std::max(0.0, diagonal + sum_p2 * sum_p2 - sum_p4));
+}
+
+// Adds one softmax distribution's entropy, max weight and Jacobian norm to `acc`.
+static void accumulate_softmax_stats(const std::vector<float>& p, ScalingStats& acc) {
+  double entropy = 0, max_weight = 0;
+  for (float w : p) {
+    if (w > 0) entropy -= w * std::log(double(w));
+    max_weight = std::max(max_weight, double(w));
+  }
+  acc.entropy += entropy / std::log(double(p.size()));
+  acc.max_weight += max_weight;
+  acc.jacobian_norm += softmax_jacobian_norm(p);
+}
+
+std::vector<ScalingPoint> scaling_experiment(const std::vector<int>& d_ks, int n_keys, int draws,
+                                             uint64_t seed) {
+  if (n_keys < 2 || n_keys > 4096) throw Error("scaling lab: n_keys must be 2..4096");
+  if (draws < 1 || draws > 100000) throw Error("scaling lab: draws must be 1..100000");
+  std::vector<ScalingPoint> points;
+  for (int d_k : d_ks) {
+    if (d_k < 1 || d_k > 4096)
+      throw Error("scaling lab: d_k must be 1..4096, got " + std::to_string(d_k));
+    Rng rng(seed ^ (uint64_t(d_k) * 0x9e3779b97f4a7c15ULL));
+    const double scale = 1.0 / std::sqrt(double(d_k));
+    ScalingPoint point;
+    point.d_k = d_k;
+    double sum = 0, sum_sq = 0;
+    std::vector<float> raw(n_keys), scaled(n_keys), p(n_keys);
+    for (int draw = 0; draw < draws; ++draw) {
+      const Matrix q = rng.normal_matrix(1, d_k, 1.0f);       // [1, d_k]
+      const Matrix k = rng.normal_matrix(n_keys, d_k, 1.0f);  // [n_keys, d_k]
+      const Matrix s = q * k.transpose();                      // [1, n_keys]
+      for (int j = 0; j < n_keys; ++j) {
+        raw[j] = s(0, j);
+        scaled[j] = float(s(0, j) * scale);
+        sum += s(0, j);
+        sum_sq += double(s(0, j)) * s(0, j);
+      }
+      softmax_row(raw.data(), p.data(), n_keys, n_keys);
+      accumulate_softmax_stats(p, point.unscaled);
+      softmax_row(scaled.data(), p.data(), n_keys, n_keys);
+      accumulate_softmax_stats(p, point.scaled);
+    }
+    const double n = double(draws) * n_keys, mean = sum / n;
+    point.unscaled.score_variance = sum_sq / n - mean * mean;
+    point.scaled.score_variance = point.unscaled.score_variance * scale * scale;
+    for (ScalingStats* s : {&point.unscaled, &point.scaled}) {
+      s->entropy /= draws;
+      s->max_weight /= draws;
+      s->jacobian_norm /= draws;
+    }
+    points.push_back(point);
+  }
+  return points;
+}
+
+}  // namespace llmsim
