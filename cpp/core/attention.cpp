@@ -14,14 +14,31 @@ static Matrix head_scores(const Matrix& q, const Matrix& k, bool causal) {
   return scores;
 }
 
+// Replaces an ablated head's output [T, d_k] in place.
+static void apply_ablation(const HeadAblation& ablation, Matrix& output) {
+  if (!ablation.ablated) return;
+  if (ablation.replacement.size() == 0) {
+    output.setZero();
+    return;
+  }
+  if (ablation.replacement.size() != output.cols())
+    throw Error("ablation: replacement has " + std::to_string(ablation.replacement.size()) +
+                " entries, the head has d_k = " + std::to_string(output.cols()));
+  output.rowwise() = ablation.replacement;
+}
+
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
-                         const AttentionOptions& options, LayerTrace& trace) {
+                         const AttentionOptions& options, LayerTrace& trace,
+                         const std::vector<HeadAblation>* ablation) {
   const int T = int(x.rows()), d_model = int(x.cols());
   if (n_head <= 0 || d_model % n_head != 0)
     throw Error("attention: d_model " + std::to_string(d_model) +
                 " is not divisible by n_head " + std::to_string(n_head));
   const int d_k = d_model / n_head;
   const float scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  if (ablation && int(ablation->size()) != n_head)
+    throw Error("ablation: " + std::to_string(ablation->size()) + " entries for " +
+                std::to_string(n_head) + " heads");
 
   const Matrix q_all = x * w.w_q;  // [T, d_model]
   const Matrix k_all = x * w.w_k;  // [T, d_model]
@@ -39,6 +56,7 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
     head.scaled = scale * head.scores;                          // [T, T]
     head.weights = masked_softmax(head.scaled, options.causal);  // [T, T]
     head.output = head.weights * head.v;                        // [T, d_k]
+    if (ablation) apply_ablation((*ablation)[h], head.output);
     trace.concat.middleCols(h * d_k, d_k) = head.output;
   }
   trace.output = trace.concat * w.w_o;  // [T, d_model]

@@ -4,6 +4,8 @@
 //             output = weights·v
 //   concat = [output_0 | output_1 | ...],  result = concat·W_O
 #pragma once
+#include <vector>
+
 #include "matrix.hpp"
 #include "trace.hpp"
 
@@ -18,8 +20,19 @@ struct AttentionOptions {
   bool causal = true;  // a token sees only itself and earlier tokens
 };
 
+// Knocking a head out: its output is replaced before the concat, by zeros (zero
+// ablation) or by a fixed vector such as its mean output over a probe (mean
+// ablation). Its Q, K, V, scores and weights are still computed and traced, so the
+// page can show what the head would have done.
+struct HeadAblation {
+  bool ablated = false;
+  RowVector replacement;  // [d_k]; empty means zeros
+};
+
 // x: [T, d_model] -> [T, d_model]. Fills `trace` (heads, concat, output).
+// `ablation`, when given, has one entry per head of this layer.
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
-                         const AttentionOptions& options, LayerTrace& trace);
+                         const AttentionOptions& options, LayerTrace& trace,
+                         const std::vector<HeadAblation>* ablation = nullptr);
 
 }  // namespace llmsim

@@ -74,4 +74,17 @@ std::vector<ScalingPoint> scaling_experiment(const std::vector<int>& d_ks, int n
   return points;
 }
 
+static nlohmann::json stats_to_json(const ScalingStats& s) {
+  return {{"score_variance", s.score_variance}, {"entropy", s.entropy},
+          {"max_weight", s.max_weight}, {"jacobian_norm", s.jacobian_norm}};
+}
+
+nlohmann::json scaling_points_to_json(const std::vector<ScalingPoint>& points) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ScalingPoint& p : points)
+    list.push_back({{"d_k", p.d_k}, {"unscaled", stats_to_json(p.unscaled)},
+                    {"scaled", stats_to_json(p.scaled)}});
+  return {{"points", list}};
+}
+
 }  // namespace llmsim

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace llmsim {
 
 struct ScalingStats {
@@ -33,5 +35,9 @@ double softmax_jacobian_norm(const std::vector<float>& p);
 // columns, so their difference is the scaling alone.
 std::vector<ScalingPoint> scaling_experiment(const std::vector<int>& d_ks, int n_keys, int draws,
                                              uint64_t seed);
+
+// {"points": [{"d_k": 8, "unscaled": {"score_variance", "entropy", "max_weight",
+//   "jacobian_norm"}, "scaled": {...}}, ...]}
+nlohmann::json scaling_points_to_json(const std::vector<ScalingPoint>& points);
 
 }  // namespace llmsim

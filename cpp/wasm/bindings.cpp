@@ -16,6 +16,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "scaling_lab.hpp"
 #include "simulator.hpp"
 #include "trace_json.hpp"
 
@@ -91,6 +92,22 @@ class SimulatorBinding {
   llmsim::Simulator simulator_;
 };
 
+// The sqrt(d_k) lab: {"d_ks": [...], "n_keys": 16, "draws": 200, "seed": 1} in,
+// {"points": [{"d_k", "unscaled": {...}, "scaled": {...}}]} or {"error"} out.
+std::string scaling_lab(const std::string& request_json) {
+  try {
+    const json request = json::parse(request_json, nullptr, false);
+    if (!request.is_object()) throw llmsim::Error("scaling lab: the request must be a JSON object");
+    const auto d_ks = request.value("d_ks", std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
+    const auto points = llmsim::scaling_experiment(d_ks, request.value("n_keys", 16),
+                                                   request.value("draws", 200),
+                                                   request.value("seed", uint64_t(1)));
+    return llmsim::scaling_points_to_json(points).dump();
+  } catch (const std::exception& e) {
+    return error_json(e.what());
+  }
+}
+
 // Bytes of the WASM heap currently allocated by malloc: lets tests prove that
 // runs and deletes leave nothing behind.
 int heap_in_use() { return int(mallinfo().uordblks); }
@@ -104,5 +121,6 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .function("matrix", &SimulatorBinding::matrix)
       .function("traceJson", &SimulatorBinding::trace_json);
   emscripten::function("heapInUse", &heap_in_use);
+  emscripten::function("scalingLab", &scaling_lab);
   emscripten::constant("maxTokens", llmsim::kMaxTokens);
 }

@@ -141,3 +141,27 @@ TEST_CASE("a d_model not divisible by n_head is an Error, not a crash") {
   LayerTrace trace;
   CHECK_THROWS_AS(attention_forward(L.x, L.w, 3, AttentionOptions{}, trace), Error);
 }
+
+TEST_CASE("ablating a head replaces its output by zeros or by the given vector, and nothing else") {
+  RandomLayer L;
+  LayerTrace plain, ablated;
+  const Matrix out = attention_forward(L.x, L.w, L.n_head, AttentionOptions{}, plain);
+  std::vector<HeadAblation> none(L.n_head);
+  LayerTrace untouched;
+  CHECK(attention_forward(L.x, L.w, L.n_head, AttentionOptions{}, untouched, &none) == out);  // bit for bit
+
+  std::vector<HeadAblation> knock(L.n_head);
+  knock[1].ablated = true;                       // zero ablation
+  knock[3].ablated = true;
+  knock[3].replacement = RowVector::Constant(4, 0.5f);  // mean ablation with a given vector
+  const Matrix changed = attention_forward(L.x, L.w, L.n_head, AttentionOptions{}, ablated, &knock);
+  CHECK(ablated.heads[1].output.isZero(0));
+  CHECK((ablated.heads[3].output.array() == 0.5f).all());
+  CHECK(ablated.heads[0].output == plain.heads[0].output);
+  CHECK(ablated.heads[1].weights == plain.heads[1].weights);  // the pattern is still traced
+  // The result is concat · W_O with the replaced columns.
+  Matrix concat = plain.concat;
+  concat.middleCols(4, 4).setZero();
+  concat.middleCols(12, 4).setConstant(0.5f);
+  CHECK((changed - concat * L.w.w_o).cwiseAbs().maxCoeff() < 1e-5f);
+}

@@ -47,6 +47,16 @@ export class Engine {
     return result;
   }
 
+  // The sqrt(d_k) lab, measured in C++: for each d_k, statistics of q·k and of the
+  // softmax over n_keys keys, with and without scaling (see cpp/core/scaling_lab.hpp).
+  scalingLab({ dKs, nKeys = 16, draws = 200, seed = 1 } = {}) {
+    const request = { n_keys: nKeys, draws, seed };
+    if (dKs) request.d_ks = dKs;
+    const result = JSON.parse(this.module.scalingLab(JSON.stringify(request)));
+    if (result.error) throw new Error(result.error);
+    return result.points;
+  }
+
   heapInUse() { return this.module.heapInUse(); }
 
   // Frees the C++ side. The engine cannot be used afterwards.

@@ -17,3 +17,27 @@ export function viridis(t) {
 export function cssColor([r, g, b], alpha = 1) {
   return alpha === 1 ? `rgb(${r}, ${g}, ${b})` : `rgba(${r}, ${g}, ${b}, ${alpha})`;
 }
+
+// A diverging map for signed vector entries: blue below zero, orange above, the
+// background colour at zero (a colour-blind-safe pair, after ColorBrewer's PuOr).
+const NEGATIVE = [33, 102, 172], POSITIVE = [214, 96, 13];
+
+// v scaled so that |v| = limit is full colour; `zero` is [r, g, b] of the background.
+export function diverging(v, limit, zero) {
+  const t = Math.min(1, Math.abs(v) / (limit || 1));
+  const end = v < 0 ? NEGATIVE : POSITIVE;
+  return zero.map((z, c) => Math.round(z + (end[c] - z) * t));
+}
+
+// '#rrggbb' or 'rgb(r, g, b)' -> [r, g, b]
+export function parseColor(css) {
+  const s = String(css).trim();
+  if (s.startsWith('#') && s.length === 7) return [1, 3, 5].map((i) => parseInt(s.slice(i, i + 2), 16));
+  const m = s.match(/rgba?\((\d+),\s*(\d+),\s*(\d+)/);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [255, 255, 255];
+}
+
+// One colour per head when several are drawn together: the Okabe–Ito palette,
+// distinguishable with every common colour-vision deficiency.
+export const HEAD_COLORS = ['#E69F00', '#56B4E9', '#009E73', '#CC79A7', '#0072B2', '#D55E00', '#F0E442', '#999999'];
+export function headColor(index) { return HEAD_COLORS[index % HEAD_COLORS.length]; }

@@ -1,0 +1,111 @@
+// The page's state and its URL form. Everything read from a URL is untrusted: each
+// value is parsed strictly and range-checked, and a value that fails falls back to
+// its default with a notice the page shows (as text).
+
+export const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'];
+export const MAX_TEXT_CHARS = 20000;
+
+export const DEFAULT_STATE = Object.freeze({
+  text: 'The cat sat on the mat because it was tired.',
+  layer: 0,
+  head: 0,
+  view: 'arcs',
+  scale: true,
+  causal: true,
+  threshold: 0.02,
+  ablate: [],     // heads switched off, as "layer.head" strings
+  token: null,    // the selected token, or null
+  dk: 64,         // the scaling lab's d_k
+  temperature: 1,
+});
+
+// Each field: how to read it from a string, and how to write it back.
+const FIELDS = {
+  text: { parse: (s) => (s.length <= MAX_TEXT_CHARS ? s : fail(`text is longer than ${MAX_TEXT_CHARS} characters`)), format: String },
+  layer: { parse: (s) => integer(s, 0, 63), format: String },
+  head: { parse: (s) => integer(s, 0, 63), format: String },
+  view: { parse: (s) => (VIEWS.includes(s) ? s : fail(`unknown view "${s.slice(0, 40)}"`)), format: String },
+  scale: { parse: boolean, format: (b) => (b ? '1' : '0') },
+  causal: { parse: boolean, format: (b) => (b ? '1' : '0') },
+  threshold: { parse: (s) => number(s, 0, 1), format: String },
+  ablate: { parse: headList, format: (list) => list.join(',') },
+  token: { parse: (s) => (s === '' ? null : integer(s, 0, 100000)), format: (t) => (t === null ? '' : String(t)) },
+  dk: { parse: (s) => integer(s, 1, 1024), format: String },
+  temperature: { parse: (s) => number(s, 0.05, 5), format: String },
+};
+
+class BadValue extends Error {}
+function fail(message) { throw new BadValue(message); }
+
+function integer(s, lo, hi) {
+  if (!/^\d{1,6}$/.test(s)) fail(`"${s.slice(0, 40)}" is not a whole number`);
+  const n = Number(s);
+  if (n < lo || n > hi) fail(`${n} is outside ${lo}–${hi}`);
+  return n;
+}
+
+function number(s, lo, hi) {
+  if (!/^\d{0,3}(\.\d{1,6})?$/.test(s) || s === '' || s === '.') fail(`"${s.slice(0, 40)}" is not a number`);
+  const n = Number(s);
+  if (!(n >= lo && n <= hi)) fail(`${n} is outside ${lo}–${hi}`);
+  return n;
+}
+
+function boolean(s) {
+  if (s === '1' || s === 'true') return true;
+  if (s === '0' || s === 'false') return false;
+  return fail(`"${s.slice(0, 40)}" is not 0 or 1`);
+}
+
+function headList(s) {
+  if (s === '') return [];
+  const items = s.split(',');
+  if (items.length > 256) fail('too many heads listed');
+  for (const item of items) if (!/^\d{1,2}\.\d{1,2}$/.test(item)) fail(`"${item.slice(0, 40)}" is not layer.head`);
+  return [...new Set(items)];
+}
+
+// Reads a state from URL search parameters. Returns { state, notices }.
+export function parseState(search) {
+  const params = new URLSearchParams(search);
+  const state = { ...DEFAULT_STATE, ablate: [] };
+  const notices = [];
+  for (const [name, field] of Object.entries(FIELDS)) {
+    if (!params.has(name)) continue;
+    try {
+      state[name] = field.parse(params.get(name));
+    } catch (error) {
+      if (!(error instanceof BadValue)) throw error;
+      notices.push(`Ignored "${name}" from the link: ${error.message}. Using the default.`);
+    }
+  }
+  return { state, notices };
+}
+
+// Writes the fields that differ from the defaults, in a stable order.
+export function serializeState(state) {
+  const params = new URLSearchParams();
+  for (const [name, field] of Object.entries(FIELDS)) {
+    const value = field.format(state[name]);
+    if (value !== field.format(DEFAULT_STATE[name])) params.set(name, value);
+  }
+  return params.toString();
+}
+
+// Layer and head must also fit the model, which is known only once it is loaded.
+export function clampToModel(state, nLayer, nHead, notices) {
+  const fixed = { ...state };
+  if (fixed.layer >= nLayer) {
+    notices.push(`Layer ${fixed.layer} does not exist (the model has ${nLayer}). Showing layer 0.`);
+    fixed.layer = 0;
+  }
+  if (fixed.head >= nHead) {
+    notices.push(`Head ${fixed.head} does not exist (each layer has ${nHead}). Showing head 0.`);
+    fixed.head = 0;
+  }
+  fixed.ablate = fixed.ablate.filter((id) => {
+    const [l, h] = id.split('.').map(Number);
+    return l < nLayer && h < nHead;
+  });
+  return fixed;
+}

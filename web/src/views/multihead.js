@@ -1,0 +1,76 @@
+// Multi-head view: H heads run side by side, each producing a [T, d_k] output; the
+// outputs are concatenated into [T, d_model] and multiplied by W_O [d_model, d_model]
+// to give the layer's attention output [T, d_model]. Each matrix is drawn as a small
+// heatmap (blue negative, orange positive) with its shape; the selected token's row
+// is outlined throughout, so one row can be followed from the heads to the output.
+// Pure drawing: (canvas, data, options) -> pixels.
+import { cssColor, diverging, parseColor, headColor } from './colormap.js';
+import { prepareCanvas } from './canvas.js';
+
+const CAPTION = 34, GAP = 16;
+
+// data: { T, dK, dModel, heads: [Float32Array [T*dK]], concat, output (Float32Array [T*dModel]),
+//         selected: token index or null, focusHead }
+// options: { width, theme }
+export function drawMultihead(canvas, data, options) {
+  const { T, dK, dModel, heads, concat, output, selected } = data;
+  const { width, theme } = options;
+  const H = heads.length;
+  const zero = parseColor(theme.background);
+  // Cell sizes: the heads' row must fit the width, and so must the wide matrices.
+  const headCell = Math.max(1, Math.min(8, Math.floor((width - GAP * (H - 1)) / (H * dK))));
+  const wideCell = Math.max(1, Math.min(8, Math.floor(width / dModel)));
+  const rowH = Math.max(1, Math.min(8, Math.floor(220 / Math.max(T, 1))));
+  const matrixH = rowH * T;
+  const height = 3 * (CAPTION + matrixH) + 2 * GAP + 8;
+  const ctx = prepareCanvas(canvas, width, height);
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, width, height);
+  const limit = Math.max(1e-6, ...heads.flatMap((h) => Array.from(h, Math.abs)));
+  const outLimit = Math.max(1e-6, ...Array.from(output, Math.abs));
+
+  let y = 0;
+  heads.forEach((h, i) => {
+    const x = i * (dK * headCell + GAP);
+    caption(ctx, `head ${i}: [${T} × ${dK}]`, x, y, headColor(i), theme);
+    matrix(ctx, h, T, dK, x, y + CAPTION, headCell, rowH, limit, zero);
+    outline(ctx, x, y + CAPTION, dK * headCell, rowH, selected, theme);
+  });
+  y += CAPTION + matrixH + GAP;
+  caption(ctx, `concatenate → [${T} × ${H}·${dK} = ${dModel}]`, 0, y, theme.text, theme);
+  matrix(ctx, concat, T, dModel, 0, y + CAPTION, wideCell, rowH, limit, zero);
+  for (let i = 0; i < H; i++) {  // colour bands: which columns came from which head
+    ctx.fillStyle = headColor(i);
+    ctx.fillRect(i * dK * wideCell, y + CAPTION - 5, dK * wideCell, 3);
+  }
+  outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+  y += CAPTION + matrixH + GAP;
+  caption(ctx, `× W_O [${dModel} × ${dModel}] → output [${T} × ${dModel}]`, 0, y, theme.text, theme);
+  matrix(ctx, output, T, dModel, 0, y + CAPTION, wideCell, rowH, outLimit, zero);
+  outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+}
+
+function caption(ctx, text, x, y, colour, theme) {
+  ctx.fillStyle = colour;
+  ctx.fillRect(x, y + 8, 10, 10);
+  ctx.fillStyle = theme.text;
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, x + 16, y + 13);
+}
+
+function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      ctx.fillStyle = cssColor(diverging(data[r * cols + c], limit, zero));
+      ctx.fillRect(x + c * cellW, y + r * cellH, cellW, cellH);
+    }
+}
+
+function outline(ctx, x, y, w, rowH, selected, theme) {
+  if (selected === null || selected === undefined) return;
+  ctx.strokeStyle = theme.text;
+  ctx.lineWidth = 1.5;
+  ctx.strokeRect(x - 1, y + selected * rowH - 1, w + 2, rowH + 2);
+}

@@ -1,0 +1,123 @@
+// Q/K/V view: attention as a soft dictionary lookup, for one query token in one head.
+// A row per key the query can see: the key vector, q·k, q·k/√d_k, the softmax
+// weight, and the value vector. Steps reveal the columns one at a time:
+//   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
+// Pure drawing: (canvas, data, options) -> pixels.
+import { cssColor, diverging, parseColor } from './colormap.js';
+import { prepareCanvas, tokenLabel } from './canvas.js';
+
+export const QKV_STEPS = [
+  { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },
+  { title: 'Every key', text: 'Every token it can see offers a key k: what it has to offer. (Future tokens are masked.)' },
+  { title: 'Dot products', text: 'q·k measures how well each key matches the query: large when they point the same way.' },
+  { title: 'Divide by √dₖ', text: 'Dividing by √dₖ keeps the scores in a range where the softmax stays soft.' },
+  { title: 'Softmax', text: 'Softmax turns the scores into weights that are positive and sum to 1.' },
+  { title: 'Weighted sum of values', text: 'The output is the values v, mixed in proportion to the weights: a soft lookup.' },
+];
+
+const ROW = 22, LABEL_W = 90, BAR_W = 110, GAP = 14, MAX_ROWS = 24;
+
+// The keys to show: all visible ones, or the MAX_ROWS with the largest weights.
+export function qkvRows(weights, query, T, causal) {
+  const visible = causal ? query + 1 : T;
+  const keys = Array.from({ length: visible }, (_, j) => j);
+  if (keys.length <= MAX_ROWS) return { keys, hidden: 0 };
+  const top = keys.sort((a, b) => weights[query * T + b] - weights[query * T + a]).slice(0, MAX_ROWS);
+  return { keys: top.sort((a, b) => a - b), hidden: visible - MAX_ROWS };
+}
+
+// data: { tokens, query, dK, q, k, v, scores, scaled, weights, output (Float32Arrays,
+//         row-major as the engine returns them), causal, scale }
+// options: { width, step (0..5), theme: { background, text, muted, accent, line, tokenFill } }
+export function drawQkv(canvas, data, options) {
+  const { tokens, query, dK, q, k, v, scores, scaled, weights, output, causal } = data;
+  const { theme, step } = options;
+  const T = tokens.length;
+  const { keys, hidden } = qkvRows(weights, query, T, causal);
+  const cellW = Math.max(2, Math.min(10, Math.floor((options.width - LABEL_W - 3 * BAR_W - 4 * GAP) / (2 * dK))));
+  const vecW = cellW * dK;
+  const height = 30 + ROW * 2 + (keys.length + 1) * ROW + 2 * ROW + (hidden ? ROW : 0);
+  const ctx = prepareCanvas(canvas, options.width, height);
+  const zero = parseColor(theme.background);
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, options.width, height);
+
+  const cols = { label: 0, key: LABEL_W, score: LABEL_W + vecW + GAP, scaled: LABEL_W + vecW + GAP + BAR_W + GAP };
+  cols.weight = cols.scaled + BAR_W + GAP;
+  cols.value = cols.weight + BAR_W + GAP;
+  const limit = (arr) => Math.max(1e-6, ...Array.from(arr, Math.abs));
+  const vecLimit = Math.max(limit(q), limit(k), limit(v));
+  const scoreLimit = Math.max(limit(keys.map((j) => scores[query * T + j])), 1e-6);
+
+  const header = (text, x) => { ctx.fillStyle = theme.muted; ctx.font = '12px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.fillText(text, x, 16); };
+  let y = 24;
+  // The query row.
+  label(ctx, `query ${tokenLabel(tokens[query], 10)}`, 0, y, theme.accent);
+  strip(ctx, q, query * dK, dK, cols.key, y, cellW, vecLimit, zero);
+  y += ROW * 2;
+
+  if (step >= 1) header('keys k', cols.key);
+  if (step >= 2) header('q·k', cols.score);
+  if (step >= 3) header('÷ √dₖ', cols.scaled);
+  if (step >= 4) header('softmax weight', cols.weight);
+  if (step >= 5) header('values v (× weight)', cols.value);
+
+  for (const j of keys) {
+    if (step < 1) break;
+    const at = query * T + j;
+    label(ctx, tokenLabel(tokens[j], 10), 0, y, theme.text);
+    strip(ctx, k, j * dK, dK, cols.key, y, cellW, vecLimit, zero);
+    if (step >= 2) bar(ctx, scores[at], scoreLimit, cols.score, y, theme.accent, theme);
+    if (step >= 3) bar(ctx, scaled[at], scoreLimit, cols.scaled, y, theme.accent, theme);
+    if (step >= 4) bar(ctx, weights[at], 1, cols.weight, y, theme.second, theme, true);
+    if (step >= 5) strip(ctx, v, j * dK, dK, cols.value, y, cellW, vecLimit, zero, weights[at]);
+    y += ROW;
+  }
+  if (hidden) {
+    ctx.fillStyle = theme.muted;
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textAlign = 'left';
+    ctx.fillText(`… and ${hidden} more keys with smaller weights`, 0, y + 14);
+    y += ROW;
+  }
+  if (step >= 5) {
+    y += ROW / 2;
+    label(ctx, 'output', 0, y, theme.accent);
+    strip(ctx, output, query * dK, dK, cols.value, y, cellW, vecLimit, zero);
+  }
+}
+
+function label(ctx, text, x, y, colour) {
+  ctx.fillStyle = colour;
+  ctx.font = '13px system-ui, sans-serif';
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(text, x, y + ROW / 2 - 2);
+}
+
+// A vector as a row of coloured cells, each entry multiplied by `factor` (a value
+// times its weight fades towards the background as the weight goes to 0).
+function strip(ctx, data, offset, n, x, y, cellW, limit, zero, factor = 1) {
+  for (let c = 0; c < n; c++) {
+    ctx.fillStyle = cssColor(diverging(data[offset + c] * factor, limit, zero));
+    ctx.fillRect(x + c * cellW, y + 2, cellW, ROW - 6);
+  }
+}
+
+// A signed bar from a centre line (or from the left edge for weights), with its value.
+function bar(ctx, value, limit, x, y, colour, theme, fromLeft = false) {
+  const half = BAR_W / 2;
+  ctx.fillStyle = colour;
+  if (fromLeft) {
+    ctx.fillRect(x, y + 4, Math.max(1, (value / limit) * (BAR_W - 40)), ROW - 10);
+  } else {
+    const w = (Math.abs(value) / limit) * (half - 4);
+    ctx.fillRect(value < 0 ? x + half - w : x + half, y + 4, Math.max(1, w), ROW - 10);
+    ctx.fillStyle = theme.line;
+    ctx.fillRect(x + half, y + 2, 1, ROW - 6);
+  }
+  ctx.fillStyle = theme.text;
+  ctx.font = '11px ui-monospace, Menlo, monospace';
+  ctx.textAlign = 'right';
+  ctx.fillText(value.toFixed(fromLeft ? 3 : 2), x + BAR_W, y + ROW / 2 - 2);
+}
