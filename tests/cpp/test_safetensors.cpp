@@ -498,6 +498,15 @@ TEST_CASE("headers that lie about offsets are rejected", "[safetensors][bad]") {
                    R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[18446744073709551612,18446744073709551615]}})",
                    d12),
                Contains("reach past"));
+    // Values that would wrap around in 32-bit size_t arithmetic (wasm32) must not.
+    CHECK_THAT(error_of_header(
+                   R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4294967296,4294967300]}})",
+                   std::vector<uint8_t>(4, 0)),
+               Contains("reach past the 4 data bytes"));
+    CHECK_THAT(error_of_header(
+                   R"({"a":{"dtype":"F32","shape":[1073741824],"data_offsets":[0,4294967296]}})",
+                   std::vector<uint8_t>(4, 0)),
+               Contains("reach past the 4 data bytes"));
   }
   SECTION("shape and byte range disagree") {
     CHECK_THAT(error_of_header(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", d12),
@@ -536,6 +545,54 @@ TEST_CASE("headers that lie about offsets are rejected", "[safetensors][bad]") {
                                R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
                                std::vector<uint8_t>(8, 0)),
                Contains("belong to no tensor"));
+  }
+}
+
+TEST_CASE("parsing survives every truncation and thousands of random corruptions",
+          "[safetensors][bad][fuzz]") {
+  const std::vector<uint8_t> valid = serialize_safetensors(sample_file(), DType::F16);
+  REQUIRE_NOTHROW(parse(valid));
+  uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = (header_size << 8) | valid[i];
+  const size_t header_end = size_t(8 + header_size);
+
+  SECTION("every strict prefix is an error (the data must end where the tensors end)") {
+    for (size_t length = 0; length < valid.size(); ++length) {
+      const std::vector<uint8_t> prefix(valid.begin(), valid.begin() + std::ptrdiff_t(length));
+      // A copy of exactly `length` bytes, so a read past it is caught by ASan/valgrind.
+      CHECK_THROWS_AS(parse(prefix), Error);
+    }
+  }
+  SECTION("random byte changes, insertions and deletions parse or throw llmsim::Error") {
+    Rng rng(2024);
+    int parsed = 0, rejected = 0;
+    for (int trial = 0; trial < 6000; ++trial) {
+      std::vector<uint8_t> bytes = valid;
+      const int edits = 1 + int(rng.next_u64() % 4);
+      for (int k = 0; k < edits && !bytes.empty(); ++k) {
+        // Most edits hit the header, where a change can mean anything; some hit the
+        // length field and the data.
+        const bool in_header = rng.uniform() < 0.8 && header_end <= bytes.size();
+        const size_t pos = in_header ? 8 + size_t(rng.next_u64() % header_size)
+                                     : size_t(rng.next_u64() % bytes.size());
+        const uint8_t value = uint8_t(rng.next_u64());
+        switch (rng.next_u64() % 4) {
+          case 0: bytes[pos] = value; break;
+          case 1: bytes[pos] ^= uint8_t(1u << (rng.next_u64() % 8)); break;
+          case 2: bytes.insert(bytes.begin() + std::ptrdiff_t(pos), value); break;
+          default: bytes.erase(bytes.begin() + std::ptrdiff_t(pos)); break;
+        }
+      }
+      try {
+        parse(bytes);
+        ++parsed;
+      } catch (const Error&) {
+        ++rejected;
+      }
+    }
+    // Both outcomes occur: the corruptions are neither all harmless nor all caught early.
+    CHECK(parsed > 20);
+    CHECK(rejected > 1000);
   }
 }
 
