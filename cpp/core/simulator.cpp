@@ -26,6 +26,28 @@ static bool boolean(const json& value, const char* key) {
   return value.get<bool>();
 }
 
+// "layer.head" -> (layer, head); the model checks the ranges.
+std::pair<int, int> parse_head_id(const std::string& id) {
+  const size_t dot = id.find('.');
+  auto number = [&](const std::string& part) {
+    if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos)
+      throw Error("a head is written layer.head, like 0.3; got \"" + id.substr(0, 20) + "\"");
+    return std::stoi(part);
+  };
+  if (dot == std::string::npos) number("");
+  return {number(id.substr(0, dot)), number(id.substr(dot + 1))};
+}
+
+static std::vector<std::pair<int, int>> parse_head_list(const json& value) {
+  if (!value.is_array()) throw Error("option \"ablate\" must be a list like [\"0.1\", \"2.3\"]");
+  std::vector<std::pair<int, int>> heads;
+  for (const json& item : value) {
+    if (!item.is_string()) throw Error("option \"ablate\" must be a list of \"layer.head\" strings");
+    heads.push_back(parse_head_id(item.get<std::string>()));
+  }
+  return heads;
+}
+
 RunOptions parse_run_options(const std::string& text) {
   RunOptions options;
   if (text.empty()) return options;
@@ -47,9 +69,28 @@ RunOptions parse_run_options(const std::string& text) {
       options.n_head = int_in_range(value, "n_head", 1, 16);
     } else if (key == "d_model") {
       options.d_model = int_in_range(value, "d_model", 1, 512);
+    } else if (key == "model") {
+      if (!value.is_string()) throw Error("option \"model\" must be a model name");
+      options.model = value.get<std::string>();
+    } else if (key == "top_k") {
+      options.top_k = int_in_range(value, "top_k", 0, 50);
+    } else if (key == "temperature") {
+      if (!value.is_number()) throw Error("option \"temperature\" must be a number");
+      const double t = value.get<double>();
+      if (!(t >= 0.05 && t <= 5.0))
+        throw Error("option \"temperature\" must be between 0.05 and 5, got " + std::to_string(t));
+      options.temperature = float(t);
+    } else if (key == "ablate") {
+      options.ablate = parse_head_list(value);
+    } else if (key == "ablate_mode") {
+      const std::string mode = value.is_string() ? value.get<std::string>() : "";
+      if (mode != "zero" && mode != "mean")
+        throw Error("option \"ablate_mode\" must be \"zero\" or \"mean\"");
+      options.ablate_mode = mode == "zero" ? AblationMode::Zero : AblationMode::Mean;
     } else {
       throw Error("unknown option \"" + key +
-                  "\" (known: seed, scale, causal, n_layer, n_head, d_model)");
+                  "\" (known: model, seed, scale, causal, n_layer, n_head, d_model, top_k, "
+                  "temperature, ablate, ablate_mode)");
     }
   }
   if (options.d_model % options.n_head != 0)
@@ -59,6 +100,8 @@ RunOptions parse_run_options(const std::string& text) {
 }
 
 const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
+  if (options.model != "random")
+    throw Error("no model named \"" + options.model.substr(0, 40) + "\" is loaded (available: random)");
   const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};
   if (!model_ || model_->config().d_model != config.d_model ||
       model_->config().n_head != config.n_head || model_->config().n_layer != config.n_layer ||
@@ -66,6 +109,7 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
     model_ = std::make_unique<RandomModel>(config);
 
   Trace trace;
+  trace.model_name = "random";
   trace.spans = split_words(text);
   trace.n_input_tokens = int(trace.spans.size());
   if (trace.n_input_tokens > kMaxTokens) {

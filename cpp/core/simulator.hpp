@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "random_model.hpp"
 #include "trace.hpp"
@@ -14,18 +16,28 @@ namespace llmsim {
 // every layer well inside a browser tab's memory.
 constexpr int kMaxTokens = 512;
 
+enum class AblationMode { Zero, Mean };
+
 struct RunOptions {
+  std::string model = "random";  // "random", or the name of a loaded trained model
   uint64_t seed = 1;    // random model weights
   bool scale = true;    // divide by sqrt(d_k)
   bool causal = true;   // causal mask
-  int n_layer = 2;
+  int n_layer = 2;      // random model shape
   int n_head = 4;
   int d_model = 32;
+  int top_k = 8;            // next-token predictions to report (trained models)
+  float temperature = 1.0f; // divides the logits before the softmax of the predictions
+  std::vector<std::pair<int, int>> ablate;  // heads switched off, as (layer, head)
+  AblationMode ablate_mode = AblationMode::Zero;
 };
 
 // Parses options from JSON such as {"seed": 3, "scale": false}. Missing keys keep
 // their defaults; unknown keys, wrong types and out-of-range values are errors.
 RunOptions parse_run_options(const std::string& json);
+
+// "layer.head" such as "2.3" -> {2, 3}; throws Error on anything else.
+std::pair<int, int> parse_head_id(const std::string& id);
 
 class Simulator {
  public:

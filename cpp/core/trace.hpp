@@ -35,7 +35,16 @@ struct Prediction {
   float probability = 0;
 };
 
+// What the model predicts without any head switched off, kept beside an ablated
+// run so the page can show the difference.
+struct Baseline {
+  float loss = 0;
+  std::vector<Prediction> top_k;
+};
+
 struct Trace {
+  std::string model_name;           // "random", or the trained model's name
+  bool has_vocabulary = false;      // a trained model: ids, logits and predictions are real
   std::vector<std::string> tokens;  // token text, as shown
   std::vector<int> ids;             // token ids (-1 where the model has no vocabulary)
   std::vector<TokenSpan> spans;     // byte offsets into the input text
@@ -48,6 +57,9 @@ struct Trace {
   std::vector<LayerTrace> layers;
   Matrix logits;                    // [T, vocab] (empty when the model has no vocabulary)
   std::vector<Prediction> top_k;    // next-token predictions after the last token
+  float loss = -1;                  // mean next-token loss over the text; -1: not defined
+  bool ablated = false;             // heads were switched off for this run
+  Baseline baseline;                // the same text with every head on (when ablated)
 };
 
 }  // namespace llmsim

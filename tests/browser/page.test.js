@@ -43,7 +43,7 @@ async function cellCentre(page, query, key) {
   return page.evaluate(([q, k]) => {
     const canvas = document.getElementById('heatmap-canvas');
     canvas.scrollIntoView({ block: 'center' });
-    const layout = window.__llmsimLayouts.heatmap;
+    const layout = window.__llmsimHeatmapLayout;
     const rect = canvas.getBoundingClientRect();
     return { x: rect.left + layout.left + (k + 0.5) * layout.cell, y: rect.top + layout.top + (q + 0.5) * layout.cell,
       localX: layout.left + (k + 0.5) * layout.cell, localY: layout.top + (q + 0.5) * layout.cell };
@@ -58,7 +58,7 @@ test('the page loads with no console error and draws real attention', async () =
   const { page, errors } = await openPage(browser.context, site.url);
   const status = await page.textContent('#status');
   assert.match(status, /11 tokens/);
-  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  const tokens = await page.evaluate(() => window.__llmsim.summary.tokens);
   assert.deepEqual(tokens, nativeTrace('The cat sat on the mat because it was tired.').tokens);
   await screenshot(page, 'foundation-1280-light');
   assert.deepEqual(errors, []);
@@ -66,20 +66,20 @@ test('the page loads with no console error and draws real attention', async () =
 });
 
 test('typing changes the drawing', async () => {
-  const { page } = await openPage(browser.context, site.url);
-  const arcsBefore = await canvasFingerprint(page, '#arcs-canvas');
-  const heatBefore = await canvasFingerprint(page, '#heatmap-canvas');
-  await page.focus('#text');
-  await page.keyboard.press('End');
-  await page.keyboard.type(' Then it slept.');
-  await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('15 tokens'));
-  assert.notEqual(await canvasFingerprint(page, '#arcs-canvas'), arcsBefore);
-  assert.notEqual(await canvasFingerprint(page, '#heatmap-canvas'), heatBefore);
-  await page.close();
+  for (const view of ['arcs', 'heatmap']) {
+    const { page } = await openPage(browser.context, `${site.url}?view=${view}`);
+    const before = await canvasFingerprint(page, `#${view}-canvas`);
+    await page.focus('#text');
+    await page.keyboard.press('End');
+    await page.keyboard.type(' Then it slept.');
+    await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('15 tokens'));
+    assert.notEqual(await canvasFingerprint(page, `#${view}-canvas`), before, `${view} did not change`);
+    await page.close();
+  }
 });
 
 test('each heatmap cell has the colour of its weight, as the native core computes it', async () => {
-  const { page } = await openPage(browser.context, site.url);
+  const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);
   const text = await page.inputValue('#text');
   const golden = nativeTrace(text).layers[0].heads[0].weights;
   const ratio = await page.evaluate(() => window.devicePixelRatio);
@@ -100,7 +100,7 @@ test('each heatmap cell has the colour of its weight, as the native core compute
 });
 
 test('hovering a heatmap cell reads out the exact weight', async () => {
-  const { page } = await openPage(browser.context, site.url);
+  const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);
   await page.selectOption('#layer', '1');
   await page.selectOption('#head', '2');
   const text = await page.inputValue('#text');
@@ -124,7 +124,7 @@ test('empty text shows a friendly empty state, not an error', async () => {
   const { page, errors } = await openPage(browser.context, site.url);
   await page.fill('#text', '');
   await page.waitForFunction(() => /Type some text/.test(document.getElementById('status').textContent));
-  assert.equal(await page.$$eval('#tokens .token', (els) => els.length), 0);
+  assert.equal(await page.evaluate(() => window.__llmsim.summary.tokens.length), 0);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -136,7 +136,7 @@ test('text over the token limit names the limit and still shows the first tokens
   await page.waitForFunction(() => /limit is/.test(document.getElementById('status').textContent));
   const status = await page.textContent('#status');
   assert.match(status, new RegExp(`${limit + 40} tokens; the limit is ${limit}`));
-  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  const tokens = await page.evaluate(() => window.__llmsim.summary.tokens);
   assert.equal(tokens.length, limit);
   assert.equal(tokens[0], 'w0');
   await screenshot(page, 'foundation-token-limit');
@@ -145,15 +145,15 @@ test('text over the token limit names the limit and still shows the first tokens
 });
 
 test('any UTF-8 is shown as text: no crash, no markup injected', async () => {
-  const { page, errors } = await openPage(browser.context, site.url);
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=tokens`);
   await page.evaluate(() => { window.__injected = false; });
   const hostile = '<img src=x onerror="window.__injected=true"> <script>window.__injected=true</script> 🙂 مرحبا e\u0301 \u0000\u0007 "quotes" &amp;';
   await page.fill('#text', hostile);
-  await page.waitForFunction(() => document.querySelectorAll('#tokens .token').length > 5);
+  await page.waitForFunction(() => document.querySelectorAll('#token-chips .token').length > 5);
   await page.waitForTimeout(200);
   assert.equal(await page.evaluate(() => window.__injected), false);
-  assert.equal(await page.$$eval('main img, #tokens script', (els) => els.length), 0);
-  const tokens = await page.$$eval('#tokens .token', (els) => els.map((e) => e.textContent));
+  assert.equal(await page.$$eval('main img, main script', (els) => els.length), 0);
+  const tokens = await page.$$eval('#token-chips .token-text', (els) => els.map((e) => e.textContent));
   assert.ok(tokens.includes('<'));
   assert.ok(tokens.includes('🙂'));
   // The page still works afterwards.
@@ -166,7 +166,7 @@ test('any UTF-8 is shown as text: no crash, no markup injected', async () => {
 test('dist/index.html opened from file:// draws too (the WASM is embedded in the script)', async () => {
   const { page, errors } = await openPage(browser.context, `file://${path.join(root, 'dist/index.html')}`);
   assert.match(await page.textContent('#status'), /11 tokens/);
-  const painted = await page.$eval('#heatmap-canvas', (c) => c.width > 100 && c.height > 100);
+  const painted = await page.$eval('#arcs-canvas', (c) => c.width > 100 && c.height > 100);
   assert.ok(painted);
   assert.deepEqual(errors, []);
   await page.close();
@@ -179,6 +179,6 @@ test('the page draws attention on load (the time taken is printed, not asserted)
   await page.waitForSelector('body[data-ready="true"]');
   const elapsed = Date.now() - start;
   console.log(`# load to first drawing: ${elapsed} ms`);
-  assert.ok(await page.$eval('#heatmap-canvas', (c) => c.height > 100));
+  assert.ok(await page.$eval('#arcs-canvas', (c) => c.height > 100));
   await page.close();
 });

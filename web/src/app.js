@@ -1,182 +1,249 @@
-// The page: state, controls, and wiring the views to the engine. All numbers come
-// from the engine (the C++ core); the views only draw them.
+// The page: state (mirrored in the URL), the engine, and one panel per view. All
+// numbers come from the engine (the C++ core); panels turn them into drawings.
 import { createEngine } from './engine.js';
-import { drawHeatmap, heatmapCellAt } from './views/heatmap.js';
-import { drawArcs, arcsTokenAt } from './views/arcs.js';
+import { parseState, serializeState, clampToModel, DEFAULT_STATE, VIEWS } from './state.js';
+import { readTheme, initThemeToggle } from './theme.js';
+import { mountTokens } from './panels/tokens.js';
+import { mountArcs } from './panels/arcs.js';
+import { mountHeatmap } from './panels/heatmap.js';
+import { mountGrid } from './panels/grid.js';
+import { mountQkv } from './panels/qkv.js';
+import { mountMultihead } from './panels/multihead.js';
+import { mountScaling } from './panels/scaling.js';
+import { mountPredictions } from './panels/predictions.js';
+import { downloadBlob } from './download.js';
 
-const DEFAULT_TEXT = 'The cat sat on the mat because it was tired.';
-
-const $ = (id) => document.getElementById(id);
-const ui = {
-  text: $('text'), layer: $('layer'), head: $('head'), scale: $('scale'), causal: $('causal'),
-  seed: $('seed'), status: $('status'), tokens: $('tokens'),
-  arcs: $('arcs-canvas'), heatmap: $('heatmap-canvas'), readout: $('readout'),
-  threshold: $('threshold'), thresholdValue: $('threshold-value'),
+const VIEW_TITLES = {
+  tokens: 'Tokens', arcs: 'Arcs', heatmap: 'Heatmap', grid: 'All heads', qkv: 'Q · K · V',
+  multihead: 'Multi-head', scaling: '√dₖ lab', predictions: 'Next token',
+};
+const MOUNTS = {
+  tokens: mountTokens, arcs: mountArcs, heatmap: mountHeatmap, grid: mountGrid, qkv: mountQkv,
+  multihead: mountMultihead, scaling: mountScaling, predictions: mountPredictions,
 };
 
-const state = { layer: 0, head: 0, focus: null, hover: null };
-let engine = null;
-let summary = null;
-let current = null;  // { weights, scores, scaled } of the selected head
-let layouts = {};
+const $ = (id) => document.getElementById(id);
 
-function theme() {
-  const css = getComputedStyle(document.documentElement);
-  const v = (name) => css.getPropertyValue(name).trim();
-  return {
-    background: v('--surface'), text: v('--text'), muted: v('--muted'),
-    accent: v('--accent'), tokenFill: v('--token'), masked: v('--masked'),
-  };
-}
-
-function options() {
-  const seed = Number.parseInt(ui.seed.value, 10);
-  return { scale: ui.scale.checked, causal: ui.causal.checked, seed: Number.isFinite(seed) && seed >= 0 ? seed : 1 };
-}
-
-// Re-runs the model and redraws; called at most once per animation frame.
-function update() {
-  try {
-    summary = engine.run(ui.text.value, options());
-  } catch (error) {
-    showStatus(error.message, true);
-    return;
+// What the panels see: the engine, the state, the last run, and ways to change them.
+class App {
+  constructor(engine, state) {
+    this.engine = engine;
+    this.state = state;
+    this.summary = null;
+    this.matrices = new Map();  // per run: "name/layer/head" -> { data, rows, cols }
+    this.panels = {};
+    this.notices = [];
+    this.pendingRun = false;
   }
-  fillSelect(ui.layer, summary.n_layer, 'Layer', state.layer);
-  fillSelect(ui.head, summary.n_head, 'Head', state.head);
-  state.layer = Number(ui.layer.value);
-  state.head = Number(ui.head.value);
+
+  theme() { return readTheme(); }
+
+  // A matrix of the last run, fetched from the engine once per run.
+  matrix(name, layer = this.state.layer, head = this.state.head) {
+    const key = `${name}/${layer}/${head}`;
+    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.matrix(name, layer, head));
+    return this.matrices.get(key);
+  }
+
+  // The token the views follow: the selected one, else the last.
+  focusToken() {
+    const T = this.summary ? this.summary.tokens.length : 0;
+    if (T === 0) return null;
+    return this.state.token !== null && this.state.token < T ? this.state.token : T - 1;
+  }
+
+  // Changes state. `rerun`: the model must run again; `push`: a history entry
+  // (discrete choices), otherwise the URL is replaced (typing, sliders).
+  set(patch, { rerun = false, push = false } = {}) {
+    Object.assign(this.state, patch);
+    writeUrl(this.state, push);
+    if (rerun) this.scheduleRun(); else this.render();
+  }
+
+  scheduleRun() {
+    if (this.pendingRun) return;
+    this.pendingRun = true;
+    requestAnimationFrame(() => { this.pendingRun = false; this.run(); });
+  }
+
+  run() {
+    try {
+      this.summary = this.engine.run(this.state.text, {
+        scale: this.state.scale, causal: this.state.causal, ...this.engine.modelOptions(this.state),
+      });
+    } catch (error) {
+      this.summary = null;
+      showStatus(error.message, true);
+      this.render();
+      return;
+    }
+    this.matrices.clear();
+    const fixed = clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices);
+    Object.assign(this.state, fixed);
+    if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
+    syncControls(this);
+    showStatus(statusLine(this.summary), Boolean(this.summary.warning));
+    this.render();
+  }
+
+  // Draws the tokens strip and the visible view.
+  render() {
+    showNotices(this.notices);
+    for (const name of VIEWS) {
+      const section = document.querySelector(`section[data-view="${name}"]`);
+      section.hidden = name !== this.state.view;
+      $(`tab-${name}`).setAttribute('aria-selected', String(name === this.state.view));
+      $(`tab-${name}`).tabIndex = name === this.state.view ? 0 : -1;
+    }
+    const panel = this.panels[this.state.view];
+    if (panel) panel.render();
+    document.body.dataset.view = this.state.view;
+  }
+}
+
+function statusLine(summary) {
+  if (summary.warning) return summary.warning;
   const T = summary.tokens.length;
-  if (state.focus !== null && state.focus >= T) state.focus = null;
-  showTokens();
-  if (T === 0) {
-    current = null;
-    showStatus('Type some text above to see how its tokens attend to each other.', false);
-    clearViews();
-    return;
-  }
-  current = {
-    weights: engine.matrix('weights', state.layer, state.head).data,
-    scores: engine.matrix('scores', state.layer, state.head).data,
-    scaled: engine.matrix('scaled', state.layer, state.head).data,
-  };
-  showStatus(summary.warning || `${T} token${T === 1 ? '' : 's'} · ${summary.n_layer} layers × ${summary.n_head} heads · d_model ${summary.d_model}, d_k ${summary.d_k}`, Boolean(summary.warning));
-  draw();
-}
-
-function draw() {
-  if (!current) return;
-  const t = theme();
-  const data = { tokens: summary.tokens, weights: current.weights, causal: summary.causal };
-  const width = ui.heatmap.parentElement.clientWidth;
-  layouts.heatmap = drawHeatmap(ui.heatmap, data, { width, theme: t, hover: state.hover });
-  layouts.arcs = drawArcs(ui.arcs, data, {
-    theme: t, threshold: Number(ui.threshold.value), focus: state.focus,
-    minWidth: ui.arcs.parentElement.clientWidth,
-  });
-  window.__llmsimLayouts = layouts;  // read by the browser tests to find cells
-}
-
-function clearViews() {
-  for (const canvas of [ui.arcs, ui.heatmap]) {
-    canvas.width = canvas.width;  // clears
-    canvas.style.height = '0px';
-  }
-  ui.readout.textContent = '';
-}
-
-function fillSelect(select, count, label, wanted) {
-  if (select.options.length !== count) {
-    select.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(`${label} ${i}`, String(i))));
-  }
-  select.value = String(Math.min(Math.max(0, wanted), count - 1));
+  if (T === 0) return 'Type some text above to see how its tokens attend to each other.';
+  return `${T} token${T === 1 ? '' : 's'} · ${summary.model_name} · ${summary.n_layer} layers × ${summary.n_head} heads · d_model ${summary.d_model}, dₖ ${summary.d_k}`;
 }
 
 function showStatus(message, isWarning) {
-  ui.status.textContent = message;
-  ui.status.classList.toggle('warning', isWarning);
+  $('status').textContent = message;
+  $('status').classList.toggle('warning', isWarning);
 }
 
-// The text with its token boundaries: one chip per token, text only (never HTML).
-function showTokens() {
-  const chips = summary.tokens.map((token, i) => {
-    const chip = document.createElement('span');
-    chip.className = 'token' + (i === state.focus ? ' focused' : '');
-    chip.textContent = token;
-    chip.title = `token ${i}`;
-    chip.dataset.index = String(i);
-    return chip;
-  });
-  ui.tokens.replaceChildren(...chips);
+function showNotices(notices) {
+  $('notices').replaceChildren(...notices.map((text) => {
+    const li = document.createElement('li');
+    li.textContent = text;
+    return li;
+  }));
 }
 
-function format(x) { return Number(x).toPrecision(6); }
-
-function showReadout(query, key) {
-  const T = summary.tokens.length;
-  const at = query * T + key;
-  const masked = summary.causal && key > query;
-  const q = JSON.stringify(summary.tokens[query]), k = JSON.stringify(summary.tokens[key]);
-  ui.readout.dataset.query = String(query);
-  ui.readout.dataset.key = String(key);
-  ui.readout.dataset.weight = String(current.weights[at]);
-  ui.readout.textContent = masked
-    ? `Query ${q} (#${query}) cannot see key ${k} (#${key}): it comes later, so the causal mask hides it.`
-    : `Query ${q} (#${query}) → key ${k} (#${key}): weight ${format(current.weights[at])} · raw q·k ${format(current.scores[at])} · scaled ${format(current.scaled[at])}`;
+function writeUrl(state, push) {
+  const query = serializeState(state);
+  const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
+  if (url === `${location.pathname}${location.search}${location.hash}`) return;
+  try {
+    if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
+  } catch {
+    // file:// in some browsers refuses history changes; the page still works.
+  }
 }
 
-let pending = false;
-function scheduleUpdate() {
-  if (pending) return;
-  pending = true;
-  requestAnimationFrame(() => { pending = false; update(); });
+function fillSelect(select, values, current) {
+  const labels = values.map(String);
+  if (Array.from(select.options, (o) => o.textContent).join('\n') !== labels.join('\n'))
+    select.replaceChildren(...values.map((v, i) => new Option(String(v), String(i))));
+  select.value = String(current);
 }
 
-function wire() {
-  for (const el of [ui.text, ui.seed]) el.addEventListener('input', scheduleUpdate);
-  for (const el of [ui.scale, ui.causal]) el.addEventListener('change', scheduleUpdate);
-  ui.layer.addEventListener('change', () => { state.layer = Number(ui.layer.value); update(); });
-  ui.head.addEventListener('change', () => { state.head = Number(ui.head.value); update(); });
-  ui.threshold.addEventListener('input', () => {
-    ui.thresholdValue.textContent = Number(ui.threshold.value).toFixed(2);
-    draw();
+// Controls reflect the state (after a run, or Back/Forward).
+function syncControls(app) {
+  const { state, summary } = app;
+  $('text').value === state.text || ($('text').value = state.text);
+  fillSelect($('model'), app.engine.models.map((m) => m.title), app.engine.models.findIndex((m) => m.name === state.model));
+  if (summary) {
+    fillSelect($('layer'), Array.from({ length: summary.n_layer }, (_, i) => `Layer ${i}`), state.layer);
+    fillSelect($('head'), Array.from({ length: summary.n_head }, (_, i) => `Head ${i}`), state.head);
+  }
+  $('scale').checked = state.scale;
+  $('causal').checked = state.causal;
+}
+
+function buildTabs(app) {
+  const tabs = $('tabs');
+  tabs.replaceChildren(...VIEWS.map((name) => {
+    const tab = document.createElement('button');
+    tab.type = 'button';
+    tab.id = `tab-${name}`;
+    tab.setAttribute('role', 'tab');
+    tab.setAttribute('aria-controls', `view-${name}`);
+    tab.textContent = VIEW_TITLES[name];
+    tab.addEventListener('click', () => app.set({ view: name }, { push: true }));
+    return tab;
+  }));
+  // Arrow keys move between tabs (the ARIA tabs pattern).
+  tabs.addEventListener('keydown', (event) => {
+    const i = VIEWS.indexOf(app.state.view);
+    const next = event.key === 'ArrowRight' ? i + 1 : event.key === 'ArrowLeft' ? i - 1 : null;
+    if (next === null) return;
+    event.preventDefault();
+    const view = VIEWS[(next + VIEWS.length) % VIEWS.length];
+    app.set({ view }, { push: true });
+    $(`tab-${view}`).focus();
   });
-  ui.heatmap.addEventListener('mousemove', (event) => {
-    if (!current) return;
-    const rect = ui.heatmap.getBoundingClientRect();
-    const cell = heatmapCellAt(layouts.heatmap, event.clientX - rect.left, event.clientY - rect.top);
-    state.hover = cell;
-    if (cell) showReadout(cell.query, cell.key);
-    draw();
+  for (const name of VIEWS) document.querySelector(`section[data-view="${name}"]`).id = `view-${name}`;
+}
+
+function wireInputs(app) {
+  $('text').addEventListener('input', () => app.set({ text: $('text').value, token: null }, { rerun: true }));
+  $('model').addEventListener('change', () => {
+    app.set({ model: app.engine.models[Number($('model').value)].name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
   });
-  ui.heatmap.addEventListener('mouseleave', () => { state.hover = null; draw(); });
-  ui.arcs.addEventListener('mousemove', (event) => {
-    if (!current) return;
-    const rect = ui.arcs.getBoundingClientRect();
-    const focus = arcsTokenAt(layouts.arcs, event.clientX - rect.left);
-    if (focus !== state.focus) { state.focus = focus; showTokens(); draw(); }
+  $('layer').addEventListener('change', () => app.set({ layer: Number($('layer').value) }, { push: true }));
+  $('head').addEventListener('change', () => app.set({ head: Number($('head').value) }, { push: true }));
+  $('scale').addEventListener('change', () => app.set({ scale: $('scale').checked }, { rerun: true, push: true }));
+  $('causal').addEventListener('change', () => app.set({ causal: $('causal').checked }, { rerun: true, push: true }));
+  // Arrow keys move the selected token, wherever focus is but in a text field.
+  document.addEventListener('keydown', (event) => {
+    if (!app.summary || event.altKey || event.ctrlKey || event.metaKey) return;
+    const target = event.target;
+    if (target.closest && target.closest('textarea, input, select, [role="tablist"], #heatmap-canvas')) return;
+    const T = app.summary.tokens.length;
+    if (T === 0 || (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight')) return;
+    event.preventDefault();
+    const current = app.focusToken();
+    const next = Math.max(0, Math.min(T - 1, current + (event.key === 'ArrowRight' ? 1 : -1)));
+    app.set({ token: next });
   });
-  ui.arcs.addEventListener('mouseleave', () => { state.focus = null; showTokens(); draw(); });
-  ui.tokens.addEventListener('mouseover', (event) => {
-    const index = event.target.dataset && event.target.dataset.index;
-    if (index !== undefined) { state.focus = Number(index); showTokens(); draw(); }
+  window.addEventListener('popstate', () => {
+    const { state, notices } = parseState(location.search);
+    app.notices = notices;
+    app.state = { ...state };
+    app.run();
   });
-  window.addEventListener('resize', draw);
-  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', draw);
+  let resizeFrame = 0;
+  window.addEventListener('resize', () => {
+    cancelAnimationFrame(resizeFrame);
+    resizeFrame = requestAnimationFrame(() => app.render());
+  });
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => app.render());
+  $('export-json').addEventListener('click', () => {
+    const trace = app.engine.traceJson();
+    downloadBlob(new Blob([JSON.stringify(trace)], { type: 'application/json' }), 'attention-trace.json');
+  });
+  $('export-png').addEventListener('click', () => {
+    const canvas = document.querySelector(`section[data-view="${app.state.view}"] canvas`);
+    if (canvas) canvas.toBlob((blob) => downloadBlob(blob, `attention-${app.state.view}.png`));
+  });
 }
 
 async function main() {
-  ui.text.value = DEFAULT_TEXT;
   showStatus('Loading the simulator…', false);
+  const { state, notices } = parseState(location.search);
+  let engine;
   try {
     engine = await createEngine();
   } catch (error) {
     showStatus(`The simulator could not start: ${error.message}`, true);
     return;
   }
-  wire();
-  update();
+  if (!engine.models.some((m) => m.name === state.model)) {
+    if (state.model !== DEFAULT_STATE.model) notices.push(`Unknown model "${state.model}". Using the default.`);
+    state.model = engine.models[0].name;
+  }
+  const app = new App(engine, state);
+  app.notices = notices;
+  initThemeToggle($('theme-toggle'), () => app.render());
+  buildTabs(app);
+  for (const name of VIEWS) app.panels[name] = MOUNTS[name](document.querySelector(`section[data-view="${name}"]`), app);
+  wireInputs(app);
+  syncControls(app);
+  app.run();
   document.body.dataset.ready = 'true';
+  window.__llmsim = app;  // for the browser tests and the curious
 }
 
 main();

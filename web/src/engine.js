@@ -13,7 +13,17 @@ export class Engine {
     this.simulator = new module.Simulator();
     this.maxTokens = module.maxTokens;
     this.summary = null;
+    // The models this engine can run, the default first.
+    this.models = [{ name: 'random', title: 'Random weights' }];
   }
+
+  // Run options for the page's state: the model, its predictions, switched-off heads.
+  modelOptions(state) {
+    return { model: state.model, top_k: 8, temperature: state.temperature, ablate: state.ablate };
+  }
+
+  // Measured labels of every head of a trained model, or null (random weights).
+  headLabels() { return null; }
 
   // Runs the model on `text` and returns the Trace summary: tokens, spans (UTF-8 byte
   // offsets and UTF-16 offsets into `text`), the model's shape and any warning.

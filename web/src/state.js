@@ -6,6 +6,7 @@ export const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', '
 export const MAX_TEXT_CHARS = 20000;
 
 export const DEFAULT_STATE = Object.freeze({
+  model: 'tinygpt',
   text: 'The cat sat on the mat because it was tired.',
   layer: 0,
   head: 0,
@@ -21,6 +22,7 @@ export const DEFAULT_STATE = Object.freeze({
 
 // Each field: how to read it from a string, and how to write it back.
 const FIELDS = {
+  model: { parse: (s) => (/^[a-z0-9-]{1,32}$/.test(s) ? s : fail(`"${s.slice(0, 40)}" is not a model name`)), format: String },
   text: { parse: (s) => (s.length <= MAX_TEXT_CHARS ? s : fail(`text is longer than ${MAX_TEXT_CHARS} characters`)), format: String },
   layer: { parse: (s) => integer(s, 0, 63), format: String },
   head: { parse: (s) => integer(s, 0, 63), format: String },

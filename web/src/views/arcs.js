@@ -28,11 +28,12 @@ export function arcsTokenAt(layout, x) {
   return i < 0 ? null : i;
 }
 
-// data: { tokens, weights: Float32Array [T*T] row-major }
+// data: { tokens, heads: [{ weights: Float32Array [T*T] row-major, color }] }
+//   several heads overlay, each in its own colour
 // options: { theme: { background, text, muted, accent, tokenFill }, threshold, focus }
 //   focus: a token index to show only that query's arcs, or null for all.
 export function drawArcs(canvas, data, options) {
-  const { tokens, weights } = data;
+  const { tokens, heads } = data;
   const { theme, threshold = 0.02, focus = null } = options;
   const T = tokens.length;
   const layout = arcsLayout(canvas.getContext('2d'), tokens);
@@ -40,11 +41,13 @@ export function drawArcs(canvas, data, options) {
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
 
-  for (let i = 0; i < T; i++) {
-    if (focus !== null && i !== focus) continue;
-    for (let j = 0; j < T; j++) {
-      const w = weights[i * T + j];
-      if (w >= threshold) drawArc(ctx, layout, i, j, w, theme.accent);
+  for (const { weights, color } of heads) {
+    for (let i = 0; i < T; i++) {
+      if (focus !== null && i !== focus) continue;
+      for (let j = 0; j < T; j++) {
+        const w = weights[i * T + j];
+        if (w >= threshold) drawArc(ctx, layout, i, j, w, color);
+      }
     }
   }
   drawTokens(ctx, layout, tokens, theme, focus);

@@ -1,61 +1,82 @@
 // Heatmap view: the query × key matrix of one head's attention weights. Rows are
 // queries (the token doing the looking), columns are keys (the tokens looked at).
-// Pure drawing: (canvas, data, options) -> pixels, plus hit-testing on the layout.
+// Zoom and pan show a square window of the matrix, so even the longest text can be
+// read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
+// plus hit-testing on the layout it returns.
 import { viridis, cssColor } from './colormap.js';
 import { prepareCanvas, tokenLabel } from './canvas.js';
 
-const LEGEND_HEIGHT = 34;
+const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
-// Where everything goes for T tokens in `width` CSS pixels.
-export function heatmapLayout(tokens, width) {
-  const T = tokens.length;
-  const labels = T <= 64;  // past that, labels would overlap; hover tells the token
-  const margin = labels ? 84 : 16;
-  const cell = T === 0 ? 0 : Math.max(1, Math.min(32, Math.floor((width - margin - 8) / T)));
-  const showLabels = labels && cell >= 9;
-  const left = showLabels ? margin : 8;
-  const top = showLabels ? margin : 8;
-  return { T, cell, left, top, showLabels, width, height: top + cell * T + LEGEND_HEIGHT + 12 };
+// The cell size that fits all T tokens into `size` pixels.
+export function fitCell(T, size) { return T === 0 ? 0 : Math.max(0.25, Math.min(MAX_CELL, size / T)); }
+
+// Where everything goes. `zoom`: { cell, row0, col0 } or null to fit the whole matrix.
+export function heatmapLayout(T, width, zoom) {
+  const room = Math.max(120, Math.min(width, 900) - 16);
+  let cell = zoom ? zoom.cell : fitCell(T, room - LABEL_MARGIN);
+  const showLabels = cell >= MIN_LABEL_CELL;
+  const margin = showLabels ? LABEL_MARGIN : 8;
+  if (!zoom) cell = fitCell(T, room - margin);
+  const count = Math.max(1, Math.min(T, Math.floor((room - margin) / cell)));  // cells per side
+  const clampStart = (s) => Math.max(0, Math.min(Math.max(0, T - count), Math.round(s || 0)));
+  const row0 = zoom ? clampStart(zoom.row0) : 0, col0 = zoom ? clampStart(zoom.col0) : 0;
+  const side = count * cell;
+  return { T, cell, count, row0, col0, left: margin, top: margin, showLabels,
+    width: Math.max(width, margin + side + 8), height: margin + side + LEGEND_HEIGHT + 12 };
 }
 
 // The cell under (x, y) in CSS pixels, or null.
 export function heatmapCellAt(layout, x, y) {
-  const query = Math.floor((y - layout.top) / layout.cell);
-  const key = Math.floor((x - layout.left) / layout.cell);
-  if (layout.cell <= 0 || query < 0 || key < 0 || query >= layout.T || key >= layout.T) return null;
-  return { query, key };
+  const r = Math.floor((y - layout.top) / layout.cell), c = Math.floor((x - layout.left) / layout.cell);
+  if (!(layout.cell > 0) || r < 0 || c < 0 || r >= layout.count || c >= layout.count) return null;
+  const query = layout.row0 + r, key = layout.col0 + c;
+  return query < layout.T && key < layout.T ? { query, key } : null;
+}
+
+// Centre of a cell in CSS pixels (for tests and keyboard focus), or null if off-window.
+export function heatmapCellCentre(layout, query, key) {
+  const r = query - layout.row0, c = key - layout.col0;
+  if (r < 0 || c < 0 || r >= layout.count || c >= layout.count) return null;
+  return { x: layout.left + (c + 0.5) * layout.cell, y: layout.top + (r + 0.5) * layout.cell };
 }
 
 // data: { tokens, weights: Float32Array [T*T] row-major, causal }
-// options: { width, theme: { background, text, muted, masked }, hover: { query, key } | null }
+// options: { width, theme: { background, text, muted, masked }, hover: { query, key } | null,
+//            selected: token index | null, zoom: { cell, row0, col0 } | null }
 export function drawHeatmap(canvas, data, options) {
   const { tokens, weights, causal } = data;
   const { theme } = options;
-  const layout = heatmapLayout(tokens, options.width);
+  const T = tokens.length;
+  const layout = heatmapLayout(T, options.width, options.zoom || null);
   const ctx = prepareCanvas(canvas, layout.width, layout.height);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, layout.width, layout.height);
-  const { T, cell, left, top } = layout;
+  const { cell, left, top, row0, col0 } = layout;
+  const rows = Math.min(layout.count, T - row0), cols = Math.min(layout.count, T - col0);
 
-  for (let i = 0; i < T; i++) {
-    for (let j = 0; j < T; j++) {
-      const x = left + j * cell, y = top + i * cell;
+  for (let r = 0; r < rows; r++) {
+    const i = row0 + r;
+    for (let c = 0; c < cols; c++) {
+      const j = col0 + c;
+      const x = left + c * cell, y = top + r * cell;
       if (causal && j > i) {
         drawMaskedCell(ctx, x, y, cell, theme.masked);
       } else {
         ctx.fillStyle = cssColor(viridis(weights[i * T + j]));
-        ctx.fillRect(x, y, cell, cell);
+        ctx.fillRect(x, y, cell + (cell < 2 ? 0.5 : 0), cell + (cell < 2 ? 0.5 : 0));
       }
     }
   }
-  if (layout.showLabels) drawLabels(ctx, tokens, layout, theme);
+  if (layout.showLabels) drawLabels(ctx, tokens, layout, theme, options.selected);
+  if (options.selected !== null && options.selected !== undefined) drawRowOutline(ctx, options.selected, layout, theme, 1);
   if (options.hover) drawHoverOutline(ctx, options.hover, layout, theme);
   drawLegend(ctx, layout, theme, causal);
   return layout;
 }
 
-// Masked cells: the page background with a diagonal hatch, so "hidden" never reads
-// as "weight 0 that the model chose".
+// Masked cells: the background with a diagonal hatch, so "hidden" never reads as
+// "weight 0 that the model chose".
 function drawMaskedCell(ctx, x, y, size, colour) {
   ctx.fillStyle = colour;
   ctx.fillRect(x, y, size, size);
@@ -75,37 +96,46 @@ function drawMaskedCell(ctx, x, y, size, colour) {
   ctx.restore();
 }
 
-function drawLabels(ctx, tokens, layout, theme) {
-  const { cell, left, top } = layout;
-  ctx.fillStyle = theme.text;
+function drawLabels(ctx, tokens, layout, theme, selected) {
+  const { cell, left, top, row0, col0, count, T } = layout;
   ctx.font = `${Math.min(13, cell - 1)}px system-ui, sans-serif`;
   ctx.textBaseline = 'middle';
-  ctx.textAlign = 'right';
-  tokens.forEach((t, i) => ctx.fillText(tokenLabel(t, 10), left - 6, top + i * cell + cell / 2));
-  ctx.textAlign = 'left';
-  tokens.forEach((t, j) => {
+  for (let r = 0; r < count && row0 + r < T; r++) {
+    ctx.fillStyle = row0 + r === selected ? theme.accent : theme.text;
+    ctx.textAlign = 'right';
+    ctx.fillText(tokenLabel(tokens[row0 + r], 10), left - 6, top + r * cell + cell / 2);
+  }
+  for (let c = 0; c < count && col0 + c < T; c++) {
     ctx.save();
-    ctx.translate(left + j * cell + cell / 2, top - 6);
+    ctx.fillStyle = col0 + c === selected ? theme.accent : theme.text;
+    ctx.translate(left + c * cell + cell / 2, top - 6);
     ctx.rotate(-Math.PI / 3);
-    ctx.fillText(tokenLabel(t, 10), 0, 0);
+    ctx.textAlign = 'left';
+    ctx.fillText(tokenLabel(tokens[col0 + c], 10), 0, 0);
     ctx.restore();
-  });
-}
-
-function drawHoverOutline(ctx, { query, key }, layout, theme) {
-  const { cell, left, top, T } = layout;
-  if (query < 0 || query >= T) return;
-  ctx.strokeStyle = theme.text;
-  ctx.lineWidth = 1;
-  ctx.strokeRect(left + 0.5, top + query * cell + 0.5, T * cell - 1, cell - 1);  // the query's row
-  if (key >= 0 && key < T) {
-    ctx.lineWidth = 2;
-    ctx.strokeRect(left + key * cell + 1, top + query * cell + 1, cell - 2, cell - 2);
   }
 }
 
+function drawRowOutline(ctx, query, layout, theme, width) {
+  const r = query - layout.row0;
+  if (r < 0 || r >= layout.count) return;
+  ctx.strokeStyle = theme.text;
+  ctx.lineWidth = width;
+  const cols = Math.min(layout.count, layout.T - layout.col0);
+  ctx.strokeRect(layout.left + 0.5, layout.top + r * layout.cell + 0.5, cols * layout.cell - 1, layout.cell - 1);
+}
+
+function drawHoverOutline(ctx, { query, key }, layout, theme) {
+  drawRowOutline(ctx, query, layout, theme, 1);
+  const r = query - layout.row0, c = key - layout.col0;
+  if (r < 0 || c < 0 || r >= layout.count || c >= layout.count) return;
+  ctx.strokeStyle = theme.text;
+  ctx.lineWidth = 2;
+  ctx.strokeRect(layout.left + c * layout.cell + 1, layout.top + r * layout.cell + 1, layout.cell - 2, layout.cell - 2);
+}
+
 function drawLegend(ctx, layout, theme, causal) {
-  const y = layout.top + layout.T * layout.cell + 14;
+  const y = layout.top + layout.count * layout.cell + 16;
   const x = layout.left, w = Math.min(200, layout.width - x - 8), h = 10;
   for (let i = 0; i < w; i++) {
     ctx.fillStyle = cssColor(viridis(i / (w - 1)));
@@ -118,10 +148,14 @@ function drawLegend(ctx, layout, theme, causal) {
   ctx.fillText('weight 0', x, y + h + 3);
   ctx.textAlign = 'right';
   ctx.fillText('1', x + w, y + h + 3);
-  if (causal && x + w + 120 < layout.width) {
+  if (causal && x + w + 130 < layout.width) {
     drawMaskedCell(ctx, x + w + 16, y - 1, 12, theme.masked);
     ctx.fillStyle = theme.muted;
     ctx.textAlign = 'left';
     ctx.fillText('masked (future)', x + w + 34, y);
+  }
+  if (layout.count < layout.T) {
+    ctx.textAlign = 'left';
+    ctx.fillText(`showing queries ${layout.row0}–${layout.row0 + layout.count - 1}, keys ${layout.col0}–${layout.col0 + layout.count - 1} of ${layout.T}`, x, y + h + 18);
   }
 }

@@ -7,7 +7,7 @@
 import { cssColor, diverging, parseColor, headColor } from './colormap.js';
 import { prepareCanvas } from './canvas.js';
 
-const CAPTION = 34, GAP = 16;
+const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14;
 
 // data: { T, dK, dModel, heads: [Float32Array [T*dK]], concat, output (Float32Array [T*dModel]),
 //         selected: token index or null, focusHead }
@@ -18,9 +18,10 @@ export function drawMultihead(canvas, data, options) {
   const H = heads.length;
   const zero = parseColor(theme.background);
   // Cell sizes: the heads' row must fit the width, and so must the wide matrices.
-  const headCell = Math.max(1, Math.min(8, Math.floor((width - GAP * (H - 1)) / (H * dK))));
-  const wideCell = Math.max(1, Math.min(8, Math.floor(width / dModel)));
-  const rowH = Math.max(1, Math.min(8, Math.floor(220 / Math.max(T, 1))));
+  const headCell = Math.max(1, Math.min(MAX_CELL, Math.floor((width - GAP * (H - 1)) / (H * dK))));
+  const block = Math.max(MIN_BLOCK, dK * headCell) + GAP;
+  const wideCell = Math.max(1, Math.min(MAX_CELL, Math.floor(width / dModel)));
+  const rowH = Math.max(1, Math.min(MAX_CELL, Math.floor(240 / Math.max(T, 1))));
   const matrixH = rowH * T;
   const height = 3 * (CAPTION + matrixH) + 2 * GAP + 8;
   const ctx = prepareCanvas(canvas, width, height);
@@ -31,13 +32,13 @@ export function drawMultihead(canvas, data, options) {
 
   let y = 0;
   heads.forEach((h, i) => {
-    const x = i * (dK * headCell + GAP);
-    caption(ctx, `head ${i}: [${T} × ${dK}]`, x, y, headColor(i), theme);
+    const x = i * block;
+    caption(ctx, [`head ${i}`, `[${T} × ${dK}]`], x, y, headColor(i), theme);
     matrix(ctx, h, T, dK, x, y + CAPTION, headCell, rowH, limit, zero);
     outline(ctx, x, y + CAPTION, dK * headCell, rowH, selected, theme);
   });
   y += CAPTION + matrixH + GAP;
-  caption(ctx, `concatenate → [${T} × ${H}·${dK} = ${dModel}]`, 0, y, theme.text, theme);
+  caption(ctx, ['concatenate', `[${T} × ${H}·${dK} = ${dModel}]`], 0, y, theme.text, theme);
   matrix(ctx, concat, T, dModel, 0, y + CAPTION, wideCell, rowH, limit, zero);
   for (let i = 0; i < H; i++) {  // colour bands: which columns came from which head
     ctx.fillStyle = headColor(i);
@@ -45,19 +46,23 @@ export function drawMultihead(canvas, data, options) {
   }
   outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
   y += CAPTION + matrixH + GAP;
-  caption(ctx, `× W_O [${dModel} × ${dModel}] → output [${T} × ${dModel}]`, 0, y, theme.text, theme);
+  caption(ctx, [`× W_O [${dModel} × ${dModel}]`, `= attention output [${T} × ${dModel}]`], 0, y, theme.text, theme);
   matrix(ctx, output, T, dModel, 0, y + CAPTION, wideCell, rowH, outLimit, zero);
   outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
 }
 
-function caption(ctx, text, x, y, colour, theme) {
+// A title with a colour key, and the matrix's shape below it.
+function caption(ctx, [title, shape], x, y, colour, theme) {
   ctx.fillStyle = colour;
-  ctx.fillRect(x, y + 8, 10, 10);
-  ctx.fillStyle = theme.text;
-  ctx.font = '12px system-ui, sans-serif';
+  ctx.fillRect(x, y + 6, 10, 10);
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
-  ctx.fillText(text, x + 16, y + 13);
+  ctx.fillStyle = theme.text;
+  ctx.font = '600 12px system-ui, sans-serif';
+  ctx.fillText(title, x + 16, y + 11);
+  ctx.fillStyle = theme.muted;
+  ctx.font = '12px ui-monospace, Menlo, monospace';
+  ctx.fillText(shape, x, y + 28);
 }
 
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {

@@ -118,6 +118,8 @@ function bar(ctx, value, limit, x, y, colour, theme, fromLeft = false) {
   }
   ctx.fillStyle = theme.text;
   ctx.font = '11px ui-monospace, Menlo, monospace';
-  ctx.textAlign = 'right';
-  ctx.fillText(value.toFixed(fromLeft ? 3 : 2), x + BAR_W, y + ROW / 2 - 2);
+  ctx.textAlign = fromLeft ? 'right' : value < 0 ? 'left' : 'right';
+  // Signed bars print their value on the empty side of the centre line.
+  const textX = fromLeft ? x + BAR_W : value < 0 ? x + half + 4 : x + half - 4;
+  ctx.fillText(value.toFixed(fromLeft ? 3 : 2), textX, y + ROW / 2 - 2);
 }

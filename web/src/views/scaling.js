@@ -6,9 +6,9 @@ import { prepareCanvas } from './canvas.js';
 // The four measurements, in the order they are drawn, with what each shows.
 export const SCALING_PLOTS = [
   { key: 'score_variance', title: 'Variance of q·k', log: true,
-    caption: 'Without scaling the spread of the scores grows with d_k; divided by √d_k it stays near 1.' },
+    caption: 'Without scaling the spread of the scores grows with dₖ; divided by √dₖ it stays near 1.' },
   { key: 'max_weight', title: 'Largest softmax weight', log: false,
-    caption: 'Unscaled, one key takes nearly all the weight once d_k is large: the softmax has saturated.' },
+    caption: 'Unscaled, one key takes nearly all the weight once dₖ is large: the softmax has saturated.' },
   { key: 'entropy', title: 'Softmax entropy (normalised)', log: false,
     caption: 'Entropy falls towards 0 without scaling — attention stops mixing and just picks one key.' },
   { key: 'jacobian_norm', title: 'Softmax Jacobian norm', log: false,

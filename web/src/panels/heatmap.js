@@ -1,0 +1,123 @@
+// Heatmap panel: the selected head's weights with hover read-out, zoom (buttons,
+// wheel), pan (drag) and keyboard navigation of cells.
+import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from '../views/heatmap.js';
+import { fillTable, topWeightsRows } from './alt-table.js';
+
+const MAX_CELL = 36;
+
+export function mountHeatmap(section, app) {
+  const canvas = section.querySelector('#heatmap-canvas');
+  const readout = section.querySelector('#readout');
+  const table = section.querySelector('#heatmap-table');
+  let layout = null;
+  let hover = null;
+  let zoom = null;  // null: fit the whole matrix
+  let drag = null;
+
+  const width = () => canvas.parentElement.clientWidth;
+  const T = () => (app.summary ? app.summary.tokens.length : 0);
+
+  function setZoom(cell, centre) {
+    const fit = fitCell(T(), Math.min(width(), 900) - 100);
+    if (cell <= fit * 1.01) { zoom = null; render(); return; }
+    const next = heatmapLayout(T(), width(), { cell: Math.min(MAX_CELL, cell), row0: 0, col0: 0 });
+    const c = centre || { query: (layout ? layout.row0 + layout.count / 2 : 0), key: (layout ? layout.col0 + layout.count / 2 : 0) };
+    zoom = { cell: next.cell, row0: c.query - next.count / 2, col0: c.key - next.count / 2 };
+    render();
+  }
+
+  section.querySelector('#zoom-in').addEventListener('click', () => setZoom((layout ? layout.cell : 4) * 2, hover));
+  section.querySelector('#zoom-out').addEventListener('click', () => setZoom((layout ? layout.cell : 4) / 2, hover));
+  section.querySelector('#zoom-fit').addEventListener('click', () => { zoom = null; render(); });
+  canvas.addEventListener('wheel', (event) => {
+    if (!layout || !event.ctrlKey && !event.shiftKey) return;  // plain wheel scrolls the page
+    event.preventDefault();
+    setZoom(layout.cell * (event.deltaY < 0 ? 1.25 : 0.8), hover);
+  }, { passive: false });
+
+  function localPoint(event) {
+    const rect = canvas.getBoundingClientRect();
+    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
+  }
+  canvas.addEventListener('mousedown', (event) => {
+    if (zoom) drag = { ...localPoint(event), row0: layout.row0, col0: layout.col0 };
+  });
+  window.addEventListener('mouseup', () => { drag = null; });
+  canvas.addEventListener('mousemove', (event) => {
+    if (!layout) return;
+    const p = localPoint(event);
+    if (drag) {
+      zoom = { ...zoom, row0: drag.row0 - (p.y - drag.y) / layout.cell, col0: drag.col0 - (p.x - drag.x) / layout.cell };
+      render();
+      return;
+    }
+    const cell = heatmapCellAt(layout, p.x, p.y);
+    if (JSON.stringify(cell) !== JSON.stringify(hover)) { hover = cell; render(); }
+  });
+  canvas.addEventListener('click', () => { if (hover && !drag) app.set({ token: hover.query }); });
+  canvas.addEventListener('keydown', (event) => {
+    const n = T();
+    if (n === 0) return;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (event.key === '+' || event.key === '=') { setZoom(layout.cell * 2, hover); return; }
+    if (event.key === '-') { setZoom(layout.cell / 2, hover); return; }
+    if (!moves[event.key]) return;
+    event.preventDefault();
+    const start = hover || { query: app.focusToken(), key: 0 };
+    const [dq, dk] = moves[event.key];
+    hover = { query: clamp(start.query + dq, n), key: clamp(start.key + dk, n) };
+    if (zoom) keepVisible(hover);
+    app.set({ token: hover.query });
+  });
+  canvas.addEventListener('blur', () => { hover = null; render(); });
+
+  function keepVisible(cell) {
+    const { count } = layout;
+    if (cell.query < zoom.row0) zoom.row0 = cell.query;
+    if (cell.query >= zoom.row0 + count) zoom.row0 = cell.query - count + 1;
+    if (cell.key < zoom.col0) zoom.col0 = cell.key;
+    if (cell.key >= zoom.col0 + count) zoom.col0 = cell.key - count + 1;
+  }
+
+  function showReadout() {
+    const summary = app.summary;
+    if (!hover || !summary) { delete readout.dataset.query; readout.textContent = 'Hover a cell (or focus the matrix and use the arrow keys) to read its numbers.'; return; }
+    const { query, key } = hover;
+    const n = summary.tokens.length, at = query * n + key;
+    const weights = app.matrix('weights').data;
+    const q = JSON.stringify(summary.tokens[query]), k = JSON.stringify(summary.tokens[key]);
+    readout.dataset.query = String(query);
+    readout.dataset.key = String(key);
+    readout.dataset.weight = String(weights[at]);
+    if (summary.causal && key > query) {
+      readout.textContent = `Query ${q} (#${query}) cannot see key ${k} (#${key}): it comes later, so the causal mask hides it.`;
+      return;
+    }
+    const fmt = (x) => Number(x).toPrecision(6);
+    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · raw q·k ${fmt(app.matrix('scores').data[at])} · scaled ${fmt(app.matrix('scaled').data[at])}`;
+  }
+
+  function render() {
+    const summary = app.summary;
+    if (!summary || summary.tokens.length === 0) {
+      layout = null;
+      canvas.width = 0;
+      readout.textContent = '';
+      table.replaceChildren();
+      return;
+    }
+    if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
+    const weights = app.matrix('weights').data;
+    layout = drawHeatmap(canvas, { tokens: summary.tokens, weights, causal: summary.causal }, {
+      width: width(), theme: app.theme(), hover, selected: app.state.token, zoom,
+    });
+    if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
+    window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
+    showReadout();
+    fillTable(table, `Layer ${app.state.layer}, head ${app.state.head}: each token's strongest keys`,
+      topWeightsRows(summary.tokens, weights));
+  }
+  return { render };
+}
+
+function clamp(i, n) { return Math.max(0, Math.min(n - 1, i)); }

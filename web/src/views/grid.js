@@ -1,0 +1,32 @@
+// Grid view: one thumbnail per layer × head, each its attention pattern in miniature,
+// so the reader can spot the kinds of head at a glance. Pure drawing of one
+// thumbnail: (canvas, data, options) -> pixels; the page lays the thumbnails out.
+import { viridis } from './colormap.js';
+
+// data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }
+export function drawThumbnail(canvas, data, options) {
+  const { weights, T } = data;
+  const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
+  const px = Math.round(options.size * ratio);
+  canvas.width = px;
+  canvas.height = px;
+  canvas.style.width = `${options.size}px`;
+  canvas.style.height = `${options.size}px`;
+  const ctx = canvas.getContext('2d');
+  const image = ctx.createImageData(px, px);
+  for (let y = 0; y < px; y++) {
+    const i = Math.min(T - 1, Math.floor((y / px) * T));
+    for (let x = 0; x < px; x++) {
+      const j = Math.min(T - 1, Math.floor((x / px) * T));
+      // Brighten small weights (sqrt) so faint patterns stay visible at this size.
+      const [r, g, b] = j > i ? [128, 128, 128] : viridis(Math.sqrt(weights[i * T + j]));
+      const o = (y * px + x) * 4;
+      const dim = options.ablated ? 0.35 : 1;
+      image.data[o] = r * dim;
+      image.data[o + 1] = g * dim;
+      image.data[o + 2] = b * dim;
+      image.data[o + 3] = j > i ? 40 : 255;
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+}
