@@ -86,7 +86,7 @@ RunOptions parse_run_options(const std::string& text) {
       const std::string mode = value.is_string() ? value.get<std::string>() : "";
       if (mode != "zero" && mode != "mean")
         throw Error("option \"ablate_mode\" must be \"zero\" or \"mean\"");
-      options.ablate_mode = mode == "zero" ? AblationMode::Zero : AblationMode::Mean;
+      options.ablate_mode = mode;
     } else {
       throw Error("unknown option \"" + key +
                   "\" (known: model, seed, scale, causal, n_layer, n_head, d_model, top_k, "

@@ -16,8 +16,6 @@ namespace llmsim {
 // every layer well inside a browser tab's memory.
 constexpr int kMaxTokens = 512;
 
-enum class AblationMode { Zero, Mean };
-
 struct RunOptions {
   std::string model = "random";  // "random", or the name of a loaded trained model
   uint64_t seed = 1;    // random model weights
@@ -29,7 +27,7 @@ struct RunOptions {
   int top_k = 8;            // next-token predictions to report (trained models)
   float temperature = 1.0f; // divides the logits before the softmax of the predictions
   std::vector<std::pair<int, int>> ablate;  // heads switched off, as (layer, head)
-  AblationMode ablate_mode = AblationMode::Zero;
+  std::string ablate_mode = "zero";         // "zero" or "mean"
 };
 
 // Parses options from JSON such as {"seed": 3, "scale": false}. Missing keys keep
