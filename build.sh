@@ -57,9 +57,12 @@ dist() {
   log "Static site (dist/)"
   rm -rf dist
   mkdir -p dist
-  npx esbuild web/src/app.js --bundle --format=iife --platform=browser \
-    --external:fs --external:path --minify --log-level=warning --outfile=dist/app.js
-  cp web/index.html web/style.css dist/
+  local bundle=(npx esbuild --bundle --format=iife --platform=browser --external:fs --external:path
+    --loader:.css=text --minify --log-level=warning)
+  "${bundle[@]}" web/src/app.js --outfile=dist/app.js                    # the page
+  "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
+  "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue
+  cp web/index.html web/embed.html web/style.css dist/
 }
 
 run_tests() {

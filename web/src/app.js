@@ -1,7 +1,7 @@
 // The page: the input panel, the view tabs, the status line and the URL around one
 // Session. All numbers come from the engine (the C++ core); panels draw them.
 import { createEngine } from './engine.js';
-import { parseState, serializeState, DEFAULT_STATE, VIEWS } from './state.js';
+import { parseState, serializeState, VIEWS } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
 import { createViewSection } from './view-markup.js';
@@ -134,10 +134,6 @@ async function main() {
   } catch (error) {
     showStatus(`The simulator could not start: ${error.message}`, true);
     return;
-  }
-  if (!engine.models.some((m) => m.name === state.model)) {
-    if (state.model !== DEFAULT_STATE.model) notices.push(`Unknown model "${state.model}". Using the default.`);
-    state.model = engine.models[0].name;
   }
   const panels = {};
   const session = new Session(engine, state, document.documentElement, {

@@ -51,6 +51,11 @@ export class Session {
 
   run() {
     let error = null;
+    const models = this.engine.models;
+    if (!models.some((m) => m.name === this.state.model)) {
+      this.notices.push(`There is no model "${this.state.model.slice(0, 40)}" here. Using ${models[0].name}.`);
+      this.state.model = models[0].name;
+    }
     try {
       this.summary = this.engine.run(this.state.text, {
         scale: this.state.scale, causal: this.state.causal, ...this.engine.modelOptions(this.state),

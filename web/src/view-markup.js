@@ -37,8 +37,8 @@ export const VIEW_MARKUP = {
   heatmap: `
   <div class="view-main">
     <div class="view-controls">
-      <button type="button" id="zoom-in" aria-label="Zoom in">＋</button>
-      <button type="button" id="zoom-out" aria-label="Zoom out">－</button>
+      <button type="button" id="zoom-in" aria-label="Zoom in">+</button>
+      <button type="button" id="zoom-out" aria-label="Zoom out">−</button>
       <button type="button" id="zoom-fit">Fit</button>
       <span class="hint">drag to pan · arrow keys move the cell</span>
     </div>
