@@ -7,6 +7,7 @@ import { Session } from './session.js';
 import { createViewSection } from './view-markup.js';
 import { mountPanel, VIEW_TITLES } from './panels/index.js';
 import { downloadBlob } from './download.js';
+import { embedSnippets } from './embed-code.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -118,6 +119,24 @@ function wireInputs(session) {
   $('export-json').addEventListener('click', () => {
     const trace = session.engine.traceJson();
     downloadBlob(new Blob([JSON.stringify(trace)], { type: 'application/json' }), 'attention-trace.json');
+  });
+  $('embed-open').addEventListener('click', () => {
+    const { iframe, component } = embedSnippets(session.state, location.href);
+    $('embed-iframe').value = iframe;
+    $('embed-component').value = component;
+    $('embed-copied').textContent = '';
+    $('embed-dialog').showModal();
+  });
+  $('embed-dialog').addEventListener('click', async (event) => {
+    const id = event.target.dataset && event.target.dataset.copy;
+    if (!id) return;
+    $(id).select();
+    try {
+      await navigator.clipboard.writeText($(id).value);
+      $('embed-copied').textContent = 'Copied.';
+    } catch {
+      $('embed-copied').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+    }
   });
   $('export-png').addEventListener('click', () => {
     const canvas = document.querySelector(`section[data-view="${session.state.view}"] canvas`);

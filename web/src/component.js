@@ -27,6 +27,23 @@ export const COMPONENT_CSS = pageCss
 :host([guide="off"]) .guide { display: none; }
 :host([guide="off"]) .view { grid-template-columns: minmax(0, 1fr); }`;
 
+// A constructed stylesheet, shared by every element and allowed under a strict
+// Content-Security-Policy (a <style> element would need style-src 'unsafe-inline').
+let sharedSheet = null;
+function adoptStyles(root) {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    if (!sharedSheet) {
+      sharedSheet = new CSSStyleSheet();
+      sharedSheet.replaceSync(COMPONENT_CSS);
+    }
+    root.adoptedStyleSheets = [sharedSheet];
+  } else {
+    const style = document.createElement('style');
+    style.textContent = COMPONENT_CSS;
+    root.append(style);
+  }
+}
+
 const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
 
 export class LlmAttentionElement extends HTMLElement {
@@ -35,15 +52,14 @@ export class LlmAttentionElement extends HTMLElement {
   constructor() {
     super();
     this.root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = COMPONENT_CSS;
+    adoptStyles(this.root);
     this.statusLine = document.createElement('p');
     this.statusLine.className = 'embed-status';
     this.statusLine.setAttribute('role', 'status');
     this.noticeList = document.createElement('ul');
     this.noticeList.className = 'embed-notices';
     this.container = document.createElement('div');
-    this.root.append(style, this.noticeList, this.statusLine, this.container);
+    this.root.append(this.noticeList, this.statusLine, this.container);
     this.session = null;
     this.panel = null;
     this.ready = null;
