@@ -75,7 +75,7 @@ run_tests() {
   log "JS tests on the real WASM module (node --test)"
   node --test tests/js/
   log "Browser tests in headless Chromium (node --test)"
-  node --test --test-concurrency=1 tests/browser/
+  node --test --test-concurrency=1 --test-timeout=600000 tests/browser/
 }
 
 serve() {
