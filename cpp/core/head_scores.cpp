@@ -63,9 +63,15 @@ std::vector<TokenPair> syntax_token_pairs(const SyntaxSentence& sentence,
 
 int most_attended_key(const Matrix& w, int query, int first_key) {
   int best = -1;
-  for (int j = std::max(first_key, 0); j <= query; ++j)
-    if (best < 0 || w(query, j) > w(query, best)) best = j;
-  return best;
+  bool shared = false;
+  for (int j = std::max(first_key, 0); j <= query; ++j) {
+    if (best >= 0 && w(query, j) == w(query, best)) shared = true;
+    if (best < 0 || w(query, j) > w(query, best)) {
+      best = j;
+      shared = false;
+    }
+  }
+  return shared ? -1 : best;
 }
 
 void count_syntax_hits(const Matrix& w, const std::vector<TokenPair>& pairs, int first_key,

@@ -32,7 +32,9 @@ struct TokenPair {
 std::vector<TokenPair> syntax_token_pairs(const SyntaxSentence& sentence,
                                           const std::vector<TokenSpan>& spans);
 
-// The key the query looks at hardest among keys first_key..query (ties: the earliest).
+// The key the query looks at hardest among keys first_key..query, or -1 when that
+// largest weight is shared (a head that gives every word the same weight, or none,
+// names no word; with ties broken by position it would "find" whatever word is first).
 // first_key = 1 skips a BOS token: it is not a word, and a head that parks its spare
 // weight there may still prefer one word among the rest (Clark et al. likewise leave
 // out [CLS]/[SEP] when they read a head as a parser).

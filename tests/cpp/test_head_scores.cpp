@@ -100,11 +100,23 @@ TEST_CASE("a previous-token head scores the offset-1 baseline on every relation"
   CHECK(baseline.offset[4] == 3);
 }
 
-TEST_CASE("most_attended_key breaks ties towards the earliest key and skips BOS on request") {
+TEST_CASE("most_attended_key skips BOS on request and names no key when the top is shared") {
   Matrix w = Matrix::Zero(4, 4);
-  w.row(3) << 0.4f, 0.2f, 0.2f, 0.2f;
+  w.row(3) << 0.4f, 0.1f, 0.3f, 0.2f;
   CHECK(most_attended_key(w, 3, 0) == 0);
-  CHECK(most_attended_key(w, 3, 1) == 1);
+  CHECK(most_attended_key(w, 3, 1) == 2);
+  w.row(3) << 0.4f, 0.2f, 0.2f, 0.2f;  // the words tie
+  CHECK(most_attended_key(w, 3, 0) == 0);
+  CHECK(most_attended_key(w, 3, 1) == -1);
+  w.row(3) << 0.1f, 0.3f, 0.3f, 0.3f;  // a shared maximum, not the first entry
+  CHECK(most_attended_key(w, 3, 1) == -1);
+}
+
+TEST_CASE("a head with no weight on any word (all on BOS) gets no syntax hits") {
+  const Matrix sink = one_hot_pattern(8, [](int) { return 0; });
+  RelationCounts counts;
+  count_syntax_hits(sink, sample_pairs(), 1, counts);
+  for (int r = 0; r < 5; ++r) CHECK(counts.hits[r] == 0);
 }
 
 TEST_CASE("attention_share adds the weights of the listed keys and refuses later keys") {
