@@ -17,34 +17,66 @@ static PerHead<T> per_head(const HeadModel& model, const T& value) {
 
 PerHead<PatternScores> pattern_scores(const HeadModel& model,
                                       const std::vector<std::string>& texts) {
-  // Sums over rows, divided by the row count at the end, so long texts weigh more.
+  // Sums over queries, divided by the query counts at the end, so long texts weigh more.
   PerHead<std::array<double, 4>> sums = per_head(model, std::array<double, 4>{0, 0, 0, 0});
-  long rows = 0;
+  long scored = 0, rows = 0;  // queries i >= kFirstScoredQuery, and i >= 1
   Trace trace;
   for (const std::string& text : texts) {
     const EncodedText e = encode_within_context(model, text);
     const int T = int(e.ids.size());
     if (T < 2) continue;
     model.forward(e.ids, {}, trace);
+    const int n_scored = std::max(0, T - kFirstScoredQuery);
     for (int l = 0; l < model.n_layer; ++l)
       for (int h = 0; h < model.n_head; ++h) {
         const Matrix& w = trace.layers.at(l).heads.at(h).weights;  // [T, T]
         auto& s = sums[l][h];
-        s[0] += double(previous_token_score(w)) * (T - 1);
-        s[1] += double(first_token_score(w)) * (T - 1);
-        s[2] += double(self_score(w)) * (T - 1);
+        if (n_scored > 0) {
+          s[0] += double(previous_token_score(w)) * n_scored;
+          s[1] += double(first_token_score(w)) * n_scored;
+          s[2] += double(self_score(w)) * n_scored;
+        }
         s[3] += double(normalised_entropy(w)) * (T - 1);
       }
+    scored += n_scored;
     rows += T - 1;
   }
   PerHead<PatternScores> scores = per_head(model, PatternScores{});
-  if (rows == 0) return scores;
   for (int l = 0; l < model.n_layer; ++l)
     for (int h = 0; h < model.n_head; ++h) {
       const auto& s = sums[l][h];
-      scores[l][h] = {float(s[0] / rows), float(s[1] / rows), float(s[2] / rows),
-                      float(s[3] / rows)};
+      PatternScores& p = scores[l][h];
+      p.queries = scored;
+      if (scored > 0) {
+        p.prev_token = float(s[0] / scored);
+        p.first_token = float(s[1] / scored);
+        p.self = float(s[2] / scored);
+      }
+      if (rows > 0) p.entropy = float(s[3] / rows);
     }
+  return scores;
+}
+
+PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options) {
+  const int n = options.induction_length;
+  if (2 * n + 1 > model.context)
+    throw Error("induction: the probe of 2·" + std::to_string(n) +
+                " + 1 tokens does not fit the context of " + std::to_string(model.context));
+  if (options.induction_repeats < 1) throw Error("induction: needs at least one probe");
+  PerHead<double> sums = per_head(model, 0.0);
+  Rng rng(options.seed);
+  Trace trace;
+  for (int r = 0; r < options.induction_repeats; ++r) {
+    const std::vector<int> probe = induction_probe(n, model.vocab_size, model.bos_id, rng);
+    model.forward(probe, {}, trace);
+    for (int l = 0; l < model.n_layer; ++l)
+      for (int h = 0; h < model.n_head; ++h)
+        sums[l][h] += induction_score(trace.layers.at(l).heads.at(h).weights, n);
+  }
+  PerHead<float> scores = per_head(model, 0.0f);
+  for (int l = 0; l < model.n_layer; ++l)
+    for (int h = 0; h < model.n_head; ++h)
+      scores[l][h] = float(sums[l][h] / options.induction_repeats);
   return scores;
 }
 
@@ -173,8 +205,9 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
 }
 
 std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& probes,
-                                      const std::string& text, const PerHead<float>& induction,
+                                      const std::string& text,
                                       const HeadAnalysisOptions& options) {
+  const PerHead<float> induction = induction_scores(model, options.induction);
   const PerHead<PatternScores> reference = pattern_scores(model, probes.validation);
   const PerHead<PatternScores> on_text =
       text.empty() ? reference : pattern_scores(model, {text});

@@ -28,6 +28,7 @@
 #include "head_labels.hpp"
 #include "head_model.hpp"
 #include "head_scores.hpp"
+#include "heads.hpp"
 #include "probes.hpp"
 
 namespace llmsim {
@@ -35,8 +36,8 @@ namespace llmsim {
 template <typename T>
 using PerHead = std::vector<std::vector<T>>;  // [layer][head]
 
-// Pattern scores of every head over texts run one by one, each score averaged over
-// all query rows i >= 1 of all texts.
+// Pattern scores of every head over texts run one by one, each score pooled over the
+// queries of all texts (prev/first/self over i >= 4 as heads.hpp, entropy over i >= 1).
 PerHead<PatternScores> pattern_scores(const HeadModel& model,
                                       const std::vector<std::string>& texts);
 
@@ -61,16 +62,20 @@ struct ImportanceResult {
 ImportanceResult head_importance(const HeadModel& model, const std::vector<std::string>& texts,
                                  const HeadMeans& means);
 
+// heads.hpp's induction score, averaged over options.induction_repeats probes
+// [BOS, R, R] drawn with options.seed (score_heads does the same on a Gpt directly).
+PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options);
+
 struct HeadAnalysisOptions {
   int semantic_controls = 3;
+  HeadScoreOptions induction;  // probe length, repeats, seed (heads.hpp)
   LabelThresholds thresholds;
 };
 
 // Every head's report, in layer-major order. `text` (may be empty) is the reader's
 // text for the `text` pattern scores; when empty they are the reference scores.
-// `induction` holds each head's induction score ([layer][head]), measured elsewhere.
 std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& probes,
-                                      const std::string& text, const PerHead<float>& induction,
+                                      const std::string& text,
                                       const HeadAnalysisOptions& options = {});
 
 }  // namespace llmsim

@@ -74,10 +74,15 @@ static double round4(double x) {
   return r == 0 ? 0.0 : r;  // never print -0
 }
 
+// A score of a text too short to have one is null, not a misleading 0.
+static nlohmann::json scored(const PatternScores& s, float value) {
+  return s.queries > 0 ? nlohmann::json(round4(value)) : nlohmann::json(nullptr);
+}
+
 static nlohmann::json pattern_to_json(const PatternScores& s) {
-  return {{"prev_token", round4(s.prev_token)},
-          {"first_token", round4(s.first_token)},
-          {"self", round4(s.self)},
+  return {{"prev_token", scored(s, s.prev_token)},
+          {"first_token", scored(s, s.first_token)},
+          {"self", scored(s, s.self)},
           {"entropy", round4(s.entropy)}};
 }
 
@@ -85,9 +90,9 @@ nlohmann::json head_report_to_json(const HeadReport& r) {
   nlohmann::json j = {
       {"layer", r.layer},
       {"head", r.head},
-      {"prev_token", round4(r.text.prev_token)},
-      {"first_token", round4(r.text.first_token)},
-      {"self", round4(r.text.self)},
+      {"prev_token", scored(r.text, r.text.prev_token)},
+      {"first_token", scored(r.text, r.text.first_token)},
+      {"self", scored(r.text, r.text.self)},
       {"induction", round4(r.induction)},
       {"entropy", round4(r.text.entropy)},
       {"syntactic",

@@ -43,7 +43,9 @@ struct LabelThresholds {
 };
 
 struct PatternScores {
-  float prev_token = 0, first_token = 0, self = 0, entropy = 0;
+  float prev_token = 0, first_token = 0, self = 0;  // over queries i >= 4 (heads.hpp)
+  float entropy = 0;                                // over queries i >= 1
+  long queries = 0;  // queries behind prev/first/self; 0 (text too short): JSON null
 };
 
 struct HeadReport {

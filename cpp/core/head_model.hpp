@@ -23,6 +23,7 @@ struct EncodedText {
 struct HeadModel {
   int n_layer = 0, n_head = 0;
   int context = 0;  // longest token sequence forward accepts, BOS included
+  int vocab_size = 0, bos_id = 0;  // for the induction probe's random tokens
   std::function<EncodedText(const std::string& text)> encode;
   // Fills trace.layers (weights and head outputs of every head) and trace.logits [T, V].
   std::function<void(const std::vector<int>& ids, const HeadAblations& ablation, Trace& trace)>

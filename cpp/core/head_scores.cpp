@@ -4,27 +4,18 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "heads.hpp"
 
 namespace llmsim {
 
-// Mean over rows i >= 1 of w(i, key(i)).
-template <typename Key>
-static float mean_over_rows(const Matrix& w, Key key) {
-  const int T = int(w.rows());
-  if (T < 2) return 0.0f;
-  double sum = 0;
-  for (int i = 1; i < T; ++i) sum += w(i, key(i));
-  return float(sum / (T - 1));
-}
-
-float previous_token_score(const Matrix& w) {
-  return mean_over_rows(w, [](int i) { return i - 1; });
-}
-float first_token_score(const Matrix& w) {
-  return mean_over_rows(w, [](int) { return 0; });
-}
 float self_score(const Matrix& w) {
-  return mean_over_rows(w, [](int i) { return i; });
+  const int T = int(w.rows());
+  if (T <= kFirstScoredQuery)
+    throw Error("self score: needs more than " + std::to_string(kFirstScoredQuery) +
+                " tokens, got " + std::to_string(T));
+  double sum = 0;
+  for (int i = kFirstScoredQuery; i < T; ++i) sum += w(i, i);
+  return float(sum / (T - kFirstScoredQuery));
 }
 
 float normalised_entropy(const Matrix& w) {

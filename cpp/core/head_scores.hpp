@@ -1,8 +1,8 @@
 // Scores of one head's attention pattern, computed from the weights alone, so each
 // can be checked on a hand-built matrix. `w` is a head's weights [T, T]: row i is
 // query i's distribution over keys 0..i (causal; entries above the diagonal are 0).
-// Row 0 can only attend to itself, so the averages run over rows i >= 1; a pattern
-// with fewer than 2 rows scores 0.
+// The previous-token, first-token and induction scores are heads.hpp's; these add
+// the diagonal, the entropy, syntax and semantics.
 #pragma once
 #include <string>
 #include <vector>
@@ -12,12 +12,13 @@
 
 namespace llmsim {
 
-float previous_token_score(const Matrix& w);  // mean over i >= 1 of w(i, i - 1)
-float first_token_score(const Matrix& w);     // mean over i >= 1 of w(i, 0)
-float self_score(const Matrix& w);            // mean over i >= 1 of w(i, i)
+// Mean of w(i, i) over the same queries as heads.hpp's previous-token and first-token
+// scores (i >= kFirstScoredQuery), so the three can be compared; Error for T <= 4.
+float self_score(const Matrix& w);
 
 // Mean over i >= 1 of H(w(i, 0..i)) / log(i + 1): 1 for uniform attention over the
-// visible prefix, 0 for attention on a single key. Natural log; 0·log 0 = 0.
+// visible prefix, 0 for attention on a single key. Natural log; 0·log 0 = 0. A
+// pattern with fewer than 2 rows scores 0.
 float normalised_entropy(const Matrix& w);
 
 // ---- Syntax (Clark et al. 2019, "What does BERT look at?") ----

@@ -1,6 +1,6 @@
 // The head analysis end to end on a scripted model: each head's attention follows a
 // rule written here (previous token, first token, nearest determiner, same category,
-// uniform, diagonal), so the analysis must find exactly those rules again. Its values
+// uniform, diagonal, induction), so the analysis must find exactly those rules again. Its values
 // and unembedding are random but fixed, so loss and ablation are real computations.
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -16,13 +16,14 @@ using namespace llmsim;
 
 namespace {
 
-enum class Rule { previous, first, determiner, category, uniform, diagonal };
+enum class Rule { previous, first, determiner, category, uniform, diagonal, induction };
 
-// 2 layers × 3 heads, d_k = 4, a word-level vocabulary hashed into V ids.
+// 2 layers × 4 heads, d_k = 4, a word-level vocabulary hashed into V ids.
 struct ScriptedModel {
-  static constexpr int V = 64, d_k = 4, n_layer = 2, n_head = 3;
-  const Rule rules[n_layer][n_head] = {{Rule::previous, Rule::first, Rule::determiner},
-                                       {Rule::category, Rule::uniform, Rule::diagonal}};
+  static constexpr int V = 1024, d_k = 4, n_layer = 2, n_head = 4;
+  const Rule rules[n_layer][n_head] = {
+      {Rule::previous, Rule::first, Rule::determiner, Rule::uniform},
+      {Rule::category, Rule::uniform, Rule::diagonal, Rule::induction}};
   Matrix embedding;                     // [V, d_k]: every head's values
   std::vector<std::vector<Matrix>> unembed;  // [layer][head] -> [d_k, V]
   std::map<std::string, std::string> category_of;  // word -> category
@@ -61,7 +62,7 @@ struct ScriptedModel {
     return out;
   }
 
-  Matrix pattern(Rule rule, const std::vector<std::string>& w) const {
+  Matrix pattern(Rule rule, const std::vector<std::string>& w, const std::vector<int>& ids) const {
     const int T = int(w.size());
     Matrix a = Matrix::Zero(T, T);
     for (int i = 0; i < T; ++i) {
@@ -76,6 +77,10 @@ struct ScriptedModel {
         case Rule::determiner:  // the nearest earlier determiner, else BOS
           for (int j = i - 1; j >= 1 && keys.empty(); --j)
             if (w[j] == "the" || w[j] == "The" || w[j] == "a" || w[j] == "A") keys = {j};
+          break;
+        case Rule::induction:  // the token after the latest earlier occurrence, else BOS
+          for (int j = i - 1; j >= 1 && keys.empty(); --j)
+            if (ids[j] == ids[i]) keys = {j + 1};
           break;
         case Rule::category: {  // earlier words of the query's category, else BOS
           const auto c = category_of.find(w[i]);
@@ -106,7 +111,7 @@ struct ScriptedModel {
       trace.layers[l].heads.resize(n_head);
       for (int h = 0; h < n_head; ++h) {
         HeadTrace& head = trace.layers[l].heads[h];
-        head.weights = pattern(rules[l][h], w);  // [T, T]
+        head.weights = pattern(rules[l][h], w, ids);  // [T, T]
         head.output = head.weights * values;     // [T, d_k]
         if (!ablation.empty() && ablation[l][h].ablated) {
           if (ablation[l][h].replacement.size() == 0) head.output.setZero();
@@ -120,7 +125,8 @@ struct ScriptedModel {
 
 // A HeadModel over the scripted model. forward() only sees ids, so encode() records
 // the text of each id sequence it hands out (forward may get a prefix of one: text
-// cut to the context).
+// cut to the context). Ids that come from elsewhere (the induction probe) are words
+// "#id", which no word rule matches.
 struct Harness {
   ScriptedModel scripted;
   std::map<std::vector<int>, std::string> text_of;
@@ -130,6 +136,8 @@ struct Harness {
     model.n_layer = ScriptedModel::n_layer;
     model.n_head = ScriptedModel::n_head;
     model.context = 256;
+    model.vocab_size = ScriptedModel::V;
+    model.bos_id = 0;
     model.encode = [this](const std::string& text) {
       EncodedText e = scripted.encode(text);
       text_of[e.ids] = text;
@@ -142,7 +150,9 @@ struct Harness {
           w.resize(ids.size());
           return scripted.run(w, ids, a, t);
         }
-      FAIL("forward got ids that encode() never gave out");
+      std::vector<std::string> w;
+      for (int id : ids) w.push_back("#" + std::to_string(id));
+      scripted.run(w, ids, a, t);
     };
     model.token_text = [](int id) { return "#" + std::to_string(id); };
   }
@@ -164,16 +174,12 @@ const Probes& shipped_probes() {
   return probes;
 }
 
-PerHead<float> no_induction() {
-  return PerHead<float>(ScriptedModel::n_layer, std::vector<float>(ScriptedModel::n_head, 0.0f));
-}
-
 }  // namespace
 
 TEST_CASE("the analysis finds each scripted head's rule and labels it") {
   Harness harness(shipped_probes().semantic);
-  const auto reports = analyse_heads(harness.model, shipped_probes(), "", no_induction());
-  REQUIRE(reports.size() == 6);
+  const auto reports = analyse_heads(harness.model, shipped_probes(), "");
+  REQUIRE(reports.size() == 8);
   std::map<std::pair<int, int>, const HeadReport*> by_id;
   for (const HeadReport& r : reports) by_id[{r.layer, r.head}] = &r;
 
@@ -210,52 +216,65 @@ TEST_CASE("the analysis finds each scripted head's rule and labels it") {
   CHECK(diagonal.reference.self == 1.0f);
   CHECK(diagonal.label != "idle");  // a diagonal pattern stands out even if unimportant
 
+  // [BOS, R, R] with R drawn from 1023 ids: a repeat inside R sends a query elsewhere
+  // now and then, so the score is just under 1; every other head scores about 0.
+  const HeadReport& induction = *by_id.at({1, 3});
+  CHECK(induction.induction > 0.9f);
+  CHECK(induction.label == "induction");
+  for (const HeadReport& r : reports)
+    if (&r != &induction && &r != &prev) CHECK(r.induction < 0.1f);
+
   std::vector<int> ranks;
   for (const HeadReport& r : reports) ranks.push_back(r.importance_rank);
   std::sort(ranks.begin(), ranks.end());
-  CHECK(ranks == std::vector<int>{1, 2, 3, 4, 5, 6});
+  CHECK(ranks == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8});
 }
 
 TEST_CASE("pattern scores over texts equal the scores of each trace, weighted by rows") {
   Harness harness(shipped_probes().semantic);
   const std::vector<std::string> texts = {"the red cat sat", "a dog ran to the big park today"};
   const auto scores = pattern_scores(harness.model, texts);
-  // Independently: run each text, score its pattern, weight by its T - 1 rows: BOS + 4
-  // words gives 4 rows, BOS + 8 words gives 8.
+  // Independently: run each text, score its pattern, weight by its rows: BOS + 4 words
+  // gives 4 rows i >= 1 and 1 query i >= 4; BOS + 8 words gives 8 and 5.
   Trace t1, t2;
   const EncodedText e1 = harness.model.encode(texts[0]), e2 = harness.model.encode(texts[1]);
   harness.model.forward(e1.ids, {}, t1);
   harness.model.forward(e2.ids, {}, t2);
   for (int l = 0; l < 2; ++l)
-    for (int h = 0; h < 3; ++h) {
+    for (int h = 0; h < 4; ++h) {
       const Matrix& w1 = t1.layers[l].heads[h].weights;
       const Matrix& w2 = t2.layers[l].heads[h].weights;
       CHECK(scores[l][h].entropy ==
             Approx((4 * normalised_entropy(w1) + 8 * normalised_entropy(w2)) / 12));
-      CHECK(scores[l][h].self == Approx((4 * self_score(w1) + 8 * self_score(w2)) / 12));
+      CHECK(scores[l][h].self == Approx((1 * self_score(w1) + 5 * self_score(w2)) / 6));
+      CHECK(scores[l][h].prev_token ==
+            Approx((1 * previous_token_score(w1) + 5 * previous_token_score(w2)) / 6));
+      CHECK(scores[l][h].queries == 6);
     }
 }
 
 TEST_CASE("the head analysis gives the same JSON twice") {
   Harness a(shipped_probes().semantic), b(shipped_probes().semantic);
-  const auto first = head_reports_to_json(analyse_heads(a.model, shipped_probes(), "the cat", no_induction()));
-  const auto second = head_reports_to_json(analyse_heads(b.model, shipped_probes(), "the cat", no_induction()));
+  const auto first = head_reports_to_json(analyse_heads(a.model, shipped_probes(), "the cat"));
+  const auto second = head_reports_to_json(analyse_heads(b.model, shipped_probes(), "the cat"));
   CHECK(first.dump() == second.dump());
   CHECK(first.at(0).contains("syntactic"));
   CHECK(first.at(0).at("syntactic").contains("relation"));
+  CHECK(first.at(0).at("prev_token").is_null());  // BOS + 2 words: nothing to score
+  CHECK(first.at(0).at("reference").at("prev_token") == 1.0);
 }
 
 TEST_CASE("zero-ablating every head leaves zero logits: loss log V, flat top-k") {
   Harness harness(shipped_probes().semantic);
   std::vector<HeadId> all;
   for (int l = 0; l < 2; ++l)
-    for (int h = 0; h < 3; ++h) all.push_back({l, h});
+    for (int h = 0; h < 4; ++h) all.push_back({l, h});
   const AblationResult r =
       run_ablation(harness.model, "the cat sat on the mat", all, AblationMode::zero, nullptr, 3);
-  CHECK(r.loss_after == Approx(std::log(64.0)).epsilon(1e-9));
+  CHECK(r.loss_after == Approx(std::log(1024.0)).epsilon(1e-9));
   CHECK(r.loss_before != r.loss_after);
   REQUIRE(r.top_after.size() == 3);
-  CHECK(r.top_after[0].probability == Approx(1.0 / 64));
+  CHECK(r.top_after[0].probability == Approx(1.0 / 1024));
   CHECK(r.top_after[0].id == 0);  // ties go to the smallest id
   CHECK(r.top_after[2].id == 2);
   CHECK(r.n_tokens == 7);

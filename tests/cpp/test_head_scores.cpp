@@ -21,42 +21,25 @@ static Matrix uniform_pattern(int T) {
   return w;
 }
 
-TEST_CASE("an exact previous-token pattern scores 1 on previous-token and 0 on self") {
-  const Matrix w = one_hot_pattern(6, [](int i) { return std::max(i - 1, 0); });
-  CHECK(previous_token_score(w) == 1.0f);
-  CHECK(self_score(w) == 0.0f);
-  // Row 1's previous token is token 0, so 1 of the 5 rows i >= 1 also hits the first token.
-  CHECK(first_token_score(w) == Approx(1.0 / 5));
-  CHECK(normalised_entropy(w) == 0.0f);
+TEST_CASE("a diagonal pattern scores self 1; previous-token and sink patterns score self 0") {
+  CHECK(self_score(one_hot_pattern(6, [](int i) { return i; })) == 1.0f);
+  CHECK(self_score(one_hot_pattern(6, [](int i) { return std::max(i - 1, 0); })) == 0.0f);
+  CHECK(self_score(one_hot_pattern(6, [](int) { return 0; })) == 0.0f);
+  // Uniform: row i gives 1/(i+1) to itself; queries 4..6 of 7: (1/5 + 1/6 + 1/7) / 3
+  CHECK(self_score(uniform_pattern(7)) == Approx((1.0 / 5 + 1.0 / 6 + 1.0 / 7) / 3));
+  // Like heads.hpp's scores, self reads queries i >= 4 only, so it needs T > 4.
+  CHECK_THROWS_AS(self_score(uniform_pattern(4)), Error);
 }
 
-TEST_CASE("a first-token (sink) pattern and a diagonal pattern score 1 on their own score") {
-  const Matrix sink = one_hot_pattern(5, [](int) { return 0; });
-  CHECK(first_token_score(sink) == 1.0f);
-  CHECK(previous_token_score(sink) == Approx(1.0 / 4));  // row 1 only
-  CHECK(self_score(sink) == 0.0f);
-  const Matrix diagonal = one_hot_pattern(5, [](int i) { return i; });
-  CHECK(self_score(diagonal) == 1.0f);
-  CHECK(previous_token_score(diagonal) == 0.0f);
-  CHECK(first_token_score(diagonal) == 0.0f);
-}
-
-TEST_CASE("uniform attention has normalised entropy 1, and a hand-worked pattern its value") {
+TEST_CASE("uniform attention has normalised entropy 1, one-hot 0, and a hand-worked value") {
   CHECK(normalised_entropy(uniform_pattern(9)) == Approx(1.0).epsilon(1e-6));
+  CHECK(normalised_entropy(one_hot_pattern(6, [](int i) { return std::max(i - 1, 0); })) == 0.0f);
   // Row 1 = [1, 0]: H = 0. Row 2 = [0.5, 0.25, 0.25]: H = 1.5 ln 2 = 1.03972077,
   // / ln 3 = 0.94639463. Mean over rows 1 and 2: 0.47319732.
   Matrix w = Matrix::Zero(3, 3);
   w << 1, 0, 0, 1, 0, 0, 0.5f, 0.25f, 0.25f;
   CHECK(normalised_entropy(w) == Approx(0.47319732).epsilon(1e-6));
-  // Uniform over keys 0..i gives previous-token weight 1/(i+1) in row i:
-  // rows 1..3 of a 4-token pattern: (1/2 + 1/3 + 1/4) / 3 = 0.36111111
-  CHECK(previous_token_score(uniform_pattern(4)) == Approx(0.36111111));
-}
-
-TEST_CASE("scores of a pattern with fewer than two rows are 0, not NaN") {
-  const Matrix one = Matrix::Ones(1, 1);
-  CHECK(previous_token_score(one) == 0.0f);
-  CHECK(normalised_entropy(one) == 0.0f);
+  CHECK(normalised_entropy(Matrix::Ones(1, 1)) == 0.0f);  // no row i >= 1: 0, not NaN
 }
 
 // Four pairs in an 8-token sentence: relation det (0) twice, nsubj (2), pobj (4).
