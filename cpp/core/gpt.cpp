@@ -1,7 +1,10 @@
 #include "gpt.hpp"
 
 #include <cmath>
+#include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "error.hpp"
 #include "gpt_ops.hpp"
@@ -205,6 +208,152 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
                     rstd.data());
   trace.logits.resize(T, V);
   unembedding_forward(normed, weights.tok_emb, trace.logits);  // [T, V]
+}
+
+}  // namespace llmsim
+
+// ---- predictions -------------------------------------------------------------------
+
+namespace llmsim {
+
+std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& stream, int bos_id,
+                                                   int context) {
+  if (context < 2) throw Error("a context of at least 2 tokens is needed to read a text");
+  std::vector<std::vector<int>> sequences;
+  const size_t piece = size_t(context - 1);
+  for (size_t begin = 0; begin < stream.size(); begin += piece) {
+    std::vector<int> ids = {bos_id};
+    ids.insert(ids.end(), stream.begin() + begin,
+               stream.begin() + std::min(stream.size(), begin + piece));
+    sequences.push_back(std::move(ids));
+  }
+  return sequences;
+}
+
+std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
+                                          const BpeTokenizer& tokenizer) {
+  if (!(temperature > 0) || !std::isfinite(temperature))
+    throw Error("temperature must be a positive number, got " + std::to_string(temperature));
+  const int V = int(logits.size());
+  k = std::max(0, std::min(k, V));
+  // softmax(logits / temperature), in double so a low temperature cannot overflow
+  std::vector<double> p(static_cast<size_t>(V));
+  const double max = logits.maxCoeff();
+  double sum = 0;
+  for (int v = 0; v < V; ++v) sum += p[v] = std::exp((logits(v) - max) / temperature);
+  std::vector<int> order(static_cast<size_t>(V));
+  for (int v = 0; v < V; ++v) order[v] = v;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+  std::vector<Prediction> result;
+  for (int i = 0; i < k; ++i)
+    result.push_back(Prediction{order[i], tokenizer.token_display(order[i]), float(p[order[i]] / sum)});
+  return result;
+}
+
+// ---- the model with its tokenizer --------------------------------------------------
+
+Gpt::Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer)
+    : config_(config), weights_(std::move(weights)), tokenizer_(std::move(tokenizer)) {
+  config_.validate("model config");
+  if (tokenizer_.vocab_size() != config_.vocab_size)
+    throw Error("the tokenizer has " + std::to_string(tokenizer_.vocab_size()) +
+                " tokens but the model config says vocab_size " +
+                std::to_string(config_.vocab_size) + " (are they from the same model?)");
+  if (weights_.tok_emb.rows() != config_.vocab_size || weights_.tok_emb.cols() != config_.d_model ||
+      weights_.pos_emb.rows() != config_.context || int(weights_.blocks.size()) != config_.n_layer)
+    throw Error("the weights do not have the shapes of the model config");
+}
+
+static Gpt gpt_from_named_bytes(const std::string& config_json, const std::string& config_name,
+                                const std::string& tokenizer_json, const std::string& tokenizer_name,
+                                const uint8_t* weights, size_t weights_size,
+                                const std::string& weights_name) {
+  const json config_j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (config_j.is_discarded()) throw Error(config_name + ": not valid JSON");
+  const GptConfig config = GptConfig::from_json(config_j, config_name);
+  const json tokenizer_j = json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
+  if (tokenizer_j.is_discarded()) throw Error(tokenizer_name + ": not valid JSON");
+  BpeTokenizer tokenizer = [&] {
+    try {
+      return BpeTokenizer::from_json(tokenizer_j);
+    } catch (const Error& e) {
+      throw Error(tokenizer_name + ": " + e.what());
+    }
+  }();
+  if (tokenizer.vocab_size() != config.vocab_size)
+    throw Error(tokenizer_name + ": has " + std::to_string(tokenizer.vocab_size()) +
+                " tokens but " + config_name + " says vocab_size " +
+                std::to_string(config.vocab_size));
+  const TensorFile file = parse_safetensors(weights, weights_size, weights_name);
+  return Gpt(config, gpt_weights_from_tensors(file, config, weights_name), std::move(tokenizer));
+}
+
+Gpt Gpt::from_bytes(const std::string& config_json, const std::string& tokenizer_json,
+                    const uint8_t* weights, size_t weights_size) {
+  return gpt_from_named_bytes(config_json, "config.json", tokenizer_json, "tokenizer.json", weights,
+                              weights_size, "model.safetensors");
+}
+
+static std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the file");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+Gpt Gpt::load(const std::string& dir) {
+  const std::string config_path = dir + "/config.json", tokenizer_path = dir + "/tokenizer.json",
+                    weights_path = dir + "/model.safetensors";
+  const std::string config_json = read_file(config_path);
+  const std::string tokenizer_json = read_file(tokenizer_path);
+  const std::string weights = read_file(weights_path);
+  return gpt_from_named_bytes(config_json, config_path, tokenizer_json, tokenizer_path,
+                              reinterpret_cast<const uint8_t*>(weights.data()), weights.size(),
+                              weights_path);
+}
+
+void Gpt::save(const std::string& dir) const {
+  const std::string config_path = dir + "/config.json";
+  std::ofstream config_out(config_path);
+  if (!config_out) throw Error(config_path + ": cannot write the file");
+  config_out << config_.to_json().dump(2) << "\n";
+  if (!config_out) throw Error(config_path + ": writing failed");
+  tokenizer_.save(dir + "/tokenizer.json");
+  TensorFile file = gpt_weights_to_tensors(weights_);
+  file.metadata["format"] = "llmsim-gpt";
+  file.metadata["config"] = config_.to_json().dump();
+  write_safetensors(dir + "/model.safetensors", file, DType::F16);
+}
+
+Trace Gpt::run_ids(const std::vector<int>& ids, const GptRunOptions& options) const {
+  Trace trace;
+  gpt_forward(config_, weights_, ids, options, trace);
+  trace.ids = ids;
+  for (int id : ids) trace.tokens.push_back(tokenizer_.token_display(id));
+  trace.n_input_tokens = int(ids.size());
+  trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
+                                  options.temperature, tokenizer_);
+  return trace;
+}
+
+Trace Gpt::run(const std::string& text, const GptRunOptions& options) const {
+  Encoding encoding = tokenizer_.encode(text, /*add_bos=*/true);
+  const int n_input = int(encoding.ids.size());
+  std::string warning;
+  if (n_input > config_.context) {
+    encoding.ids.resize(size_t(config_.context));
+    encoding.spans.resize(size_t(config_.context));
+    warning = "The text has " + std::to_string(n_input) + " tokens (with BOS); the model's context is " +
+              std::to_string(config_.context) + ", so only the first " +
+              std::to_string(config_.context) + " are used.";
+  }
+  Trace trace = run_ids(encoding.ids, options);
+  trace.spans = encoding.spans;
+  trace.n_input_tokens = n_input;
+  trace.warning = warning;
+  return trace;
 }
 
 }  // namespace llmsim

@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attention.hpp"
+#include "bpe_tokenizer.hpp"
 #include "matrix.hpp"
 #include "safetensors.hpp"
 #include "trace.hpp"
@@ -88,5 +89,44 @@ struct GptRunOptions {
 // trace.logits [T, V]. Leaves tokens, spans and top_k to the caller.
 void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
                  const GptRunOptions& options, Trace& trace);
+
+// A long text's tokens (without BOS) as the model reads them: consecutive pieces of
+// up to context − 1 tokens, each with BOS in front.
+std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& stream, int bos_id,
+                                                   int context);
+
+// The k most probable next tokens from one row of logits, softmax(logits / temperature),
+// most probable first (ties: lower id first). Text comes from `tokenizer`.
+std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
+                                          const BpeTokenizer& tokenizer);
+
+// A trained model with its tokenizer: what web/models/tinygpt/ holds.
+class Gpt {
+ public:
+  Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer);
+
+  // From the three files' contents (the WASM build has no filesystem).
+  static Gpt from_bytes(const std::string& config_json, const std::string& tokenizer_json,
+                        const uint8_t* weights, size_t weights_size);
+  // From a folder holding config.json, tokenizer.json and model.safetensors.
+  static Gpt load(const std::string& dir);
+  // Writes those three files into `dir` (which must exist); weights as F16.
+  void save(const std::string& dir) const;
+
+  const GptConfig& config() const { return config_; }
+  const GptWeights& weights() const { return weights_; }
+  const BpeTokenizer& tokenizer() const { return tokenizer_; }
+
+  // Tokenises `text` (BOS first), cuts it to the context (the Trace's warning says
+  // so), runs the forward pass and fills every field of the Trace.
+  Trace run(const std::string& text, const GptRunOptions& options = {}) const;
+  // The forward pass on ids (BOS included), every field but spans filled.
+  Trace run_ids(const std::vector<int>& ids, const GptRunOptions& options = {}) const;
+
+ private:
+  GptConfig config_;
+  GptWeights weights_;
+  BpeTokenizer tokenizer_;
+};
 
 }  // namespace llmsim

@@ -111,4 +111,12 @@ ModelHeadScores score_heads(const GptConfig& config, const GptWeights& weights,
   return result;
 }
 
+ModelHeadScores score_heads(const Gpt& model, const std::string& text,
+                            const HeadScoreOptions& options) {
+  const std::vector<int> stream = model.tokenizer().encode(text, /*add_bos=*/false).ids;
+  return score_heads(model.config(), model.weights(),
+                     split_into_sequences(stream, model.tokenizer().bos_id(), model.config().context),
+                     model.tokenizer().bos_id(), options);
+}
+
 }  // namespace llmsim

@@ -57,5 +57,8 @@ struct ModelHeadScores {
 ModelHeadScores score_heads(const GptConfig& config, const GptWeights& weights,
                             const std::vector<std::vector<int>>& sequences, int bos_id,
                             const HeadScoreOptions& options = {});
+// The same on a text: tokenised, cut into sequences of BOS + up to context − 1 tokens.
+ModelHeadScores score_heads(const Gpt& model, const std::string& text,
+                            const HeadScoreOptions& options = {});
 
 }  // namespace llmsim
