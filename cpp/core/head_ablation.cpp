@@ -109,24 +109,6 @@ double next_token_loss(const Matrix& logits, const std::vector<int>& ids) {
   return sum / (T - 1);
 }
 
-std::vector<Prediction> top_k_next(const Matrix& logits, int k, const HeadModel& model) {
-  const auto row = logits.row(logits.rows() - 1);
-  const double max = row.maxCoeff();
-  std::vector<double> p(row.size());
-  double z = 0;
-  for (int v = 0; v < row.size(); ++v) z += (p[v] = std::exp(double(row(v)) - max));
-  std::vector<int> order(row.size());
-  for (int v = 0; v < int(order.size()); ++v) order[v] = v;
-  k = std::min<int>(k, int(order.size()));
-  // Ties go to the smaller id, so the list is the same on every platform.
-  std::partial_sort(order.begin(), order.begin() + k, order.end(),
-                    [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
-  std::vector<Prediction> top;
-  for (int i = 0; i < k; ++i)
-    top.push_back({order[i], model.token_text(order[i]), float(p[order[i]] / z)});
-  return top;
-}
-
 AblationResult run_ablation(const HeadModel& model, const std::string& text,
                             const std::vector<HeadId>& heads, AblationMode mode,
                             const HeadMeans* means, int top_k) {
@@ -138,10 +120,10 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
   Trace trace;
   model.forward(e.ids, {}, trace);
   r.loss_before = next_token_loss(trace.logits, e.ids);
-  r.top_before = top_k_next(trace.logits, top_k, model);
+  r.top_before = model.top_k(trace.logits.bottomRows(1), top_k);
   model.forward(e.ids, make_ablations(model, heads, mode, means), trace);
   r.loss_after = next_token_loss(trace.logits, e.ids);
-  r.top_after = top_k_next(trace.logits, top_k, model);
+  r.top_after = model.top_k(trace.logits.bottomRows(1), top_k);
   return r;
 }
 

@@ -42,9 +42,6 @@ HeadAblations make_ablations(const HeadModel& model, const std::vector<HeadId>& 
 // logits: [T, V]. Error when T < 2 (nothing to predict).
 double next_token_loss(const Matrix& logits, const std::vector<int>& ids);
 
-// The k most probable next tokens after the last position (softmax of logits' last row).
-std::vector<Prediction> top_k_next(const Matrix& logits, int k, const HeadModel& model);
-
 struct AblationResult {
   std::vector<HeadId> heads;
   AblationMode mode = AblationMode::zero;

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "gpt.hpp"
 #include "head_ablation.hpp"
 #include "head_labels.hpp"
 #include "head_model.hpp"
@@ -65,6 +66,9 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
 // heads.hpp's induction score, averaged over options.induction_repeats probes
 // [BOS, R, R] drawn with options.seed (score_heads does the same on a Gpt directly).
 PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options);
+
+// The shipped GPT as a HeadModel. It refers to `gpt`, which must outlive it.
+HeadModel gpt_head_model(const Gpt& gpt);
 
 struct HeadAnalysisOptions {
   int semantic_controls = 3;

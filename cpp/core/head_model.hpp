@@ -28,7 +28,8 @@ struct HeadModel {
   // Fills trace.layers (weights and head outputs of every head) and trace.logits [T, V].
   std::function<void(const std::vector<int>& ids, const HeadAblations& ablation, Trace& trace)>
       forward;
-  std::function<std::string(int id)> token_text;  // a token as the page shows it
+  // The k most probable next tokens from one row of logits [V], most probable first.
+  std::function<std::vector<Prediction>(const RowVector& logits, int k)> top_k;
 };
 
 }  // namespace llmsim

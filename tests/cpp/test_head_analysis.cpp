@@ -154,7 +154,20 @@ struct Harness {
       for (int id : ids) w.push_back("#" + std::to_string(id));
       scripted.run(w, ids, a, t);
     };
-    model.token_text = [](int id) { return "#" + std::to_string(id); };
+    // Softmax of the row, most probable first, ties to the smaller id.
+    model.top_k = [](const RowVector& logits, int k) {
+      const double max = logits.maxCoeff();
+      std::vector<double> p(logits.size());
+      double z = 0;
+      for (int v = 0; v < logits.size(); ++v) z += (p[v] = std::exp(double(logits(v)) - max));
+      std::vector<int> order(logits.size());
+      for (int v = 0; v < int(order.size()); ++v) order[v] = v;
+      std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[a] > p[b]; });
+      std::vector<Prediction> top;
+      for (int i = 0; i < k; ++i)
+        top.push_back({order[i], "#" + std::to_string(order[i]), float(p[order[i]] / z)});
+      return top;
+    };
   }
 };
 
