@@ -127,23 +127,24 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
   return r;
 }
 
-static nlohmann::json predictions_to_json(const std::vector<Prediction>& top) {
-  nlohmann::json list = nlohmann::json::array();
+static nlohmann::ordered_json predictions_to_json(const std::vector<Prediction>& top) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const Prediction& p : top)
     list.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
   return list;
 }
 
-nlohmann::json ablation_to_json(const AblationResult& r) {
-  nlohmann::json heads = nlohmann::json::array();
+nlohmann::ordered_json ablation_to_json(const AblationResult& r) {
+  nlohmann::ordered_json heads = nlohmann::ordered_json::array();
   for (const HeadId& id : r.heads)
     heads.push_back(std::to_string(id.layer) + "." + std::to_string(id.head));
-  nlohmann::json j = {{"heads", heads},
+  nlohmann::ordered_json j = {{"heads", heads},
                       {"mode", ablation_mode_name(r.mode)},
                       {"n_tokens", r.n_tokens},
                       {"loss_before", r.loss_before},
                       {"loss_after", r.loss_after},
                       {"loss_change", r.loss_after - r.loss_before},
+                      {"loss_change_relative", (r.loss_after - r.loss_before) / r.loss_before},
                       {"top_k_before", predictions_to_json(r.top_before)},
                       {"top_k_after", predictions_to_json(r.top_after)}};
   if (!r.warning.empty()) j["warning"] = r.warning;

@@ -57,8 +57,9 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
                             const HeadMeans* means, int top_k = 5);
 
 // {"heads": ["0.1", ...], "mode", "n_tokens", "loss_before", "loss_after", "loss_change",
-//  "top_k_before": [{"id", "text", "probability"}], "top_k_after": [...], "warning"?}
-nlohmann::json ablation_to_json(const AblationResult& result);
+//  "loss_change_relative", "top_k_before": [{"id", "text", "probability"}],
+//  "top_k_after": [...], "warning"?}   (losses in nats per predicted token)
+nlohmann::ordered_json ablation_to_json(const AblationResult& result);
 
 // Mean next-token loss over texts (each run separately, weighted by the number of
 // predicted tokens) with the given ablation.

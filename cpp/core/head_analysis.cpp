@@ -21,11 +21,20 @@ PerHead<PatternScores> pattern_scores(const HeadModel& model,
   PerHead<std::array<double, 4>> sums = per_head(model, std::array<double, 4>{0, 0, 0, 0});
   long scored = 0, rows = 0;  // queries i >= kFirstScoredQuery, and i >= 1
   Trace trace;
+  std::vector<std::vector<int>> sequences;  // a text longer than the context is read in pieces
   for (const std::string& text : texts) {
-    const EncodedText e = encode_within_context(model, text);
-    const int T = int(e.ids.size());
+    const std::vector<int> ids = model.encode(text).ids;  // BOS first
+    if (int(ids.size()) <= model.context) {
+      sequences.push_back(ids);
+      continue;
+    }
+    for (auto& piece : split_into_sequences({ids.begin() + 1, ids.end()}, model.bos_id, model.context))
+      sequences.push_back(std::move(piece));
+  }
+  for (const std::vector<int>& ids : sequences) {
+    const int T = int(ids.size());
     if (T < 2) continue;
-    model.forward(e.ids, {}, trace);
+    model.forward(ids, {}, trace);
     const int n_scored = std::max(0, T - kFirstScoredQuery);
     for (int l = 0; l < model.n_layer; ++l)
       for (int h = 0; h < model.n_head; ++h) {

@@ -37,8 +37,10 @@ namespace llmsim {
 template <typename T>
 using PerHead = std::vector<std::vector<T>>;  // [layer][head]
 
-// Pattern scores of every head over texts run one by one, each score pooled over the
-// queries of all texts (prev/first/self over i >= 4 as heads.hpp, entropy over i >= 1).
+// Pattern scores of every head over texts run one by one (a text longer than the
+// context in pieces of BOS + context - 1 tokens, as split_into_sequences), each score
+// pooled over the queries of all texts (prev/first/self over i >= 4 as heads.hpp,
+// entropy over i >= 1).
 PerHead<PatternScores> pattern_scores(const HeadModel& model,
                                       const std::vector<std::string>& texts);
 

@@ -75,19 +75,19 @@ static double round4(double x) {
 }
 
 // A score of a text too short to have one is null, not a misleading 0.
-static nlohmann::json scored(const PatternScores& s, float value) {
-  return s.queries > 0 ? nlohmann::json(round4(value)) : nlohmann::json(nullptr);
+static nlohmann::ordered_json scored(const PatternScores& s, float value) {
+  return s.queries > 0 ? nlohmann::ordered_json(round4(value)) : nlohmann::ordered_json(nullptr);
 }
 
-static nlohmann::json pattern_to_json(const PatternScores& s) {
+static nlohmann::ordered_json pattern_to_json(const PatternScores& s) {
   return {{"prev_token", scored(s, s.prev_token)},
           {"first_token", scored(s, s.first_token)},
           {"self", scored(s, s.self)},
           {"entropy", round4(s.entropy)}};
 }
 
-nlohmann::json head_report_to_json(const HeadReport& r) {
-  nlohmann::json j = {
+nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
+  nlohmann::ordered_json j = {
       {"layer", r.layer},
       {"head", r.head},
       {"prev_token", scored(r.text, r.text.prev_token)},
@@ -111,8 +111,8 @@ nlohmann::json head_report_to_json(const HeadReport& r) {
   return j;
 }
 
-nlohmann::json head_reports_to_json(const std::vector<HeadReport>& reports) {
-  nlohmann::json list = nlohmann::json::array();
+nlohmann::ordered_json head_reports_to_json(const std::vector<HeadReport>& reports) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
   for (const HeadReport& r : reports) list.push_back(head_report_to_json(r));
   return list;
 }

@@ -74,7 +74,7 @@ void label_head(HeadReport& report, const LabelThresholds& thresholds = {});
 // "importance_relative", "importance_rank", "label", "reason",
 // "reference": {"prev_token", "first_token", "self", "entropy"}}. Numbers are rounded
 // to 4 decimals so that the output is stable to read and to diff.
-nlohmann::json head_report_to_json(const HeadReport& report);
-nlohmann::json head_reports_to_json(const std::vector<HeadReport>& reports);
+nlohmann::ordered_json head_report_to_json(const HeadReport& report);
+nlohmann::ordered_json head_reports_to_json(const std::vector<HeadReport>& reports);
 
 }  // namespace llmsim

@@ -14,7 +14,10 @@ const char* kUsage =
     "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ...\n"
     "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"
     "  eval --model DIR --text-file F      mean loss per token: {\"tokens\", \"mean_loss\"}\n"
-    "  heads --model DIR --text-file F     previous-token, sink and induction score per head\n"
+    "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR]\n"
+    "        measure and label every head: JSON array, one object per head\n"
+    "  ablate --model DIR --text TEXT --heads 0.1,2.3 [--mode zero|mean] [--top-k K]\n"
+    "        switch heads off: loss and top-k next tokens before/after, as JSON\n"
     "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n";
 
 }  // namespace
@@ -27,6 +30,7 @@ int main(int argc, char** argv) {
       {"eval", eval_command},
       {"heads", heads_command},
       {"predict", predict_command},
+      {"ablate", ablate_command},
   };
   Args args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

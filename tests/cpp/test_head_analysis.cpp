@@ -356,3 +356,15 @@ TEST_CASE("text beyond the context is cut, with a warning") {
   CHECK(r.n_tokens == 4);
   CHECK(r.warning.find("only the first 4") != std::string::npos);
 }
+
+TEST_CASE("pattern scores read a text longer than the context in pieces, each with BOS") {
+  Harness harness(shipped_probes().semantic);
+  harness.model.context = 8;
+  // BOS + 14 words: pieces BOS + 7 and BOS + 7 words, 4 queries i >= 4 in each. The
+  // sink head (0, 1) looks at position 0, which is BOS in every piece.
+  const auto scores =
+      pattern_scores(harness.model, {"a b c d e f g h i j k l m n"});
+  CHECK(scores[0][1].queries == 8);
+  CHECK(scores[0][1].first_token == 1.0f);
+  CHECK(scores[0][0].prev_token == 1.0f);
+}
