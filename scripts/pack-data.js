@@ -11,7 +11,7 @@ const modelsDir = path.join(root, 'web/models');
 const probesDir = path.join(root, 'web/probes');
 
 const models = {};
-for (const name of fs.readdirSync(modelsDir).sort()) {
+for (const name of fs.existsSync(modelsDir) ? fs.readdirSync(modelsDir).sort() : []) {
   const dir = path.join(modelsDir, name);
   if (!fs.statSync(dir).isDirectory() || !fs.existsSync(path.join(dir, 'model.safetensors'))) continue;
   const config = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
