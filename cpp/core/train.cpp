@@ -326,8 +326,15 @@ float learning_rate_at(int step, int total, int warmup, float max_lr, float min_
 // ---- data --------------------------------------------------------------------------
 
 SequenceSampler::SequenceSampler(const std::vector<int>& stream, std::vector<size_t> doc_starts,
-                                 int bos_id, int seq_len, uint64_t seed)
-    : stream_(stream), bos_(bos_id), T_(seq_len), rng_(seed) {
+                                 int bos_id, int seq_len, uint64_t seed, RepeatedRuns runs)
+    : stream_(stream), bos_(bos_id), T_(seq_len), rng_(seed), runs_(runs) {
+  if (runs.fraction < 0 || runs.fraction > 1)
+    throw Error("the share of repeated random runs must be in [0, 1], got " +
+                std::to_string(runs.fraction));
+  if (runs.fraction > 0 && (runs.vocab_size < 2 || runs.min_length < 1 ||
+                            runs.max_length < runs.min_length))
+    throw Error("repeated random runs need a vocabulary of at least 2 tokens and "
+                "1 <= min_length <= max_length");
   if (stream.size() < size_t(seq_len) + 1)
     throw Error("the training text has " + std::to_string(stream.size()) +
                 " tokens, fewer than one sequence of " + std::to_string(seq_len + 1));
@@ -342,11 +349,30 @@ size_t SequenceSampler::position(bool at_document_start) {
   return rng_.next_u64() % (stream_.size() - size_t(T_) + 1);
 }
 
+void SequenceSampler::repeated_run(int* in, int* out) {
+  const int span = runs_.max_length - runs_.min_length + 1;
+  const int n = runs_.min_length + int(rng_.next_u64() % uint64_t(span));
+  std::vector<int> run(static_cast<size_t>(n));
+  for (int& id : run) {
+    do id = int(rng_.next_u64() % uint64_t(runs_.vocab_size));
+    while (id == bos_);
+  }
+  // The sequence is BOS, R, R, R, … cut at T tokens; the targets are the same shifted by one.
+  in[0] = bos_;
+  for (int t = 1; t < T_; ++t) in[t] = run[size_t((t - 1) % n)];
+  for (int t = 0; t < T_; ++t) out[t] = run[size_t(t % n)];
+}
+
 void SequenceSampler::sample(int B, int* inputs, int* targets) {
   for (int b = 0; b < B; ++b) {
-    const size_t s = position(b % 2 == 0);
     int* in = inputs + size_t(b) * T_;
     int* out = targets + size_t(b) * T_;
+    // Drawn only when runs are on, so the plain data order stays what it was.
+    if (runs_.fraction > 0 && rng_.uniform() < runs_.fraction) {
+      repeated_run(in, out);
+      continue;
+    }
+    const size_t s = position(b % 2 == 0);
     in[0] = bos_;  // BOS, then stream[s .. s+T-2]; targets stream[s .. s+T-1]
     for (int t = 1; t < T_; ++t) in[t] = stream_[s + t - 1];
     for (int t = 0; t < T_; ++t) out[t] = stream_[s + t];
@@ -401,7 +427,10 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
   GptTrainer trainer(config, B, T);
   trainer.init_weights(options.seed);
   // The data order has its own stream, derived from the seed.
-  SequenceSampler sampler(train_stream, train_doc_starts, bos_id, T, options.seed ^ 0x5eed0da7aULL);
+  RepeatedRuns runs = options.repeated_runs;
+  if (runs.vocab_size == 0) runs.vocab_size = config.vocab_size;
+  SequenceSampler sampler(train_stream, train_doc_starts, bos_id, T, options.seed ^ 0x5eed0da7aULL,
+                          runs);
   std::vector<int> inputs(size_t(B) * T), targets(size_t(B) * T);
 
   TrainResult result;

@@ -126,14 +126,26 @@ float learning_rate_at(int step, int total, int warmup, float max_lr, float min_
 // Training sequences from a token stream. Each sequence is BOS followed by
 // seq_len − 1 tokens of the stream, and its targets are the next seq_len tokens:
 // every sequence starts with BOS, as every text the page runs does.
+// Synthetic sequences mixed into training: BOS, then a run R of random token ids
+// repeated until the sequence is full. The first copy of R cannot be predicted; every
+// later token can, by looking back to the token after the earlier occurrence of the
+// current one, which is exactly what an induction head does (Olsson et al. 2022).
+// Natural text repeats itself too rarely for a small model to learn that in minutes.
+struct RepeatedRuns {
+  double fraction = 0;  // share of training sequences that are synthetic; 0 = none
+  int vocab_size = 0;   // R's ids are drawn uniformly from [0, vocab_size) minus BOS
+  int min_length = 8, max_length = 48;  // length of R, uniform in [min, max]
+};
+
 class SequenceSampler {
  public:
   // doc_starts: stream positions where a document begins (may be empty).
   SequenceSampler(const std::vector<int>& stream, std::vector<size_t> doc_starts, int bos_id,
-                  int seq_len, uint64_t seed);
+                  int seq_len, uint64_t seed, RepeatedRuns runs = {});
   // Fills inputs and targets [B·seq_len] with B random sequences: half start at a
   // document's first token, half anywhere (so the model sees both beginnings and
-  // text picked up mid-way).
+  // text picked up mid-way). With runs.fraction > 0, each sequence is instead a
+  // repeated random run with that probability.
   void sample(int B, int* inputs, int* targets);
 
  private:
@@ -141,7 +153,9 @@ class SequenceSampler {
   std::vector<size_t> doc_starts_;
   int bos_, T_;
   Rng rng_;
+  RepeatedRuns runs_;
   size_t position(bool at_document_start);
+  void repeated_run(int* inputs, int* targets);
 };
 
 // Cuts a token stream into consecutive non-overlapping sequences of the same shape
@@ -162,6 +176,7 @@ struct TrainOptions {
   uint64_t seed = 1;  // initial weights and the order of the data
   int eval_every = 100;  // steps between validation losses (and at the last step)
   int eval_batches = 16;  // at most this many batches of validation sequences
+  RepeatedRuns repeated_runs;  // synthetic induction data (vocab_size 0: the model's)
 };
 
 struct TrainProgress {

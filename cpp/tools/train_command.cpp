@@ -76,6 +76,7 @@ int train_command(const Args& args) {
   s.train.min_lr = 2e-4f;
   s.train.warmup = 150;
   s.train.eval_every = 250;
+  s.train.repeated_runs.fraction = 0.25;  // synthetic induction data, train.hpp
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto integer = [&] { return int(parse_u64(a, option_value(args, i))); };
@@ -99,6 +100,7 @@ int train_command(const Args& args) {
     else if (a == "--warmup") s.train.warmup = integer();
     else if (a == "--weight-decay") s.train.adamw.weight_decay = number();
     else if (a == "--eval-every") s.train.eval_every = integer();
+    else if (a == "--repeat-fraction") s.train.repeated_runs.fraction = number();
     else if (a == "--threads") s.threads = integer();
     else if (a == "--print-every") s.print_every = integer();
     else throw Error("unknown argument \"" + a + "\" for train");
@@ -181,6 +183,7 @@ int train_command(const Args& args) {
       {"min_lr", s.train.min_lr},
       {"warmup", s.train.warmup},
       {"weight_decay", s.train.adamw.weight_decay},
+      {"repeat_fraction", s.train.repeated_runs.fraction},
       {"threads", s.threads},
       {"train_bytes", corpus.train.size()},
       {"train_tokens", train_stream.size()},

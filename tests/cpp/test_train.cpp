@@ -1,6 +1,7 @@
 // The trainer around the gradients: learning-rate schedule, AdamW, data sampling,
 // determinism, and that training actually learns.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -82,6 +83,37 @@ TEST_CASE("sampled sequences start with BOS and predict the next token of the st
     if (b % 2 == 0) CHECK((out[b * 8] == 1 || out[b * 8] == 41));  // a document's first token
   }
   CHECK_THROWS_AS(SequenceSampler(std::vector<int>(5, 1), {}, 0, 8, 1), Error);
+}
+
+TEST_CASE("repeated random runs: BOS, then R over and over, the targets shifted by one") {
+  std::vector<int> stream(100, 7);  // natural text is all 7s, so a run is easy to tell apart
+  RepeatedRuns runs;
+  runs.fraction = 0.5;
+  runs.vocab_size = 50;
+  runs.min_length = 3;
+  runs.max_length = 5;
+  SequenceSampler sampler(stream, {}, 0, 16, 11, runs);
+  std::vector<int> in(16 * 200), out(16 * 200);
+  sampler.sample(200, in.data(), out.data());
+  int synthetic = 0;
+  for (int b = 0; b < 200; ++b) {
+    const int* x = &in[b * 16];
+    const int* y = &out[b * 16];
+    CHECK(x[0] == 0);
+    for (int t = 1; t < 16; ++t) CHECK(x[t] == y[t - 1]);
+    if (std::all_of(y, y + 16, [](int id) { return id == 7; })) continue;
+    ++synthetic;
+    // The period n is the smallest shift under which the targets repeat.
+    int n = 1;
+    while (n < 16 && !std::equal(y + n, y + 16, y)) ++n;
+    CHECK(n >= 3);
+    CHECK(n <= 5);
+    for (int t = 0; t < 16; ++t) CHECK((y[t] > 0 && y[t] < 50));  // never BOS, inside the vocabulary
+  }
+  CHECK(synthetic > 70);  // about half of 200
+  CHECK(synthetic < 130);
+  runs.fraction = 1.5;
+  CHECK_THROWS_AS(SequenceSampler(stream, {}, 0, 16, 1, runs), Error);
 }
 
 TEST_CASE("consecutive sequences tile the stream, BOS first, tail dropped") {
