@@ -126,4 +126,7 @@ test('UTF-8 spans map onto the JS string exactly, for every script', () => {
   const pieces = s.charSpans.map(([b, e]) => text.slice(b, e));
   assert.deepEqual(pieces, s.tokens);
   assert.deepEqual(utf16Spans('a🙂b', [[0, 1], [1, 5], [5, 6]]), [[0, 1], [1, 3], [3, 4]]);
+  // A byte-level token that ends inside the emoji: the boundary rounds down to its start.
+  assert.deepEqual(utf16Spans('a🙂b', [[0, 1], [1, 3], [3, 5], [5, 6]]), [[0, 1], [1, 1], [1, 3], [3, 4]]);
+  assert.deepEqual(utf16Spans('é', [[0, 1], [1, 2]]), [[0, 0], [0, 1]]);
 });

@@ -87,21 +87,20 @@ export class Engine {
   }
 }
 
-// Converts UTF-8 byte spans into UTF-16 index spans of the same JS string.
+// Converts UTF-8 byte spans into UTF-16 index spans of the same JS string. A byte-level
+// tokenizer may cut inside a character (an emoji's four bytes can be two tokens): an
+// offset inside a character rounds down to the character's start.
 export function utf16Spans(text, byteSpans) {
-  const byteToIndex = new Map([[0, 0]]);
-  let bytes = 0;
-  for (let i = 0; i < text.length; ) {
+  const index = [0];  // index[b] = UTF-16 index of the character holding byte b
+  let i = 0;
+  while (i < text.length) {
     const code = text.codePointAt(i);
-    const units = code > 0xffff ? 2 : 1;
-    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
-    i += units;
-    byteToIndex.set(bytes, i);
+    const bytes = code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+    for (let k = 1; k < bytes; k++) index.push(i);
+    i += code > 0xffff ? 2 : 1;
+    index.push(i);
   }
-  const at = (b) => {
-    if (!byteToIndex.has(b)) throw new Error(`token boundary ${b} falls inside a character`);
-    return byteToIndex.get(b);
-  };
+  const at = (b) => index[Math.max(0, Math.min(index.length - 1, b))];
   return byteSpans.map(([begin, end]) => [at(begin), at(end)]);
 }
 
