@@ -232,11 +232,16 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
   ImportanceResult r;
   r.base_loss = mean_loss(model, texts, {});
   r.loss_increase = per_head(model, 0.0);
+  r.loss_increase_zero = per_head(model, 0.0);
   for (int l = 0; l < model.n_layer; ++l)
-    for (int h = 0; h < model.n_head; ++h)
+    for (int h = 0; h < model.n_head; ++h) {
       r.loss_increase[l][h] =
           mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::mean, &means)) -
           r.base_loss;
+      r.loss_increase_zero[l][h] =
+          mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::zero, nullptr)) -
+          r.base_loss;
+    }
   return r;
 }
 
@@ -300,6 +305,7 @@ std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& prob
       r.semantic_z = semantic.z[l][h];
       r.importance = float(importance.loss_increase[l][h]);
       r.importance_relative = float(importance.loss_increase[l][h] / importance.base_loss);
+      r.importance_zero = float(importance.loss_increase_zero[l][h]);
       reports.push_back(r);
     }
   // Rank by importance; ties keep layer-major order.

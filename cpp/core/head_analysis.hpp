@@ -62,8 +62,9 @@ SemanticResult semantic_scores(const HeadModel& model, const SemanticProbe& prob
 float semantic_ratio(float share, float control);  // (share + 1e-3) / (control + 1e-3)
 
 struct ImportanceResult {
-  double base_loss = 0;            // every head on
-  PerHead<double> loss_increase;   // this head alone mean-ablated, minus base_loss
+  double base_loss = 0;                // every head on
+  PerHead<double> loss_increase;       // this head alone mean-ablated, minus base_loss
+  PerHead<double> loss_increase_zero;  // the same with zero ablation
 };
 ImportanceResult head_importance(const HeadModel& model, const std::vector<std::string>& texts,
                                  const HeadMeans& means);

@@ -116,6 +116,7 @@ nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
       {"importance", round4(r.importance)},
       {"importance_relative", round4(r.importance_relative)},
       {"importance_rank", r.importance_rank},
+      {"importance_zero", round4(r.importance_zero)},
       {"label", r.label},
       {"reason", r.reason},
       {"reference", pattern_to_json(r.reference)}};

@@ -69,6 +69,7 @@ struct HeadReport {
   float importance = 0;            // loss increase (nats), this head alone mean-ablated
   float importance_relative = 0;   // importance / loss with every head on
   int importance_rank = 0;         // 1 = the most important head
+  float importance_zero = 0;       // loss increase (nats), this head alone zero-ablated
   std::string label, reason;
 };
 
@@ -78,7 +79,7 @@ void label_head(HeadReport& report, const LabelThresholds& thresholds = {});
 // The JSON for one head: {"layer", "head", "prev_token", "first_token", "self",
 // "induction", "entropy", "syntactic": {"relation", "accuracy", "baseline", "weight"},
 // "semantic", "semantic_share", "semantic_control", "semantic_z", "importance",
-// "importance_relative", "importance_rank", "label", "reason",
+// "importance_relative", "importance_rank", "importance_zero", "label", "reason",
 // "reference": {"prev_token", "first_token", "self", "entropy"}}. Numbers are rounded
 // to 4 decimals so that the output is stable to read and to diff.
 nlohmann::ordered_json head_report_to_json(const HeadReport& report);

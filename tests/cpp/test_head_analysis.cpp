@@ -227,6 +227,8 @@ TEST_CASE("the analysis finds each scripted head's rule and labels it") {
   const HeadReport& idle = *by_id.at({1, 1});
   CHECK(idle.reference.entropy == Approx(1.0f));
   CHECK(idle.importance == 0.0f);
+  CHECK(idle.importance_zero == 0.0f);
+  CHECK(prev.importance_zero != 0.0f);
   CHECK(idle.label == "idle");
 
   const HeadReport& diagonal = *by_id.at({1, 2});
