@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "bpe_tokenizer.hpp"
@@ -20,6 +21,11 @@ static const std::string kSample =
     "Caf\xc3\xa9 cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e, caf\xc3\xa9 au lait. "
     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xe6\x97\xa5\xe6\x9c\xac "
     "\xf0\x9f\x98\x80\xf0\x9f\x98\x80 \xf0\x9f\x98\x81. don't won't can't\n\n";
+
+// A scratch file outside the source tree, so a failing test leaves nothing to commit.
+static std::string temp_path(const char* name) {
+  return (std::filesystem::temp_directory_path() / name).string();
+}
 
 static std::string repeated(const std::string& s, int times) {
   std::string out;
@@ -212,7 +218,7 @@ TEST_CASE("JSON round-trips, in memory and through a file") {
   CHECK(j["merges"].size() == t.merges().size());
   CHECK(BpeTokenizer::from_json(j).to_json() == j);
 
-  const std::string path = "test_bpe_tokenizer_roundtrip.json";
+  const std::string path = temp_path("llmsim_test_bpe_roundtrip.json");
   t.save(path);
   const BpeTokenizer loaded = BpeTokenizer::load(path);
   std::remove(path.c_str());
@@ -288,7 +294,7 @@ TEST_CASE("from_json never fails other than with llmsim::Error") {
 TEST_CASE("load names the file it could not read") {
   CHECK_THROWS_WITH(BpeTokenizer::load("no/such/tokenizer.json"),
                     Catch::Contains("no/such/tokenizer.json"));
-  const std::string path = "test_bpe_tokenizer_bad.json";
+  const std::string path = temp_path("llmsim_test_bpe_bad.json");
   std::ofstream(path) << "{\"type\": \"byte-bpe\", ";
   CHECK_THROWS_WITH(BpeTokenizer::load(path), Catch::Contains(path) && Catch::Contains("JSON"));
   std::ofstream(path) << "{\"type\": \"byte-bpe\", \"version\": 1, \"bos\": \"\", \"merges\": [[1, 999]]}";
