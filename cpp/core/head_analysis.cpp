@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cctype>
 #include <sstream>
 
@@ -150,21 +151,22 @@ static std::string replace_words(const std::string& text, const std::vector<Prob
 SemanticResult semantic_scores(const HeadModel& model, const SemanticProbe& probe,
                                int n_controls, uint64_t seed) {
   if (n_controls < 1) throw Error("the semantic score needs at least one control");
-  SemanticResult r;
-  r.share = per_head(model, 0.0f);
-  r.control = per_head(model, 0.0f);
-  PerHead<double> share = per_head(model, 0.0), control = per_head(model, 0.0);
+  // Per head, one value per query: its share, and its mean share over the controls.
+  PerHead<std::vector<double>> share = per_head(model, std::vector<double>{}),
+                               control = per_head(model, std::vector<double>{});
   Rng rng(seed);
   Trace trace, control_trace;
-  // Adds the weight from the query word to the key words, for every head.
-  auto add_shares = [&](const Trace& t, const EncodedText& e, const std::vector<ProbeWord>& words,
-                        int query_word, const std::vector<int>& key_words, PerHead<double>& into) {
+  // The weight from the query word to the key words, for every head.
+  auto shares = [&](const Trace& t, const EncodedText& e, const std::vector<ProbeWord>& words,
+                    int query_word, const std::vector<int>& key_words) {
     const int query = token_of_word(e.spans, words[query_word]);
     std::vector<int> keys;
     for (int k : key_words) keys.push_back(token_of_word(e.spans, words[k]));
+    PerHead<double> out = per_head(model, 0.0);
     for (int l = 0; l < model.n_layer; ++l)
       for (int h = 0; h < model.n_head; ++h)
-        into[l][h] += attention_share(t.layers.at(l).heads.at(h).weights, query, keys);
+        out[l][h] = attention_share(t.layers.at(l).heads.at(h).weights, query, keys);
+    return out;
   };
   for (const SemanticSentence& s : probe.sentences) {
     const EncodedText e = encode_within_context(model, s.text);
@@ -174,28 +176,53 @@ SemanticResult semantic_scores(const HeadModel& model, const SemanticProbe& prob
       for (size_t k = 0; k < q; ++k)
         if (s.marks[k].category == s.marks[q].category) same.push_back(s.marks[k].word);
       if (same.empty()) continue;
-      ++r.n_queries;
-      add_shares(trace, e, s.words, s.marks[q].word, same, share);
+      const PerHead<double> observed = shares(trace, e, s.words, s.marks[q].word, same);
       const std::vector<std::string> pool = control_words(probe, s.marks[q].category);
       if (pool.empty())
         throw Error("semantic probe: no words outside category \"" + s.marks[q].category + "\"");
+      PerHead<double> controlled = per_head(model, 0.0);
       for (int c = 0; c < n_controls; ++c) {
         std::vector<std::string> by;
         for (size_t k = 0; k < same.size(); ++k) by.push_back(pool[rng.next_u64() % pool.size()]);
         const std::string text = replace_words(s.text, s.words, same, by);
-        const std::vector<ProbeWord> words = probe_words(text);
         const EncodedText ce = encode_within_context(model, text);
         model.forward(ce.ids, {}, control_trace);
-        add_shares(control_trace, ce, words, s.marks[q].word, same, control);
+        const PerHead<double> one = shares(control_trace, ce, probe_words(text), s.marks[q].word, same);
+        for (int l = 0; l < model.n_layer; ++l)
+          for (int h = 0; h < model.n_head; ++h) controlled[l][h] += one[l][h] / n_controls;
       }
+      for (int l = 0; l < model.n_layer; ++l)
+        for (int h = 0; h < model.n_head; ++h) {
+          share[l][h].push_back(observed[l][h]);
+          control[l][h].push_back(controlled[l][h]);
+        }
     }
   }
+  SemanticResult r;
+  r.n_queries = model.n_layer > 0 && model.n_head > 0 ? int(share[0][0].size()) : 0;
   if (r.n_queries == 0)
     throw Error("semantic probe: no word has an earlier word of its category");
+  r.share = per_head(model, 0.0f);
+  r.control = per_head(model, 0.0f);
+  r.z = per_head(model, 0.0f);
+  const double n = r.n_queries;
   for (int l = 0; l < model.n_layer; ++l)
     for (int h = 0; h < model.n_head; ++h) {
-      r.share[l][h] = float(share[l][h] / r.n_queries);
-      r.control[l][h] = float(control[l][h] / (double(r.n_queries) * n_controls));
+      double sum_share = 0, sum_control = 0, sum_d = 0, sum_d2 = 0;
+      for (int q = 0; q < r.n_queries; ++q) {
+        const double d = share[l][h][q] - control[l][h][q];
+        sum_share += share[l][h][q];
+        sum_control += control[l][h][q];
+        sum_d += d;
+        sum_d2 += d * d;
+      }
+      r.share[l][h] = float(sum_share / n);
+      r.control[l][h] = float(sum_control / n);
+      const double mean_d = sum_d / n;
+      const double var_d = n > 1 ? std::max(0.0, (sum_d2 - n * mean_d * mean_d) / (n - 1)) : 0.0;
+      const double se = std::sqrt(var_d / n);
+      // No spread at all: any difference is certain (z large), none is no evidence.
+      r.z[l][h] = float(se > 0 ? mean_d / se : (mean_d > 0 ? 1e3 : mean_d < 0 ? -1e3 : 0.0));
     }
   return r;
 }
@@ -205,11 +232,16 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
   ImportanceResult r;
   r.base_loss = mean_loss(model, texts, {});
   r.loss_increase = per_head(model, 0.0);
+  r.loss_increase_zero = per_head(model, 0.0);
   for (int l = 0; l < model.n_layer; ++l)
-    for (int h = 0; h < model.n_head; ++h)
+    for (int h = 0; h < model.n_head; ++h) {
       r.loss_increase[l][h] =
           mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::mean, &means)) -
           r.base_loss;
+      r.loss_increase_zero[l][h] =
+          mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::zero, nullptr)) -
+          r.base_loss;
+    }
   return r;
 }
 
@@ -265,12 +297,15 @@ std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& prob
         if (margin(rel) > margin(best)) best = rel;
       r.syntactic_relation = syntax_relations()[best];
       r.syntactic_accuracy = counts.accuracy(best);
+      r.syntactic_weight = counts.mean_weight(best);
       r.syntactic_baseline = syntax.baseline.accuracy[best];
       r.semantic_share = semantic.share[l][h];
       r.semantic_control = semantic.control[l][h];
       r.semantic = semantic_ratio(r.semantic_share, r.semantic_control);
+      r.semantic_z = semantic.z[l][h];
       r.importance = float(importance.loss_increase[l][h]);
       r.importance_relative = float(importance.loss_increase[l][h] / importance.base_loss);
+      r.importance_zero = float(importance.loss_increase_zero[l][h]);
       reports.push_back(r);
     }
   // Rank by importance; ties keep layer-major order.

@@ -19,6 +19,8 @@
 // position, distance and the query's identity are held fixed and only "same category"
 // is taken away. The reported number is the ratio of the means, share / control
 // (each mean over all queries; 1e-3 is added to both so a zero control stays finite).
+// With it comes a paired z-score over the queries: d_q = share_q - mean control_q,
+// z = mean(d) / (sd(d) / sqrt(n)); a ratio that noise could produce has a small z.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -52,6 +54,7 @@ SyntaxResult syntax_scores(const HeadModel& model, const std::vector<SyntaxSente
 
 struct SemanticResult {
   PerHead<float> share, control;  // means over queries (control: over queries × controls)
+  PerHead<float> z;               // paired z-score of share_q - control_q over the queries
   int n_queries = 0;
 };
 SemanticResult semantic_scores(const HeadModel& model, const SemanticProbe& probe,
@@ -59,8 +62,9 @@ SemanticResult semantic_scores(const HeadModel& model, const SemanticProbe& prob
 float semantic_ratio(float share, float control);  // (share + 1e-3) / (control + 1e-3)
 
 struct ImportanceResult {
-  double base_loss = 0;            // every head on
-  PerHead<double> loss_increase;   // this head alone mean-ablated, minus base_loss
+  double base_loss = 0;                // every head on
+  PerHead<double> loss_increase;       // this head alone mean-ablated, minus base_loss
+  PerHead<double> loss_increase_zero;  // the same with zero ablation
 };
 ImportanceResult head_importance(const HeadModel& model, const std::vector<std::string>& texts,
                                  const HeadMeans& means);

@@ -11,6 +11,12 @@ static std::string fixed2(double x) {
   return buffer;
 }
 
+static std::string fixed1(double x) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", x);
+  return buffer;
+}
+
 static std::string percent(double x) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%+.1f%%", std::abs(x) < 5e-4 ? 0.0 : 100.0 * x);
@@ -35,17 +41,20 @@ void label_head(HeadReport& r, const LabelThresholds& t) {
     r.reason = "induction score " + fixed2(r.induction) + " (>= " + fixed2(t.induction) +
                "): on repeated tokens it looks at what followed the last occurrence" + rests;
   } else if (!r.syntactic_relation.empty() && r.syntactic_accuracy >= t.syntactic_accuracy &&
-             r.syntactic_accuracy - r.syntactic_baseline >= t.syntactic_margin) {
+             r.syntactic_accuracy - r.syntactic_baseline >= t.syntactic_margin &&
+             r.syntactic_weight >= t.syntactic_weight) {
     r.label = "syntactic";
     r.reason = r.syntactic_relation + ": looks hardest at the right word in " +
                fixed2(r.syntactic_accuracy) + " of pairs (>= " + fixed2(t.syntactic_accuracy) +
-               "), the best fixed offset gets " + fixed2(r.syntactic_baseline) + rests;
-  } else if (r.semantic >= t.semantic_ratio && r.semantic_share >= t.semantic_share) {
+               "; the best fixed offset gets " + fixed2(r.syntactic_baseline) +
+               "), with mean weight " + fixed2(r.syntactic_weight) + " on it" + rests;
+  } else if (r.semantic >= t.semantic_ratio && r.semantic_share >= t.semantic_share &&
+             r.semantic_z >= t.semantic_z) {
     r.label = "semantic";
     r.reason = fixed2(r.semantic_share) + " of its attention goes to earlier words of the same " +
                "category, " + fixed2(r.semantic) + "x the " + fixed2(r.semantic_control) +
                " it gives those positions when the words are swapped (>= " +
-               fixed2(t.semantic_ratio) + "x)" + rests;
+               fixed2(t.semantic_ratio) + "x; z = " + fixed1(r.semantic_z) + ")" + rests;
   } else if (s.prev_token >= t.prev_token) {
     r.label = "previous-token";
     r.reason = fixed2(s.prev_token) + " of its attention goes to the previous token (>= " +
@@ -98,13 +107,16 @@ nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
       {"syntactic",
        {{"relation", r.syntactic_relation},
         {"accuracy", round4(r.syntactic_accuracy)},
-        {"baseline", round4(r.syntactic_baseline)}}},
+        {"baseline", round4(r.syntactic_baseline)},
+        {"weight", round4(r.syntactic_weight)}}},
       {"semantic", round4(r.semantic)},
       {"semantic_share", round4(r.semantic_share)},
       {"semantic_control", round4(r.semantic_control)},
+      {"semantic_z", round4(r.semantic_z)},
       {"importance", round4(r.importance)},
       {"importance_relative", round4(r.importance_relative)},
       {"importance_rank", r.importance_rank},
+      {"importance_zero", round4(r.importance_zero)},
       {"label", r.label},
       {"reason", r.reason},
       {"reference", pattern_to_json(r.reference)}};

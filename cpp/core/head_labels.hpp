@@ -10,9 +10,12 @@
 // and semantics the shuffled control, which a previous-token head does not.
 //   induction          induction >= 0.30   (weight on the token after the previous
 //                      occurrence of the current token, on repeated random tokens)
-//   syntactic          best relation accuracy >= 0.50 and at least 0.15 above the
-//                      best fixed-offset baseline for that relation
-//   semantic           semantic ratio >= 1.5 and same-category share >= 0.10
+//   syntactic          best relation accuracy >= 0.50, at least 0.15 above the best
+//                      fixed-offset baseline for that relation, and mean weight on
+//                      the annotated word >= 0.25 (a near-uniform head can win an
+//                      argmax by a hair; that is not a head that looks at its word)
+//   semantic           semantic ratio >= 1.5, same-category share >= 0.10, and the
+//                      paired z-score over the probe's queries >= 3 (not noise)
 //   previous-token     prev_token >= 0.50  (mean weight on the token just before)
 //   first-token sink   first_token >= 0.50 (mean weight on the first token, BOS)
 //   idle               none of the above, self < 0.50 (no pattern stands out), and
@@ -36,8 +39,10 @@ struct LabelThresholds {
   float first_token = 0.50f;
   float syntactic_accuracy = 0.50f;
   float syntactic_margin = 0.15f;  // over the fixed-offset baseline
+  float syntactic_weight = 0.25f;  // mean weight on the annotated word
   float semantic_ratio = 1.5f;
   float semantic_share = 0.10f;
+  float semantic_z = 3.0f;
   float idle_self = 0.50f;         // a head this diagonal has a visible pattern
   float idle_loss_change = 0.01f;  // relative: 1%
 };
@@ -56,12 +61,15 @@ struct HeadReport {
   std::string syntactic_relation;  // the relation with the largest margin over baseline
   float syntactic_accuracy = 0;
   float syntactic_baseline = 0;    // best fixed-offset accuracy for that relation
+  float syntactic_weight = 0;      // mean weight on the annotated word, that relation
   float semantic = 0;              // same-category share / control share
   float semantic_share = 0;        // weight on earlier same-category words
   float semantic_control = 0;      // weight on those positions in the shuffled controls
+  float semantic_z = 0;            // paired z-score of share - control over the queries
   float importance = 0;            // loss increase (nats), this head alone mean-ablated
   float importance_relative = 0;   // importance / loss with every head on
   int importance_rank = 0;         // 1 = the most important head
+  float importance_zero = 0;       // loss increase (nats), this head alone zero-ablated
   std::string label, reason;
 };
 
@@ -69,9 +77,9 @@ struct HeadReport {
 void label_head(HeadReport& report, const LabelThresholds& thresholds = {});
 
 // The JSON for one head: {"layer", "head", "prev_token", "first_token", "self",
-// "induction", "entropy", "syntactic": {"relation", "accuracy", "baseline"},
-// "semantic", "semantic_share", "semantic_control", "importance",
-// "importance_relative", "importance_rank", "label", "reason",
+// "induction", "entropy", "syntactic": {"relation", "accuracy", "baseline", "weight"},
+// "semantic", "semantic_share", "semantic_control", "semantic_z", "importance",
+// "importance_relative", "importance_rank", "importance_zero", "label", "reason",
 // "reference": {"prev_token", "first_token", "self", "entropy"}}. Numbers are rounded
 // to 4 decimals so that the output is stable to read and to diff.
 nlohmann::ordered_json head_report_to_json(const HeadReport& report);

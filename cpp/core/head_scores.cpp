@@ -70,6 +70,7 @@ void count_syntax_hits(const Matrix& w, const std::vector<TokenPair>& pairs, int
   for (const TokenPair& p : pairs) {
     if (p.query >= w.rows()) throw Error("syntax pair beyond the attention pattern");
     counts.total[p.relation] += 1;
+    counts.weight[p.relation] += w(p.query, p.key);
     if (most_attended_key(w, p.query, first_key) == p.key) counts.hits[p.relation] += 1;
   }
 }

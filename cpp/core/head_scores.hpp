@@ -41,12 +41,21 @@ std::vector<TokenPair> syntax_token_pairs(const SyntaxSentence& sentence,
 // out [CLS]/[SEP] when they read a head as a parser).
 int most_attended_key(const Matrix& w, int query, int first_key);
 
-// Hits and totals per relation, summed over sentences.
+// Hits, totals and the weight on the annotated word per relation, summed over sentences.
 struct RelationCounts {
   std::vector<int> hits, total;  // [relation]
-  RelationCounts() : hits(syntax_relations().size(), 0), total(syntax_relations().size(), 0) {}
+  std::vector<double> weight;    // [relation] sum of w(query, key)
+  RelationCounts()
+      : hits(syntax_relations().size(), 0),
+        total(syntax_relations().size(), 0),
+        weight(syntax_relations().size(), 0.0) {}
   float accuracy(int relation) const {
     return total[relation] ? float(hits[relation]) / float(total[relation]) : 0.0f;
+  }
+  // Mean weight on the annotated word: an argmax can be won by a hair in a head that
+  // spreads its weight evenly, so the label also asks for real weight.
+  float mean_weight(int relation) const {
+    return total[relation] ? float(weight[relation] / total[relation]) : 0.0f;
   }
 };
 

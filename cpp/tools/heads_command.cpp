@@ -1,9 +1,11 @@
 // llmsim heads --model DIR [--text TEXT | --text-file F] [--probes DIR] [--controls N]
-//              [--induction-length N] [--repeats N] [--seed N]
+//              [--induction-length N] [--repeats N] [--seed N] [--markdown]
 // Measures and labels every head (cpp/core/head_analysis.hpp): pattern scores on the
 // text, syntax and semantics on the probes, induction on repeated random tokens,
 // importance by mean ablation on the validation stories. Prints a JSON array, one
-// object per head (head_labels.hpp: head_report_to_json).
+// object per head (head_labels.hpp: head_report_to_json); with --markdown, the table
+// of web/models/HEADS.md instead.
+#include <cstdio>
 #include <iostream>
 
 #include "../core/error.hpp"
@@ -12,9 +14,35 @@
 
 namespace llmsim::cli {
 
+static std::string number(double x, const char* format = "%.2f") {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, format, x);
+  return buffer;
+}
+
+// One row per head, the reference scores (the ones the labels read).
+static void print_markdown(const std::vector<HeadReport>& reports) {
+  std::cout << "| head | prev | first | self | entropy | induction | syntax (acc / offset / weight)"
+               " | semantic (ratio, share / control, z) | loss change | rank | label |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const HeadReport& r : reports) {
+    const PatternScores& s = r.reference;
+    std::cout << "| " << r.layer << "." << r.head << " | " << number(s.prev_token) << " | "
+              << number(s.first_token) << " | " << number(s.self) << " | " << number(s.entropy)
+              << " | " << number(r.induction) << " | " << r.syntactic_relation << " "
+              << number(r.syntactic_accuracy) << " / " << number(r.syntactic_baseline) << " / "
+              << number(r.syntactic_weight) << " | " << number(r.semantic) << "x, "
+              << number(r.semantic_share) << " / " << number(r.semantic_control) << ", "
+              << number(r.semantic_z, "%.1f") << " | "
+              << number(100 * r.importance_relative, "%+.1f") << "% | " << r.importance_rank
+              << " | " << r.label << " |\n";
+  }
+}
+
 int heads_command(const Args& args) {
   std::string model_dir, text, probes_dir;
   HeadAnalysisOptions options;
+  bool markdown = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--model") model_dir = option_value(args, i);
@@ -25,13 +53,15 @@ int heads_command(const Args& args) {
     else if (a == "--induction-length") options.induction.induction_length = int(parse_u64(a, option_value(args, i)));
     else if (a == "--repeats") options.induction.induction_repeats = int(parse_u64(a, option_value(args, i)));
     else if (a == "--seed") options.induction.seed = parse_u64(a, option_value(args, i));
+    else if (a == "--markdown") markdown = true;
     else throw Error("unknown argument \"" + a + "\" for heads");
   }
   if (model_dir.empty()) throw Error("heads needs --model DIR");
   const Gpt gpt = Gpt::load(model_dir);
   const Probes probes = load_probes(find_probes_dir(probes_dir, model_dir));
   const auto reports = analyse_heads(gpt_head_model(gpt), probes, text, options);
-  std::cout << head_reports_to_json(reports).dump(1) << "\n";
+  if (markdown) print_markdown(reports);
+  else std::cout << head_reports_to_json(reports).dump(1) << "\n";
   return 0;
 }
 

@@ -76,7 +76,9 @@ struct ScriptedModel {
           break;
         case Rule::determiner:  // the nearest earlier determiner, else BOS
           for (int j = i - 1; j >= 1 && keys.empty(); --j)
-            if (w[j] == "the" || w[j] == "The" || w[j] == "a" || w[j] == "A") keys = {j};
+            if (w[j] == "the" || w[j] == "The" || w[j] == "a" || w[j] == "A" || w[j] == "an" ||
+                w[j] == "some")
+              keys = {j};
           break;
         case Rule::induction:  // the token after the latest earlier occurrence, else BOS
           for (int j = i - 1; j >= 1 && keys.empty(); --j)
@@ -117,7 +119,9 @@ struct ScriptedModel {
           if (ablation[l][h].replacement.size() == 0) head.output.setZero();
           else head.output.rowwise() = ablation[l][h].replacement;
         }
-        trace.logits += head.output * unembed[l][h];  // [T, V]
+        // [T, V]; a lazy product stays on this thread (a GEMM this small would fork
+        // OpenMP workers, which costs more than the product when the machine is busy)
+        trace.logits += head.output.lazyProduct(unembed[l][h]);
       }
     }
   }
@@ -223,6 +227,8 @@ TEST_CASE("the analysis finds each scripted head's rule and labels it") {
   const HeadReport& idle = *by_id.at({1, 1});
   CHECK(idle.reference.entropy == Approx(1.0f));
   CHECK(idle.importance == 0.0f);
+  CHECK(idle.importance_zero == 0.0f);
+  CHECK(prev.importance_zero != 0.0f);
   CHECK(idle.label == "idle");
 
   const HeadReport& diagonal = *by_id.at({1, 2});

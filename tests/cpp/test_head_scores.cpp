@@ -58,6 +58,7 @@ TEST_CASE("a pattern that always looks at the annotated word scores syntactic ac
     RelationCounts counts;
     count_syntax_hits(w, {p}, /*first_key=*/1, counts);
     CHECK(counts.accuracy(p.relation) == 1.0f);
+    CHECK(counts.mean_weight(p.relation) == Approx(0.3f));
     RelationCounts with_bos;  // counting BOS as a candidate, the same head misses
     count_syntax_hits(w, {p}, /*first_key=*/0, with_bos);
     CHECK(with_bos.accuracy(p.relation) == 0.0f);

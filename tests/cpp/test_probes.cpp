@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "corpus.hpp"
 #include "error.hpp"
 #include "probes.hpp"
 
@@ -175,4 +176,36 @@ TEST_CASE("validation texts are paragraphs separated by blank lines") {
   const auto texts = parse_validation_texts("# header\nOne day.\nThe end.\n\n  \nAnother.\n");
   CHECK(texts == std::vector<std::string>{"One day.\nThe end.", "Another."});
   CHECK_THROWS_AS(parse_validation_texts("# nothing\n"), Error);
+}
+
+TEST_CASE("every probe word is a word of the shipped model's corpus, in its category") {
+  // The model only knows the corpus's few hundred words; a probe word it never saw
+  // would measure the tokenizer, not the heads. 1 MB of corpus holds every word.
+  const std::string corpus = generate_corpus(1, 1000000, 0).train;
+  std::set<std::string> known;
+  for (const ProbeWord& w : probe_words(corpus)) known.insert(w.text);
+  const auto syntax = load_syntax_probe(probe_path("syntax.txt"));
+  const SemanticProbe semantic = load_semantic_probe(probe_path("semantic.txt"));
+  for (const SyntaxSentence& s : syntax)
+    for (const ProbeWord& w : s.words) {
+      INFO("syntax line " << s.line << ": " << w.text);
+      CHECK(known.count(w.text));
+    }
+  for (const SemanticSentence& s : semantic.sentences)
+    for (const ProbeWord& w : s.words) {
+      INFO("semantic line " << s.line << ": " << w.text);
+      CHECK(known.count(w.text));
+    }
+  // A marked word (or its singular) is in the corpus's list for its category.
+  std::map<std::string, std::set<std::string>> categories;
+  for (const auto& [name, words] : corpus_categories())
+    categories[name] = std::set<std::string>(words.begin(), words.end());
+  for (const SemanticSentence& s : semantic.sentences)
+    for (const SemanticMark& m : s.marks) {
+      const std::string word = s.words[m.word].text;
+      INFO("semantic line " << s.line << ": [" << word << ":" << m.category << "]");
+      REQUIRE(categories.count(m.category));
+      const auto& list = categories[m.category];
+      CHECK((list.count(word) || list.count(word.substr(0, word.size() - 1))));
+    }
 }
