@@ -2,20 +2,23 @@
 
 #include <cmath>
 
+#include "attention_simd.hpp"
 #include "error.hpp"
 #include "softmax.hpp"
 
 namespace llmsim {
 
+#ifndef __wasm_simd128__
 // Raw scores q·kᵀ for one head, computing only what the mask lets through.
 static Matrix head_scores(const Matrix& q, const Matrix& k, bool causal) {
   Matrix scores = q * k.transpose();  // [T, T]
   if (causal) scores.triangularView<Eigen::StrictlyUpper>().setZero();
   return scores;
 }
+#endif
 
 // Replaces an ablated head's output [T, d_k] in place.
-static void apply_ablation(const HeadAblation& ablation, Matrix& output) {
+void apply_head_ablation(const HeadAblation& ablation, Matrix& output) {
   if (!ablation.ablated) return;
   if (ablation.replacement.size() == 0) {
     output.setZero();
@@ -30,7 +33,7 @@ static void apply_ablation(const HeadAblation& ablation, Matrix& output) {
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
                          const AttentionOptions& options, LayerTrace& trace,
                          const std::vector<HeadAblation>* ablation) {
-  const int T = int(x.rows()), d_model = int(x.cols());
+  const int d_model = int(x.cols());
   if (n_head <= 0 || d_model % n_head != 0)
     throw Error("attention: d_model " + std::to_string(d_model) +
                 " is not divisible by n_head " + std::to_string(n_head));
@@ -40,6 +43,14 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
     throw Error("ablation: " + std::to_string(ablation->size()) + " entries for " +
                 std::to_string(n_head) + " heads");
 
+#ifdef __wasm_simd128__
+  // In the browser: hand-written SIMD128 kernels (Eigen 3.4 has no WASM packet math).
+  attention_forward_simd(x, w, n_head, scale, options.causal, trace, ablation,
+                         options.store_head_matrices);
+  return trace.output;
+#else
+  // Natively: Eigen's own kernels.
+  const int T = int(x.rows());
   const Matrix q_all = x * w.w_q;  // [T, d_model]
   const Matrix k_all = x * w.w_k;  // [T, d_model]
   const Matrix v_all = x * w.w_v;  // [T, d_model]
@@ -56,11 +67,15 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
     head.scaled = scale * head.scores;                          // [T, T]
     head.weights = masked_softmax(head.scaled, options.causal);  // [T, T]
     head.output = head.weights * head.v;                        // [T, d_k]
-    if (ablation) apply_ablation((*ablation)[h], head.output);
+    if (ablation) apply_head_ablation((*ablation)[h], head.output);
     trace.concat.middleCols(h * d_k, d_k) = head.output;
+    if (!options.store_head_matrices)
+      for (Matrix* m : {&head.q, &head.k, &head.v, &head.scores, &head.scaled, &head.weights})
+        m->resize(0, 0);
   }
   trace.output = trace.concat * w.w_o;  // [T, d_model]
   return trace.output;
+#endif
 }
 
 }  // namespace llmsim
