@@ -26,6 +26,12 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
                             const std::vector<HeadAblation>* ablation, bool store_matrices = true,
                             const SimdAttentionConfig& config = SimdAttentionConfig{});
 
+// The same on Eigen's kernels: what attention_forward runs natively (defined in
+// attention.cpp; in the WASM build only the benchmark calls it, as the baseline).
+void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
+                             bool causal, LayerTrace& trace,
+                             const std::vector<HeadAblation>* ablation, bool store_matrices = true);
+
 // Replaces an ablated head's output [T, d_k] in place (defined in attention.cpp).
 void apply_head_ablation(const HeadAblation& ablation, Matrix& output);
 

@@ -266,27 +266,16 @@ void scale_softmax_rows(float* scores, int ld_scores, float* scaled, int ld_scal
 }
 
 float peak_mul_add(int iterations, float seed) {
-  // Multipliers just under 1 and tiny addends keep every lane finite and normal.
-  const v128_t m = wasm_f32x4_splat(0.99999994f);
-  const v128_t d = wasm_f32x4_splat(seed * 1e-7f);
-  v128_t p0 = wasm_f32x4_splat(seed), p1 = wasm_f32x4_splat(seed + 1), p2 = wasm_f32x4_splat(seed + 2);
-  v128_t p3 = wasm_f32x4_splat(seed + 3), p4 = wasm_f32x4_splat(seed + 4), p5 = wasm_f32x4_splat(seed + 5);
-  v128_t s0 = p0, s1 = p1, s2 = p2, s3 = p3, s4 = p4, s5 = p5;
-  for (int i = 0; i < iterations; ++i) {
-    for (int u = 0; u < 4; ++u) {
-      p0 = wasm_f32x4_mul(p0, m); s0 = wasm_f32x4_add(s0, d);
-      p1 = wasm_f32x4_mul(p1, m); s1 = wasm_f32x4_add(s1, d);
-      p2 = wasm_f32x4_mul(p2, m); s2 = wasm_f32x4_add(s2, d);
-      p3 = wasm_f32x4_mul(p3, m); s3 = wasm_f32x4_add(s3, d);
-      p4 = wasm_f32x4_mul(p4, m); s4 = wasm_f32x4_add(s4, d);
-      p5 = wasm_f32x4_mul(p5, m); s5 = wasm_f32x4_add(s5, d);
-    }
-  }
-  const v128_t total = wasm_f32x4_add(
-      wasm_f32x4_add(wasm_f32x4_add(p0, p1), wasm_f32x4_add(p2, p3)),
-      wasm_f32x4_add(wasm_f32x4_add(p4, p5),
-                     wasm_f32x4_add(wasm_f32x4_add(s0, s1),
-                                    wasm_f32x4_add(wasm_f32x4_add(s2, s3), wasm_f32x4_add(s4, s5)))));
+  // 12 independent chains acc = acc + acc·c: each step one mul and one add per chain,
+  // and 12 chains are enough to keep every multiply and add pipe busy. c is so small
+  // that the values stay normal (acc·c is below half an ulp of acc).
+  const v128_t c = wasm_f32x4_splat(seed * 1e-9f);
+  v128_t a[12];
+  for (int i = 0; i < 12; ++i) a[i] = wasm_f32x4_splat(seed + float(i));
+  for (int n = 0; n < iterations; ++n)
+    for (int i = 0; i < 12; ++i) a[i] = wasm_f32x4_add(a[i], wasm_f32x4_mul(a[i], c));
+  v128_t total = a[0];
+  for (int i = 1; i < 12; ++i) total = wasm_f32x4_add(total, a[i]);
   return horizontal_sum(total);
 }
 
