@@ -12,7 +12,7 @@ namespace {
 
 // Scratch memory reused across calls, so a forward pass allocates only the Trace.
 struct Scratch {
-  std::vector<float> packed_x, packed_w, packed_kt, packed_v;  // operands, packed
+  std::vector<float> packed_w, packed_kt, packed_v;  // right-hand sides, packed
   std::vector<float> q, k, v;                        // [T, d_k] when not stored
   std::vector<float> scores, weights;                // [row_block, T] when not stored
   float* get(std::vector<float>& buffer, size_t n) {
@@ -26,17 +26,14 @@ Scratch& scratch() {
   return s;
 }
 
-// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k]. packed_x: x packed by pack_a, or null.
-void project(const Matrix& x, const float* packed_x, const Matrix& W, int h, int d_k, float* out,
-             bool packed, Scratch& s) {
+// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k]
+void project(const Matrix& x, const Matrix& W, int h, int d_k, float* out, bool packed,
+             Scratch& s) {
   const int T = int(x.rows()), d = int(x.cols());
   if (packed) {
     float* panel = s.get(s.packed_w, kernels::packed_size(d, d_k));
     kernels::pack_b(W.data() + h * d_k, d, d, d_k, panel);
-    if (packed_x)
-      kernels::gemm_packed_ab(T, d_k, d, packed_x, panel, out, d_k);
-    else
-      kernels::gemm_packed(T, d_k, d, x.data(), d, panel, out, d_k);
+    kernels::gemm_packed(T, d_k, d, x.data(), d, panel, out, d_k);
   } else {
     Eigen::Map<Matrix>(out, T, d_k).noalias() = x * W.middleCols(h * d_k, d_k);
   }
@@ -72,12 +69,6 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
 
   trace.input = x;
   trace.concat.resize(T, d);
-  const float* packed_x = nullptr;
-  if (config.packed_gemm && config.packed_x) {
-    float* buffer = s.get(s.packed_x, kernels::packed_a_size(T, d));
-    kernels::pack_a(x.data(), d, T, d, buffer);
-    packed_x = buffer;
-  }
   trace.heads.resize(n_head);
   for (int h = 0; h < n_head; ++h) {
     HeadTrace& head = trace.heads[h];
@@ -98,9 +89,9 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
       q = s.get(s.q, n), k = s.get(s.k, n), v = s.get(s.v, n);
       scores = s.get(s.scores, rows), weights = s.get(s.weights, rows), scaled = nullptr;
     }
-    project(x, packed_x, w.w_q, h, d_k, q, config.packed_gemm, s);  // [T, d_k]
-    project(x, packed_x, w.w_k, h, d_k, k, config.packed_gemm, s);  // [T, d_k]
-    project(x, packed_x, w.w_v, h, d_k, v, config.packed_gemm, s);  // [T, d_k]
+    project(x, w.w_q, h, d_k, q, config.packed_gemm, s);  // [T, d_k]
+    project(x, w.w_k, h, d_k, k, config.packed_gemm, s);  // [T, d_k]
+    project(x, w.w_v, h, d_k, v, config.packed_gemm, s);  // [T, d_k]
     head.output.resize(T, d_k);
 
     // kᵀ and v packed once per head; then row block by row block, scores, softmax and
@@ -130,8 +121,7 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
   }
   trace.output.resize(T, d);
   if (config.packed_gemm)
-    kernels::gemm(T, d, d, trace.concat.data(), d, w.w_o.data(), d, trace.output.data(), d,
-                  config.packed_x);
+    kernels::gemm(T, d, d, trace.concat.data(), d, w.w_o.data(), d, trace.output.data(), d);
   else
     trace.output.noalias() = trace.concat * w.w_o;
 }

@@ -12,7 +12,6 @@ namespace llmsim {
 // The defaults are what attention_forward uses.
 struct SimdAttentionConfig {
   bool packed_gemm = true;     // projections on the packed SIMD128 GEMM, else Eigen
-  bool packed_x = true;        // x packed once for all 3·H projections (A-side packing)
   bool causal_skip = true;     // q·kᵀ and weights·v skip the masked half by row blocks
   bool fused_softmax = true;   // scale + mask + softmax in one SIMD pass, else the scalar path
   int row_block = 32;          // rows of one head's scores computed, softmaxed and used together

@@ -95,123 +95,6 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
   }
 }
 
-// The same on a packed A: step k reads R consecutive floats at a + k·R.
-template <int R>
-static inline void micro_tile_packed(int kc, const float* a, const float* panel, float* C, int ldc,
-                                     int nr, bool accumulate) {
-  v128_t c0[R], c1[R];
-  for (int r = 0; r < R; ++r) c0[r] = c1[r] = wasm_f32x4_splat(0.0f);
-  for (int k = 0; k < kc; ++k, a += R, panel += kPanelWidth) {
-    const v128_t b0 = wasm_v128_load(panel);
-    const v128_t b1 = wasm_v128_load(panel + 4);
-    for (int r = 0; r < R; ++r) {
-      const v128_t ar = wasm_v128_load32_splat(a + r);
-      c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(ar, b0));
-      c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
-    }
-  }
-  if (nr == kPanelWidth) {
-    for (int r = 0; r < R; ++r) {
-      float* c = C + size_t(r) * ldc;
-      if (accumulate) {
-        c0[r] = wasm_f32x4_add(c0[r], wasm_v128_load(c));
-        c1[r] = wasm_f32x4_add(c1[r], wasm_v128_load(c + 4));
-      }
-      wasm_v128_store(c, c0[r]);
-      wasm_v128_store(c + 4, c1[r]);
-    }
-  } else {
-    float tile[kPanelWidth];
-    for (int r = 0; r < R; ++r) {
-      wasm_v128_store(tile, c0[r]);
-      wasm_v128_store(tile + 4, c1[r]);
-      float* c = C + size_t(r) * ldc;
-      for (int j = 0; j < nr; ++j) c[j] = accumulate ? c[j] + tile[j] : tile[j];
-    }
-  }
-}
-
-// Stores the first `rows` rows of an R-row tile computed into a scratch tile.
-template <int R>
-static void packed_edge_tile(int kc, const float* a, const float* panel, float* C, int ldc, int nr,
-                             bool accumulate, int rows) {
-  float tile[R * kPanelWidth];
-  micro_tile_packed<R>(kc, a, panel, tile, kPanelWidth, kPanelWidth, false);
-  for (int r = 0; r < rows; ++r)
-    for (int j = 0; j < nr; ++j) {
-      float& c = C[size_t(r) * ldc + j];
-      c = accumulate ? c + tile[r * kPanelWidth + j] : tile[r * kPanelWidth + j];
-    }
-}
-
-using PackedTileFn = void (*)(int, const float*, const float*, float*, int, int, bool);
-using PackedEdgeFn = void (*)(int, const float*, const float*, float*, int, int, bool, int);
-static const PackedTileFn kPackedTiles[7] = {
-    nullptr, micro_tile_packed<1>, micro_tile_packed<2>, micro_tile_packed<3>,
-    micro_tile_packed<4>, micro_tile_packed<5>, micro_tile_packed<6>};
-static const PackedEdgeFn kPackedEdges[7] = {
-    nullptr, packed_edge_tile<1>, packed_edge_tile<2>, packed_edge_tile<3>,
-    packed_edge_tile<4>, packed_edge_tile<5>, packed_edge_tile<6>};
-
-static int tile_rows() { return std::clamp(gemm_config().mr, 1, 6); }
-
-size_t packed_a_size(int M, int K) {
-  const int MR = tile_rows();
-  return size_t((M + MR - 1) / MR) * MR * size_t(std::max(K, 0));
-}
-
-void pack_a(const float* A, int lda, int M, int K, float* out) {
-  const int MR = tile_rows();
-  for (int i0 = 0; i0 < M; i0 += MR) {
-    float* panel = out + size_t(i0) * K;  // panel i0/MR starts at (i0/MR)·MR·K = i0·K
-    const int rows = std::min(MR, M - i0);
-    for (int r = 0; r < MR; ++r) {
-      if (r < rows) {
-        const float* src = A + size_t(i0 + r) * lda;
-        for (int k = 0; k < K; ++k) panel[k * MR + r] = src[k];
-      } else {
-        for (int k = 0; k < K; ++k) panel[k * MR + r] = 0.0f;
-      }
-    }
-  }
-}
-
-void gemm_packed_ab(int M, int N, int K, const float* packed_a, const float* packed_b, float* C,
-                    int ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
-    return;
-  }
-  const GemmConfig& config = gemm_config();
-  const int MR = tile_rows();
-  const int MC = std::max(MR, config.mc - config.mc % MR);
-  const int KC = std::max(1, config.kc);
-  const PackedTileFn full = kPackedTiles[MR];
-  const PackedEdgeFn edge = kPackedEdges[MR];
-  const int n_panels = panels(N);
-  for (int ic = 0; ic < M; ic += MC) {
-    const int mc = std::min(MC, M - ic);
-    for (int pc = 0; pc < K; pc += KC) {
-      const int kc = std::min(KC, K - pc);
-      for (int p = 0; p < n_panels; ++p) {
-        const int j0 = p * kPanelWidth;
-        const int nr = std::min(kPanelWidth, N - j0);
-        const float* panel = packed_b + (size_t(p) * K + pc) * kPanelWidth;
-        for (int ir = ic; ir < ic + mc; ir += MR) {
-          const float* a = packed_a + size_t(ir) * K + size_t(pc) * MR;
-          float* c = C + size_t(ir) * ldc + j0;
-          const int mr = std::min(MR, M - ir);
-          if (mr == MR)
-            full(kc, a, panel, c, ldc, nr, pc > 0);
-          else
-            edge(kc, a, panel, c, ldc, nr, pc > 0, mr);
-        }
-      }
-    }
-  }
-}
-
 using TileFn = void (*)(int, const float*, int, const float*, float*, int, int, bool);
 static const TileFn kTiles[7] = {nullptr,       micro_tile<1>, micro_tile<2>, micro_tile<3>,
                                  micro_tile<4>, micro_tile<5>, micro_tile<6>};
@@ -258,15 +141,17 @@ void gemm_packed(int M, int N, int K, const float* A, int lda, const float* pack
   }
 }
 
-void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
-          bool pack_lhs) {
-  static std::vector<float> packed_lhs, packed_rhs;
-  packed_rhs.resize(packed_size(K, N));
-  pack_b(B, ldb, K, N, packed_rhs.data());
-  if (!pack_lhs) return gemm_packed(M, N, K, A, lda, packed_rhs.data(), C, ldc);
-  packed_lhs.resize(packed_a_size(M, K));
-  pack_a(A, lda, M, K, packed_lhs.data());
-  gemm_packed_ab(M, N, K, packed_lhs.data(), packed_rhs.data(), C, ldc);
+static std::vector<float>& scratch() {
+  static std::vector<float> buffer;
+  return buffer;
+}
+
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C,
+          int ldc) {
+  std::vector<float>& packed = scratch();
+  packed.resize(packed_size(K, N));
+  pack_b(B, ldb, K, N, packed.data());
+  gemm_packed(M, N, K, A, lda, packed.data(), C, ldc);
 }
 
 // exp of 4 lanes: x = n·ln2 + r with |r| <= ln2/2, exp(r) by the Cephes expf

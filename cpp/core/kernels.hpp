@@ -44,27 +44,12 @@ void pack_bt(const float* Bt, int ldbt, int K, int N, float* out);
 //   limit_k depth up to g only (weights·v): exact when A[i, k] = 0 for k > i.
 enum class Causal { none, limit_n, limit_k };
 
-// Floats needed to pack a [M, K] left-hand side for the current gemm_config().mr.
-size_t packed_a_size(int M, int K);
-
-// Packs A [M, K] (row stride lda) into panels of gemm_config().mr rows, each panel K
-// steps of mr floats (rows past M zero-padded): the micro-kernel then reads A as one
-// contiguous stream. Worth it when one A meets many panels of B (the projections
-// pack x once for all 3·H heads).
-void pack_a(const float* A, int lda, int M, int K, float* out);
-
-// C [M, N] = A · B with both packed (A by pack_a under the same gemm_config()).
-void gemm_packed_ab(int M, int N, int K, const float* packed_a, const float* packed_b, float* C,
-                    int ldc);
-
 // C [M, N] = A [M, K] · B, with B packed by pack_b / pack_bt.
 void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
                  int ldc, Causal causal = Causal::none, int row0 = 0);
 
-// C [M, N] = A [M, K] · B [K, N], packing B (and A, unless pack_lhs is false) into
-// scratch buffers of its own.
-void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc,
-          bool pack_lhs = true);
+// C [M, N] = A [M, K] · B [K, N], packing B into a scratch buffer of its own.
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 
 // Scale, causal mask and softmax, fused, for `rows` rows of a [*, cols] score matrix
 // whose first row is row `row0` of the whole. For each row i (global g = row0 + i),

@@ -53,8 +53,7 @@ class AttentionBench {
   //   full   attention_forward with the full Trace (what the page runs)
   //   lean   the same with store_head_matrices = false
   //   eigen  the Eigen path that attention_forward used before the SIMD128 kernels
-  //   no_packed_gemm, no_packed_x, no_causal_skip, no_fused_softmax: full, one
-  //          optimisation off
+  //   no_packed_gemm, no_causal_skip, no_fused_softmax: full, one optimisation off
   // Returns false for an unknown mode.
   bool run(int reps, const std::string& mode) {
     llmsim::SimdAttentionConfig config;
@@ -70,7 +69,6 @@ class AttentionBench {
       return true;
     }
     if (mode == "no_packed_gemm") config.packed_gemm = false;
-    else if (mode == "no_packed_x") config.packed_x = false;
     else if (mode == "no_causal_skip") config.causal_skip = false;
     else if (mode == "no_fused_softmax") config.fused_softmax = false;
     else return false;
@@ -96,14 +94,12 @@ class AttentionBench {
                              llmsim::kernels::packed_size(d_, d_)}));
     scratch_.resize(size_t(T_) * d_);
     for (int r = 0; r < reps; ++r) {
-      if (name == "projections") {  // as attention_forward_simd does them
-        packed_x_.resize(llmsim::kernels::packed_a_size(T_, d_));
-        llmsim::kernels::pack_a(x_.data(), d_, T_, d_, packed_x_.data());
+      if (name == "projections") {
         for (const llmsim::Matrix* W : {&w_.w_q, &w_.w_k, &w_.w_v})
           for (int h = 0; h < h_; ++h) {
             llmsim::kernels::pack_b(W->data() + h * d_k_, d_, d_, d_k_, packed_.data());
-            llmsim::kernels::gemm_packed_ab(T_, d_k_, d_, packed_x_.data(), packed_.data(),
-                                            trace_.heads[h].q.data(), d_k_);
+            llmsim::kernels::gemm_packed(T_, d_k_, d_, x_.data(), d_, packed_.data(),
+                                         trace_.heads[h].q.data(), d_k_);
           }
         llmsim::kernels::gemm(T_, d_, d_, trace_.concat.data(), d_, w_.w_o.data(), d_,
                               scratch_.data(), d_);
@@ -142,7 +138,7 @@ class AttentionBench {
   llmsim::Matrix x_;
   llmsim::AttentionWeights w_;
   llmsim::LayerTrace trace_;
-  std::vector<float> packed_, packed_x_, scratch_;
+  std::vector<float> packed_, scratch_;
 };
 
 float peak_mul_add(int iterations) { return llmsim::kernels::peak_mul_add(iterations, 1.0f); }

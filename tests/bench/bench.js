@@ -155,17 +155,46 @@ async function startChromium() {
   };
 }
 
+// Chromium here can be taken down from outside (other jobs on the machine clean up
+// browsers); a call that finds the page gone relaunches it, sets the engine up
+// again and retries, a few times per run.
+function resilientBrowser(start) {
+  const handle = { current: null, restarts: 0, sizeOf: new Map() };
+  handle.open = async () => { handle.current = await start(); return handle.current; };
+  handle.call = async (name, fn) => {
+    for (;;) {
+      try {
+        return await fn(handle.current.page);
+      } catch (error) {
+        if (!/closed|crash|Target/i.test(String(error)) || handle.restarts >= 3) throw error;
+        handle.restarts += 1;
+        log(`  Chromium went away (${String(error).split('\n')[0]}); relaunching (${handle.restarts}/3)`);
+        try { await handle.current.close(); } catch { /* already gone */ }
+        await handle.open();
+        const index = handle.sizeOf.get(name);
+        if (index !== undefined) {
+          // Every engine set up in the old page must be set up again.
+          for (const [other, i] of handle.sizeOf)
+            await handle.current.page.evaluate(([n, j]) => globalThis.bench.setup(n, j), [other, i]);
+        }
+      }
+    }
+  };
+  return handle;
+}
+
 function chromiumEngine(browser, name) {
   return {
     async setup(s) {
       const index = SIZES.indexOf(s);
-      await browser.page.evaluate(([n, i]) => globalThis.bench.setup(n, i), [name, index]);
+      browser.sizeOf.set(name, index);
+      await browser.call(name, (page) => page.evaluate(([n, i]) => globalThis.bench.setup(n, i), [name, index]));
     },
-    sample: (reps) => browser.page.evaluate(([n, r]) => globalThis.bench.sample(n, r), [name, reps]),
+    sample: (reps) => browser.call(name, (page) => page.evaluate(([n, r]) => globalThis.bench.sample(n, r), [name, reps])),
     async output() {
-      return Float32Array.from(await browser.page.evaluate((n) => globalThis.bench.output(n), name));
+      return Float32Array.from(await browser.call(name, (page) => page.evaluate((n) => globalThis.bench.output(n), name)));
     },
-    dispose: () => browser.page.evaluate((n) => globalThis.bench.dispose(n), name),
+    dispose: () => browser.call(name, (page) => page.evaluate((n) => globalThis.bench.dispose(n), name)),
   };
 }
 
@@ -215,8 +244,9 @@ async function main() {
   if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) log('warning: tfjs runs without SIMD');
 
   const native = startNative();
-  const browser = useChromium ? await startChromium() : null;
-  const cleanup = async () => { native.close(); if (browser) await browser.close(); };
+  const browser = useChromium ? resilientBrowser(startChromium) : null;
+  if (browser) await browser.open();
+  const cleanup = async () => { native.close(); if (browser) await browser.current.close(); };
   process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)); });
 
   // Engine list: who is paired with which "ours".
@@ -238,14 +268,14 @@ async function main() {
   }
   if (useVariants) {
     // What each optimisation bought: ours with one of them switched off (Node).
-    for (const [mode, what] of [['eigen', 'before: Eigen -msimd128'], ['no_packed_gemm', 'without packed SIMD GEMM'], ['no_packed_x', 'without packing x (A side)'],
+    for (const [mode, what] of [['eigen', 'before: Eigen -msimd128'], ['no_packed_gemm', 'without packed SIMD GEMM'],
       ['no_causal_skip', 'without causal skip'], ['no_fused_softmax', 'without fused softmax']])
       add(`ours: ${what}`, 'node', nodeSampler(oursEngine(module, mode)), { pairWith: 'node', variant: mode, slow: mode === 'eigen' });
   }
   const oursIn = { node: engines.find((e) => e.ours && e.runtime === 'node'),
     chromium: engines.find((e) => e.ours && e.runtime === 'chromium') };
 
-  const results = { environment: environment(browser?.version ?? null), sizes: [], kernels: {} };
+  const results = { environment: environment(browser?.current.version ?? null), sizes: [], kernels: {} };
 
   // ---- the SIMD128 mul+add ceiling (Node and Chromium): median of many short calls ----
   module.peakMulAdd(2e5);
@@ -262,8 +292,8 @@ async function main() {
   const peakNode = peakRates(2e5, 60);
   results.kernels.peak_node_gflops = { median: median(peakNode), max: Math.max(...peakNode) };
   if (browser) {
-    await browser.page.evaluate(() => globalThis.bench.peak(2e5, 20));
-    const peakChromium = await browser.page.evaluate(() => globalThis.bench.peak(2e6, 30));
+    await browser.call('peak', (page) => page.evaluate(() => globalThis.bench.peak(2e5, 20)));
+    const peakChromium = await browser.call('peak', (page) => page.evaluate(() => globalThis.bench.peak(2e6, 30)));
     results.kernels.peak_chromium_gflops = { median: median(peakChromium), max: Math.max(...peakChromium) };
   }
   log(`SIMD128 mul+add peak: ${fmt(results.kernels.peak_node_gflops.median)} GFLOP/s median in Node` +
@@ -323,15 +353,18 @@ async function main() {
     await oursNode.sample(1);
     const stageWork = { projections: 8 * size.T * size.d * size.d, scores: size.d * size.T * (size.T + 1),
       softmax: 0, weights_v: size.d * size.T * (size.T + 1) };
-    // Each stage sample is paired with a peak-loop sample taken right before it, so
-    // the share of peak compares the two under the same machine load.
+    // Each stage sample is paired with a peak-loop sample taken right before it and
+    // lasting about as long, so both see the same machine load (a busy machine
+    // preempts a 100 ms sample more often than a 1 ms one).
+    const peakPerMs = results.kernels.peak_node_gflops.median * 1e6 / module.peakFlopsPerIteration;
     const stages = {};
     for (const stage of Object.keys(stageWork)) {
       const once = (() => { const s = performance.now(); oursNode.stage(stage, 1); return performance.now() - s; })();
       const reps = Math.max(1, Math.ceil(SAMPLE_MS.node / Math.max(once, 1e-3)));
+      const iterations = Math.max(2e5, Math.round(once * reps * peakPerMs));
       const times = [], shares = [];
       for (let r = 0; r < 9; r++) {
-        const [peak] = peakRates(2e5, 1);
+        const [peak] = peakRates(iterations, 1);
         const s = performance.now();
         oursNode.stage(stage, reps);
         const ms = (performance.now() - s) / reps;
@@ -340,7 +373,8 @@ async function main() {
       }
       const ms = median(times);
       stages[stage] = { ms, gflops: stageWork[stage] ? stageWork[stage] / ms / 1e6 : null,
-        share_of_peak: stageWork[stage] ? median(shares) : null };
+        share_of_peak: stageWork[stage] ? median(shares) : null,
+        best_share_of_peak: stageWork[stage] ? Math.max(...shares) : null };
     }
 
     const sizeResult = { size, flops: work, engines: [], stages };
@@ -371,10 +405,12 @@ async function main() {
     targets.push({ target: `ours WASM within 1e-4 of native at T=${T}`, value: worst, met: worst <= 1e-4 });
   }
   results.targets = targets;
+  results.environment.chromium_restarts = browser ? browser.restarts : null;
+  results.environment.load_average_after = os.loadavg();
 
   // ---- print ----
   console.log(`\nCausal multi-head attention layer, one forward pass, 1 thread. CPU: ${results.environment.cpu}` +
-    ` (${results.environment.cores} cores), Node ${process.version}` + (browser ? `, Chromium ${browser.version}` : '') +
+    ` (${results.environment.cores} cores), Node ${process.version}` + (browser ? `, Chromium ${browser.current.version}` : '') +
     `. Medians; "× ours" = median of paired (interleaved) ratios engine/ours, >1 means ours is faster.` +
     `\nFLOPs per pass: ${results.environment.flops}.`);
   console.log(`SIMD128 mul+add peak: ${fmt(results.kernels.peak_node_gflops.median)} GFLOP/s (Node)` +
@@ -387,7 +423,7 @@ async function main() {
       'max |Δ| vs native': e.max_abs_diff_vs_native.toExponential(1), samples: e.samples,
     })), ['engine', 'runtime', 'median ms', 'GFLOP/s', '× ours', 'max |Δ| vs native', 'samples']);
     console.log('  kernel stages of ours (Node): ' + Object.entries(s.stages).map(([k, v]) =>
-      `${k} ${fmt(v.ms, 3)} ms` + (v.gflops ? ` ${fmt(v.gflops, 1)} GFLOP/s (${fmt(100 * v.share_of_peak, 0)}% of peak)` : '')).join(', '));
+      `${k} ${fmt(v.ms, 3)} ms` + (v.gflops ? ` ${fmt(v.gflops, 1)} GFLOP/s (${fmt(100 * v.share_of_peak, 0)}% of peak, best ${fmt(100 * v.best_share_of_peak, 0)}%)` : '')).join(', '));
   }
   console.log('\nTargets (reported, not asserted):');
   for (const t of targets) console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value < 0.01 ? t.value.toExponential(1) : fmt(t.value, 2)}${t.against ? ` (vs ${t.against})` : ''}`);
