@@ -14,7 +14,7 @@ struct SimdAttentionConfig {
   bool packed_gemm = true;     // projections on the packed SIMD128 GEMM, else Eigen
   bool causal_skip = true;     // q·kᵀ and weights·v skip the masked half by row blocks
   bool fused_softmax = true;   // scale + mask + softmax in one SIMD pass, else the scalar path
-  int row_block = 32;          // rows of one head's scores computed, softmaxed and used together
+  int row_block = 40;          // rows of one head's scores computed, softmaxed and used together
 };
 
 // Same contract as attention_forward (arguments already validated by it), plus

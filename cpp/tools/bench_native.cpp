@@ -2,12 +2,14 @@
 // stdin/stdout, so the JS driver can interleave native samples with WASM ones.
 // One command per line, one answer line each ("error: ..." on failure):
 //   load T D H FILE    inputs: x [T, D] then W_Q, W_K, W_V, W_O [D, D], float32 LE
-//   run REPS MODE      runs the layer REPS times; answers the elapsed milliseconds
+//   run REPS MODE      runs the layer REPS times; answers "WALL_MS CPU_MS", the elapsed
+//                      wall-clock and process CPU time
 //                      MODE: full (attention_forward, the full Trace) or lean
 //                      (store_head_matrices = false)
 //   write FILE         writes the last output [T, D] as float32 LE; answers "ok"
 //   quit
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -53,10 +55,12 @@ std::string handle(State& s, const std::string& line) {
     AttentionOptions options;
     options.store_head_matrices = mode != "lean";
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     for (int r = 0; r < reps; ++r) attention_forward(s.x, s.w, s.h, options, s.trace);
+    const double cpu_ms = 1000.0 * double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - start;
     char answer[64];
-    std::snprintf(answer, sizeof answer, "%.6f", elapsed.count());
+    std::snprintf(answer, sizeof answer, "%.6f %.6f", elapsed.count(), cpu_ms);
     return answer;
   }
   if (command == "write") {
