@@ -155,12 +155,17 @@ void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
 }
 
 // exp of 4 lanes: x = n·ln2 + r with |r| <= ln2/2, exp(r) by the Cephes expf
-// polynomial, 2^n by building the exponent bits.
+// polynomial, 2^n by building the exponent bits. n is rounded with the 1.5·2^23 trick:
+// adding it leaves round(x·log2e) in the low mantissa bits, so n's integer form is a
+// plain integer subtraction (no float→int conversion, which V8 lowers to a long
+// NaN-safe sequence).
 static inline v128_t exp4(v128_t x) {
   const v128_t minus_inf = wasm_f32x4_splat(-std::numeric_limits<float>::infinity());
   const v128_t masked = wasm_f32x4_eq(x, minus_inf);
+  const v128_t shifter = wasm_f32x4_splat(12582912.0f);  // 1.5 · 2^23
   x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.3365f)), wasm_f32x4_splat(88.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  const v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), shifter);
+  const v128_t n = wasm_f32x4_sub(shifted, shifter);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
@@ -171,8 +176,9 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
   p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r);
   p = wasm_f32x4_add(p, wasm_f32x4_splat(1.0f));
-  const v128_t bits =
-      wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  // shifted's bits are those of 1.5·2^23 plus n: subtracting them gives n as an integer.
+  const v128_t n_int = wasm_i32x4_sub(shifted, shifter);
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(n_int, wasm_i32x4_splat(127)), 23);
   return wasm_v128_andnot(wasm_f32x4_mul(p, bits), masked);
 }
 

@@ -46,20 +46,13 @@ static inline v128_t wasm_f32x4_pmin(v128_t a, v128_t b) {
   for (int i = 0; i < 4; ++i) r[i] = b[i] < a[i] ? b[i] : a[i];
   return r;
 }
-static inline v128_t wasm_f32x4_nearest(v128_t a) {
-  v128_t r;
-  for (int i = 0; i < 4; ++i) r[i] = std::nearbyint(a[i]);
-  return r;
-}
 static inline float wasm_f32x4_extract_lane_impl(v128_t a, int i) { return a[i]; }
 #define wasm_f32x4_extract_lane(a, i) wasm_f32x4_extract_lane_impl((a), (i))
-static inline v128_t wasm_i32x4_trunc_sat_f32x4(v128_t a) {
-  llmsim_i32x4 r;
-  for (int i = 0; i < 4; ++i) r[i] = int32_t(a[i]);  // callers keep a in range
-  return (v128_t)r;
-}
 static inline v128_t wasm_i32x4_add(v128_t a, v128_t b) {
   return (v128_t)((llmsim_i32x4)a + (llmsim_i32x4)b);
+}
+static inline v128_t wasm_i32x4_sub(v128_t a, v128_t b) {
+  return (v128_t)((llmsim_i32x4)a - (llmsim_i32x4)b);
 }
 static inline v128_t wasm_i32x4_splat(int32_t x) { return (v128_t)(llmsim_i32x4{x, x, x, x}); }
 static inline v128_t wasm_i32x4_shl(v128_t a, int n) { return (v128_t)((llmsim_i32x4)a << n); }
