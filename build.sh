@@ -57,9 +57,12 @@ dist() {
   log "Static site (dist/)"
   rm -rf dist
   mkdir -p dist
-  npx esbuild web/src/app.js --bundle --format=iife --platform=browser \
-    --external:fs --external:path --minify --log-level=warning --outfile=dist/app.js
-  cp web/index.html web/style.css dist/
+  local bundle=(npx esbuild --bundle --format=iife --platform=browser --external:fs --external:path
+    --loader:.css=text --minify --log-level=warning)
+  "${bundle[@]}" web/src/app.js --outfile=dist/app.js                    # the page
+  "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
+  "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue
+  cp web/index.html web/embed.html web/style.css web/embed.css dist/
 }
 
 run_tests() {
@@ -72,7 +75,7 @@ run_tests() {
   log "JS tests on the real WASM module (node --test)"
   node --test tests/js/
   log "Browser tests in headless Chromium (node --test)"
-  node --test --test-concurrency=1 tests/browser/
+  node --test --test-concurrency=1 --test-timeout=600000 tests/browser/
 }
 
 serve() {

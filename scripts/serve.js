@@ -15,7 +15,8 @@ const TYPES = {
 
 // Serves `root` under the URL prefix `base`. Resolves with { server, url, requests }:
 // `requests` logs every path asked for, so tests can check what the page fetched.
-export function startServer(root, { port = 0, base = '/', host = '127.0.0.1' } = {}) {
+// `headers` are added to every response (e.g. a Content-Security-Policy).
+export function startServer(root, { port = 0, base = '/', host = '127.0.0.1', headers = {} } = {}) {
   const rootDir = path.resolve(root);
   const requests = [];
   const server = http.createServer((req, res) => {
@@ -34,7 +35,7 @@ export function startServer(root, { port = 0, base = '/', host = '127.0.0.1' } =
     if (fs.existsSync(target) && fs.statSync(target).isDirectory()) target = path.join(target, 'index.html');
     fs.readFile(target, (error, body) => {
       if (error) return send(res, 404, 'not found');
-      res.writeHead(200, { 'content-type': TYPES[path.extname(target)] || 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, { 'content-type': TYPES[path.extname(target)] || 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
       res.end(body);
     });
   });

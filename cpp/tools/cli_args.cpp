@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <fstream>
 #include <stdexcept>
 
 #include "../core/error.hpp"
@@ -29,6 +30,13 @@ double parse_double(const std::string& flag, const std::string& text) {
   } catch (const std::exception&) {
   }
   throw Error(flag + " must be a number, got \"" + text + "\"");
+}
+
+std::string find_probes_dir(const std::string& given, const std::string& model_dir) {
+  if (!given.empty()) return given;
+  const std::string beside_model = model_dir + "/../../probes";
+  if (std::ifstream(beside_model + "/syntax.txt")) return beside_model;
+  return "web/probes";
 }
 
 }  // namespace llmsim::cli

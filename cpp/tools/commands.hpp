@@ -10,10 +10,19 @@ namespace llmsim::cli {
 using Args = std::vector<std::string>;
 
 int trace_command(const Args& args);
+int train_command(const Args& args);
+int eval_command(const Args& args);
+int heads_command(const Args& args);
+int predict_command(const Args& args);
+int ablate_command(const Args& args);
 
 // Small helpers shared by the commands' argument parsing.
 const std::string& option_value(const Args& args, size_t& i);  // the value after args[i]
 uint64_t parse_u64(const std::string& flag, const std::string& text);
 double parse_double(const std::string& flag, const std::string& text);
+std::string read_text_file(const std::string& path);  // the whole file, or Error naming it
+// The probe folder: `given` if not empty; else the web/probes next to a model in
+// web/models/NAME; else web/probes under the working directory.
+std::string find_probes_dir(const std::string& given, const std::string& model_dir);
 
 }  // namespace llmsim::cli

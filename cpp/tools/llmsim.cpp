@@ -10,7 +10,15 @@ namespace {
 const char* kUsage =
     "usage: llmsim COMMAND [options]\n"
     "  trace --text TEXT [--seed N] [--no-scale] [--no-causal]\n"
-    "        run the model on TEXT and print its attention Trace as JSON\n";
+    "        run the model on TEXT and print its attention Trace as JSON\n"
+    "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ...\n"
+    "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"
+    "  eval --model DIR --text-file F      mean loss per token: {\"tokens\", \"mean_loss\"}\n"
+    "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR]\n"
+    "        measure and label every head: JSON array, one object per head\n"
+    "  ablate --model DIR --text TEXT --heads 0.1,2.3 [--mode zero|mean] [--top-k K]\n"
+    "        switch heads off: loss and top-k next tokens before/after, as JSON\n"
+    "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n";
 
 }  // namespace
 
@@ -18,6 +26,11 @@ int main(int argc, char** argv) {
   using namespace llmsim::cli;
   const std::map<std::string, int (*)(const Args&)> commands = {
       {"trace", trace_command},
+      //TMP{"train", train_command},
+      {"eval", eval_command},
+      {"heads", heads_command},
+      {"predict", predict_command},
+      {"ablate", ablate_command},
   };
   Args args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

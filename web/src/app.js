@@ -1,105 +1,15 @@
-// The page: state (mirrored in the URL), the engine, and one panel per view. All
-// numbers come from the engine (the C++ core); panels turn them into drawings.
+// The page: the input panel, the view tabs, the status line and the URL around one
+// Session. All numbers come from the engine (the C++ core); panels draw them.
 import { createEngine } from './engine.js';
-import { parseState, serializeState, clampToModel, DEFAULT_STATE, VIEWS } from './state.js';
-import { readTheme, initThemeToggle } from './theme.js';
-import { mountTokens } from './panels/tokens.js';
-import { mountArcs } from './panels/arcs.js';
-import { mountHeatmap } from './panels/heatmap.js';
-import { mountGrid } from './panels/grid.js';
-import { mountQkv } from './panels/qkv.js';
-import { mountMultihead } from './panels/multihead.js';
-import { mountScaling } from './panels/scaling.js';
-import { mountPredictions } from './panels/predictions.js';
+import { parseState, serializeState, VIEWS } from './state.js';
+import { initThemeToggle } from './theme.js';
+import { Session } from './session.js';
+import { createViewSection } from './view-markup.js';
+import { mountPanel, VIEW_TITLES } from './panels/index.js';
 import { downloadBlob } from './download.js';
-
-const VIEW_TITLES = {
-  tokens: 'Tokens', arcs: 'Arcs', heatmap: 'Heatmap', grid: 'All heads', qkv: 'Q · K · V',
-  multihead: 'Multi-head', scaling: '√dₖ lab', predictions: 'Next token',
-};
-const MOUNTS = {
-  tokens: mountTokens, arcs: mountArcs, heatmap: mountHeatmap, grid: mountGrid, qkv: mountQkv,
-  multihead: mountMultihead, scaling: mountScaling, predictions: mountPredictions,
-};
+import { embedSnippets } from './embed-code.js';
 
 const $ = (id) => document.getElementById(id);
-
-// What the panels see: the engine, the state, the last run, and ways to change them.
-class App {
-  constructor(engine, state) {
-    this.engine = engine;
-    this.state = state;
-    this.summary = null;
-    this.matrices = new Map();  // per run: "name/layer/head" -> { data, rows, cols }
-    this.panels = {};
-    this.notices = [];
-    this.pendingRun = false;
-  }
-
-  theme() { return readTheme(); }
-
-  // A matrix of the last run, fetched from the engine once per run.
-  matrix(name, layer = this.state.layer, head = this.state.head) {
-    const key = `${name}/${layer}/${head}`;
-    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.matrix(name, layer, head));
-    return this.matrices.get(key);
-  }
-
-  // The token the views follow: the selected one, else the last.
-  focusToken() {
-    const T = this.summary ? this.summary.tokens.length : 0;
-    if (T === 0) return null;
-    return this.state.token !== null && this.state.token < T ? this.state.token : T - 1;
-  }
-
-  // Changes state. `rerun`: the model must run again; `push`: a history entry
-  // (discrete choices), otherwise the URL is replaced (typing, sliders).
-  set(patch, { rerun = false, push = false } = {}) {
-    Object.assign(this.state, patch);
-    writeUrl(this.state, push);
-    if (rerun) this.scheduleRun(); else this.render();
-  }
-
-  scheduleRun() {
-    if (this.pendingRun) return;
-    this.pendingRun = true;
-    requestAnimationFrame(() => { this.pendingRun = false; this.run(); });
-  }
-
-  run() {
-    try {
-      this.summary = this.engine.run(this.state.text, {
-        scale: this.state.scale, causal: this.state.causal, ...this.engine.modelOptions(this.state),
-      });
-    } catch (error) {
-      this.summary = null;
-      showStatus(error.message, true);
-      this.render();
-      return;
-    }
-    this.matrices.clear();
-    const fixed = clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices);
-    Object.assign(this.state, fixed);
-    if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
-    syncControls(this);
-    showStatus(statusLine(this.summary), Boolean(this.summary.warning));
-    this.render();
-  }
-
-  // Draws the tokens strip and the visible view.
-  render() {
-    showNotices(this.notices);
-    for (const name of VIEWS) {
-      const section = document.querySelector(`section[data-view="${name}"]`);
-      section.hidden = name !== this.state.view;
-      $(`tab-${name}`).setAttribute('aria-selected', String(name === this.state.view));
-      $(`tab-${name}`).tabIndex = name === this.state.view ? 0 : -1;
-    }
-    const panel = this.panels[this.state.view];
-    if (panel) panel.render();
-    document.body.dataset.view = this.state.view;
-  }
-}
 
 function statusLine(summary) {
   if (summary.warning) return summary.warning;
@@ -128,22 +38,21 @@ function writeUrl(state, push) {
   try {
     if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
   } catch {
-    // file:// in some browsers refuses history changes; the page still works.
+    // Some browsers refuse history changes on file:// pages; the page still works.
   }
 }
 
-function fillSelect(select, values, current) {
-  const labels = values.map(String);
+function fillSelect(select, labels, current) {
   if (Array.from(select.options, (o) => o.textContent).join('\n') !== labels.join('\n'))
-    select.replaceChildren(...values.map((v, i) => new Option(String(v), String(i))));
+    select.replaceChildren(...labels.map((label, i) => new Option(label, String(i))));
   select.value = String(current);
 }
 
 // Controls reflect the state (after a run, or Back/Forward).
-function syncControls(app) {
-  const { state, summary } = app;
-  $('text').value === state.text || ($('text').value = state.text);
-  fillSelect($('model'), app.engine.models.map((m) => m.title), app.engine.models.findIndex((m) => m.name === state.model));
+function syncControls(session) {
+  const { state, summary, engine } = session;
+  if ($('text').value !== state.text) $('text').value = state.text;
+  fillSelect($('model'), engine.models.map((m) => m.title), engine.models.findIndex((m) => m.name === state.model));
   if (summary) {
     fillSelect($('layer'), Array.from({ length: summary.n_layer }, (_, i) => `Layer ${i}`), state.layer);
     fillSelect($('head'), Array.from({ length: summary.n_head }, (_, i) => `Head ${i}`), state.head);
@@ -152,7 +61,7 @@ function syncControls(app) {
   $('causal').checked = state.causal;
 }
 
-function buildTabs(app) {
+function buildTabs(session) {
   const tabs = $('tabs');
   tabs.replaceChildren(...VIEWS.map((name) => {
     const tab = document.createElement('button');
@@ -161,62 +70,77 @@ function buildTabs(app) {
     tab.setAttribute('role', 'tab');
     tab.setAttribute('aria-controls', `view-${name}`);
     tab.textContent = VIEW_TITLES[name];
-    tab.addEventListener('click', () => app.set({ view: name }, { push: true }));
+    tab.addEventListener('click', () => session.set({ view: name }, { push: true }));
     return tab;
   }));
   // Arrow keys move between tabs (the ARIA tabs pattern).
   tabs.addEventListener('keydown', (event) => {
-    const i = VIEWS.indexOf(app.state.view);
+    const i = VIEWS.indexOf(session.state.view);
     const next = event.key === 'ArrowRight' ? i + 1 : event.key === 'ArrowLeft' ? i - 1 : null;
     if (next === null) return;
     event.preventDefault();
     const view = VIEWS[(next + VIEWS.length) % VIEWS.length];
-    app.set({ view }, { push: true });
+    session.set({ view }, { push: true });
     $(`tab-${view}`).focus();
   });
-  for (const name of VIEWS) document.querySelector(`section[data-view="${name}"]`).id = `view-${name}`;
 }
 
-function wireInputs(app) {
-  $('text').addEventListener('input', () => app.set({ text: $('text').value, token: null }, { rerun: true }));
+function wireInputs(session) {
+  $('text').addEventListener('input', () => session.set({ text: $('text').value, token: null }, { rerun: true }));
   $('model').addEventListener('change', () => {
-    app.set({ model: app.engine.models[Number($('model').value)].name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
+    session.set({ model: session.engine.models[Number($('model').value)].name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
   });
-  $('layer').addEventListener('change', () => app.set({ layer: Number($('layer').value) }, { push: true }));
-  $('head').addEventListener('change', () => app.set({ head: Number($('head').value) }, { push: true }));
-  $('scale').addEventListener('change', () => app.set({ scale: $('scale').checked }, { rerun: true, push: true }));
-  $('causal').addEventListener('change', () => app.set({ causal: $('causal').checked }, { rerun: true, push: true }));
-  // Arrow keys move the selected token, wherever focus is but in a text field.
+  $('layer').addEventListener('change', () => session.set({ layer: Number($('layer').value) }, { push: true }));
+  $('head').addEventListener('change', () => session.set({ head: Number($('head').value) }, { push: true }));
+  $('scale').addEventListener('change', () => session.set({ scale: $('scale').checked }, { rerun: true, push: true }));
+  $('causal').addEventListener('change', () => session.set({ causal: $('causal').checked }, { rerun: true, push: true }));
+  // Arrow keys move the selected token, wherever focus is but in a form field.
   document.addEventListener('keydown', (event) => {
-    if (!app.summary || event.altKey || event.ctrlKey || event.metaKey) return;
-    const target = event.target;
-    if (target.closest && target.closest('textarea, input, select, [role="tablist"], #heatmap-canvas')) return;
-    const T = app.summary.tokens.length;
-    if (T === 0 || (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight')) return;
+    const T = session.summary ? session.summary.tokens.length : 0;
+    if (T === 0 || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
+    if (event.target.closest && event.target.closest('textarea, input, select, [role="tablist"], #heatmap-canvas')) return;
     event.preventDefault();
-    const current = app.focusToken();
-    const next = Math.max(0, Math.min(T - 1, current + (event.key === 'ArrowRight' ? 1 : -1)));
-    app.set({ token: next });
+    const next = Math.max(0, Math.min(T - 1, session.focusToken() + (event.key === 'ArrowRight' ? 1 : -1)));
+    session.set({ token: next });
   });
   window.addEventListener('popstate', () => {
     const { state, notices } = parseState(location.search);
-    app.notices = notices;
-    app.state = { ...state };
-    app.run();
+    session.notices = notices;
+    session.state = state;
+    session.run();
   });
   let resizeFrame = 0;
   window.addEventListener('resize', () => {
     cancelAnimationFrame(resizeFrame);
-    resizeFrame = requestAnimationFrame(() => app.render());
+    resizeFrame = requestAnimationFrame(() => session.render());
   });
-  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => app.render());
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => session.render());
   $('export-json').addEventListener('click', () => {
-    const trace = app.engine.traceJson();
+    const trace = session.engine.traceJson();
     downloadBlob(new Blob([JSON.stringify(trace)], { type: 'application/json' }), 'attention-trace.json');
   });
+  $('embed-open').addEventListener('click', () => {
+    const { iframe, component } = embedSnippets(session.state, location.href);
+    $('embed-iframe').value = iframe;
+    $('embed-component').value = component;
+    $('embed-copied').textContent = '';
+    $('embed-dialog').showModal();
+  });
+  $('embed-dialog').addEventListener('click', async (event) => {
+    const id = event.target.dataset && event.target.dataset.copy;
+    if (!id) return;
+    $(id).select();
+    try {
+      await navigator.clipboard.writeText($(id).value);
+      $('embed-copied').textContent = 'Copied.';
+    } catch {
+      $('embed-copied').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
+    }
+  });
   $('export-png').addEventListener('click', () => {
-    const canvas = document.querySelector(`section[data-view="${app.state.view}"] canvas`);
-    if (canvas) canvas.toBlob((blob) => downloadBlob(blob, `attention-${app.state.view}.png`));
+    const canvas = document.querySelector(`section[data-view="${session.state.view}"] canvas`);
+    if (canvas) canvas.toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
   });
 }
 
@@ -230,20 +154,40 @@ async function main() {
     showStatus(`The simulator could not start: ${error.message}`, true);
     return;
   }
-  if (!engine.models.some((m) => m.name === state.model)) {
-    if (state.model !== DEFAULT_STATE.model) notices.push(`Unknown model "${state.model}". Using the default.`);
-    state.model = engine.models[0].name;
+  const panels = {};
+  const session = new Session(engine, state, document.documentElement, {
+    onState: writeUrl,
+    onRun(summary, error) {
+      syncControls(session);
+      if (error) showStatus(error.message, true);
+      else showStatus(statusLine(summary), Boolean(summary.warning));
+    },
+    onRender() {
+      showNotices(session.notices);
+      for (const name of VIEWS) {
+        const visible = name === session.state.view;
+        panels[name].section.hidden = !visible;
+        $(`tab-${name}`).setAttribute('aria-selected', String(visible));
+        $(`tab-${name}`).tabIndex = visible ? 0 : -1;
+      }
+      panels[session.state.view].render();
+      document.body.dataset.view = session.state.view;
+    },
+  });
+  session.notices = notices;
+  initThemeToggle($('theme-toggle'), () => session.render());
+  buildTabs(session);
+  for (const name of VIEWS) {
+    const section = createViewSection(name);
+    section.setAttribute('aria-labelledby', `tab-${name}`);
+    $('views').append(section);
+    panels[name] = { section, ...mountPanel(name, section, session) };
   }
-  const app = new App(engine, state);
-  app.notices = notices;
-  initThemeToggle($('theme-toggle'), () => app.render());
-  buildTabs(app);
-  for (const name of VIEWS) app.panels[name] = MOUNTS[name](document.querySelector(`section[data-view="${name}"]`), app);
-  wireInputs(app);
-  syncControls(app);
-  app.run();
+  wireInputs(session);
+  syncControls(session);
+  session.run();
   document.body.dataset.ready = 'true';
-  window.__llmsim = app;  // for the browser tests and the curious
+  window.__llmsim = session;  // for the browser tests and the curious
 }
 
 main();

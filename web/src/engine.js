@@ -94,9 +94,15 @@ export function utf16Spans(text, byteSpans) {
   return byteSpans.map(([begin, end]) => [at(begin), at(end)]);
 }
 
-// Loads the WASM module (embedded in the script, so it also works from file://).
-// `moduleOptions` go to the Emscripten factory (tests pass nothing).
-export async function createEngine(moduleOptions = {}) {
-  const module = await createLlmsim(moduleOptions);
-  return new Engine(module);
+// The WASM module, loaded once per page however many engines use it (it is embedded
+// in the script, so this also works from file://).
+let modulePromise = null;
+export function getModule() {
+  if (!modulePromise) modulePromise = createLlmsim({});
+  return modulePromise;
+}
+
+// An engine with its own simulator on the shared module.
+export async function createEngine() {
+  return new Engine(await getModule());
 }

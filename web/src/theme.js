@@ -29,9 +29,10 @@ export function initThemeToggle(button, onChange) {
   });
 }
 
-// The colours the canvas views draw with, read from the CSS custom properties.
-export function readTheme() {
-  const css = getComputedStyle(document.documentElement);
+// The colours the canvas views draw with, read from the CSS custom properties as
+// they apply to `element` (the page's root, or an embedded element's host).
+export function readTheme(element = document.documentElement) {
+  const css = getComputedStyle(element);
   const v = (name) => css.getPropertyValue(name).trim();
   return {
     background: v('--surface'), text: v('--text'), muted: v('--muted'), line: v('--line'),

@@ -10,6 +10,7 @@ export function mountArcs(section, app) {
   const threshold = section.querySelector('#threshold');
   const thresholdValue = section.querySelector('#threshold-value');
   const table = section.querySelector('#arcs-table');
+  const readout = section.querySelector('#arcs-readout');
   let hover = null;
   let layout = null;
   const overlay = new Set();  // extra heads drawn with the selected one
@@ -70,8 +71,25 @@ export function mountArcs(section, app) {
     };
     const focus = hover !== null ? hover : app.state.token;
     layout = drawArcs(canvas, data, { theme, threshold: app.state.threshold, focus, minWidth: canvas.parentElement.clientWidth });
+    showReadout(focus, data.heads[0].weights);
     fillTable(table, `Layer ${app.state.layer}, head ${app.state.head}: each token's strongest keys`,
       topWeightsRows(summary.tokens, data.heads[0].weights));
+  }
+  // The focused token's strongest keys in the selected head, with exact weights.
+  function showReadout(focus, weights) {
+    const tokens = app.summary.tokens, T = tokens.length;
+    if (focus === null || focus >= T) {
+      delete readout.dataset.query;
+      readout.textContent = 'Hover a token to see only its arcs and read where its attention goes.';
+      return;
+    }
+    const keys = Array.from({ length: T }, (_, j) => j).filter((j) => weights[focus * T + j] > 0)
+      .sort((a, b) => weights[focus * T + b] - weights[focus * T + a]).slice(0, 3);
+    readout.dataset.query = String(focus);
+    readout.dataset.key = String(keys[0]);
+    readout.dataset.weight = String(weights[focus * T + keys[0]]);
+    readout.textContent = `${JSON.stringify(tokens[focus])} (#${focus}) attends most to ` +
+      keys.map((j) => `${JSON.stringify(tokens[j])} (#${j}) ${weights[focus * T + j].toPrecision(6)}`).join(', ');
   }
   return { render };
 }

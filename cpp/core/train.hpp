@@ -1,0 +1,198 @@
+// Training the GPT of gpt.hpp by hand, as llm.c does: a batched forward pass that
+// keeps every activation, a backward pass that runs the ops of gpt_ops.hpp in
+// reverse, and AdamW. There is no autograd here: each op's backward is written out
+// (and checked against finite differences in tests/cpp/test_gpt_grad.cpp).
+//
+// All parameters live in one flat float buffer (and so do their gradients and the
+// optimizer's moments), in the order of layout(); the trainer reads them through
+// views. The attention's W_Q, W_K, W_V are stored side by side as one [C, 3C]
+// matrix so the three projections are one GEMM; weights() splits them for the
+// inference model.
+//
+// Determinism: the same seed, data and thread count give bit-identical weights.
+// Every reduction runs in a fixed order (see gpt_ops.hpp); Eigen's threaded GEMM
+// splits only the output, so a given thread count always sums in the same order.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "gpt.hpp"
+#include "gpt_ops.hpp"
+#include "rng.hpp"
+
+namespace llmsim {
+
+struct ParameterInfo {
+  std::string name;  // as in the safetensors file; "blocks.{l}.attn.w_qkv" is fused
+  int rows = 0, cols = 0;
+  size_t offset = 0;  // into the flat buffer
+  bool decay = false;  // matrices get weight decay; gains and biases do not
+};
+
+struct AdamWOptions {
+  float beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
+  float weight_decay = 0.1f;
+};
+
+class GptTrainer {
+ public:
+  // Activations for `batch_size` sequences of `seq_len` tokens (seq_len ≤ context).
+  GptTrainer(const GptConfig& config, int batch_size, int seq_len);
+
+  const GptConfig& config() const { return config_; }
+  int batch_size() const { return B_; }
+  int seq_len() const { return T_; }
+  const std::vector<ParameterInfo>& layout() const { return layout_; }
+  std::vector<float>& parameters() { return params_; }
+  const std::vector<float>& parameters() const { return params_; }
+  const std::vector<float>& gradients() const { return grads_; }
+
+  // GPT-2's initialisation, drawn from `seed`: matrices N(0, 0.02²), the two
+  // projections back into the residual stream (W_O, mlp.proj) scaled by
+  // 1/sqrt(2·n_layer) so the stream's variance does not grow with depth;
+  // LayerNorm gains 1, biases 0.
+  void init_weights(uint64_t seed);
+  void set_weights(const GptWeights& weights);
+  GptWeights weights() const;
+
+  // inputs, targets: [B·T] token ids, row b·T + t. Returns the mean cross-entropy.
+  double forward(const int* inputs, const int* targets);
+  // Per-token losses of the last forward, [B·T].
+  const std::vector<float>& losses() const { return losses_; }
+  // Gradients of the last forward's mean loss (overwrites, no need to zero first).
+  void backward();
+  // Scales the gradients so their global L2 norm is at most max_norm; returns the
+  // norm before clipping.
+  double clip_gradients(double max_norm);
+  // One AdamW step (decoupled weight decay), `step` counting from 1.
+  void adamw_update(float learning_rate, const AdamWOptions& options, int step);
+
+ private:
+  struct BlockTensors {
+    float *ln1_w, *ln1_b, *w_qkv, *w_o, *ln2_w, *ln2_b, *fc_w, *fc_b, *proj_w, *proj_b;
+  };
+  struct ModelTensors {
+    float *tok_emb, *pos_emb, *lnf_w, *lnf_b;
+    std::vector<BlockTensors> blocks;
+  };
+  struct LayerActivations {
+    Matrix ln1;                            // [N, C]
+    std::vector<float> ln1_mean, ln1_rstd;  // [N]
+    Matrix qkv;                            // [N, 3C]
+    Matrix att;                            // [B·H·T, T] softmax weights
+    Matrix atty;                           // [N, C] heads' outputs, concatenated
+    Matrix attproj;                        // [N, C]
+    Matrix res2;                           // [N, C] x + attention
+    Matrix ln2;                            // [N, C]
+    std::vector<float> ln2_mean, ln2_rstd;  // [N]
+    Matrix fch;                            // [N, F]
+    Matrix fch_gelu;                       // [N, F]
+    Matrix fcproj;                         // [N, C]
+    Matrix res3;                           // [N, C] res2 + mlp: the block's output
+  };
+
+  ModelTensors tensors_at(float* base) const;
+  static Eigen::Map<Matrix> view(float* p, int rows, int cols);  // a tensor in a flat buffer
+
+  GptConfig config_;
+  int B_, T_;
+  AttentionOptions attention_options_;  // training always uses scale and the causal mask
+  std::vector<ParameterInfo> layout_;
+  std::vector<float> params_, grads_, adam_m_, adam_v_;
+  ModelTensors p_, g_;  // views into params_ and grads_
+
+  // forward activations, kept for the backward
+  std::vector<int> inputs_, targets_;
+  Matrix x0_;  // [N, C] embeddings
+  std::vector<LayerActivations> layers_;
+  Matrix lnf_;  // [N, C]
+  std::vector<float> lnf_mean_, lnf_rstd_;
+  Matrix logits_, probs_;  // [N, V]
+  std::vector<float> losses_;
+  // backward scratch, reused every step
+  Matrix d_a_, d_b_, d_branch_, d_atty_, d_ln_;  // [N, C]
+  Matrix d_qkv_;                                 // [N, 3C]
+  Matrix d_fch_, d_fch_gelu_;                    // [N, F]
+  Matrix d_logits_;                              // [N, V]
+  AttentionScratch scratch_;
+};
+
+// Learning rate at `step` (0-based): linear warmup over `warmup` steps to max_lr,
+// then a cosine decay to min_lr at `total` steps.
+float learning_rate_at(int step, int total, int warmup, float max_lr, float min_lr);
+
+// Training sequences from a token stream. Each sequence is BOS followed by
+// seq_len − 1 tokens of the stream, and its targets are the next seq_len tokens:
+// every sequence starts with BOS, as every text the page runs does.
+class SequenceSampler {
+ public:
+  // doc_starts: stream positions where a document begins (may be empty).
+  SequenceSampler(const std::vector<int>& stream, std::vector<size_t> doc_starts, int bos_id,
+                  int seq_len, uint64_t seed);
+  // Fills inputs and targets [B·seq_len] with B random sequences: half start at a
+  // document's first token, half anywhere (so the model sees both beginnings and
+  // text picked up mid-way).
+  void sample(int B, int* inputs, int* targets);
+
+ private:
+  const std::vector<int>& stream_;
+  std::vector<size_t> doc_starts_;
+  int bos_, T_;
+  Rng rng_;
+  size_t position(bool at_document_start);
+};
+
+// Cuts a token stream into consecutive non-overlapping sequences of the same shape
+// (BOS + seq_len − 1 tokens; targets the next seq_len), as the validation loss and
+// `llmsim eval` read a text. Returns the number of sequences (the tail that does not
+// fill one is dropped).
+int consecutive_sequences(const std::vector<int>& stream, int bos_id, int seq_len,
+                          std::vector<int>& inputs, std::vector<int>& targets);
+
+struct TrainOptions {
+  int steps = 1000;
+  int batch_size = 32;
+  int seq_len = 0;  // 0: the model's context
+  float max_lr = 3e-3f, min_lr = 3e-4f;
+  int warmup = 100;
+  AdamWOptions adamw;
+  double grad_clip = 1.0;
+  uint64_t seed = 1;  // initial weights and the order of the data
+  int eval_every = 100;  // steps between validation losses (and at the last step)
+  int eval_batches = 16;  // at most this many batches of validation sequences
+};
+
+struct TrainProgress {
+  int step = 0;  // 1-based, the step just taken
+  int steps = 0;
+  double loss = 0;      // training loss of this step's batch
+  double val_loss = -1;  // validation loss, or −1 when not measured at this step
+  double learning_rate = 0;
+  double grad_norm = 0;
+  double tokens_per_second = 0;  // training tokens over wall time so far
+  double elapsed_seconds = 0, eta_seconds = 0;
+};
+
+struct TrainResult {
+  GptWeights weights;
+  std::vector<TrainProgress> curve;  // one entry per step
+  double final_val_loss = 0;
+};
+
+// Trains from scratch. train_doc_starts as for SequenceSampler. on_progress is
+// called after every step.
+TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
+                      const std::vector<int>& train_stream,
+                      const std::vector<size_t>& train_doc_starts,
+                      const std::vector<int>& val_stream, int bos_id,
+                      const std::function<void(const TrainProgress&)>& on_progress = {});
+
+// Mean loss of the trainer's current weights on consecutive sequences of `stream`
+// (at most max_batches batches; a last partial batch is padded and the padding not
+// counted). Returns {mean loss, predicted tokens}.
+std::pair<double, int64_t> evaluate_loss(GptTrainer& trainer, const std::vector<int>& stream,
+                                         int bos_id, int max_batches);
+
+}  // namespace llmsim

@@ -1,0 +1,36 @@
+// llmsim predict --model DIR --text TEXT [--top-k K] [--temperature X]
+// The model's most probable next tokens after TEXT, as JSON:
+// {"tokens": [...], "top_k": [{"id", "text", "probability"}, ...]}
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "../core/error.hpp"
+#include "../core/gpt.hpp"
+#include "commands.hpp"
+
+namespace llmsim::cli {
+
+int predict_command(const Args& args) {
+  std::string model_dir, text;
+  bool have_text = false;
+  GptRunOptions options;
+  options.top_k = 5;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--model") model_dir = option_value(args, i);
+    else if (a == "--text") text = option_value(args, i), have_text = true;
+    else if (a == "--top-k") options.top_k = int(parse_u64(a, option_value(args, i)));
+    else if (a == "--temperature") options.temperature = float(parse_double(a, option_value(args, i)));
+    else throw Error("unknown argument \"" + a + "\" for predict");
+  }
+  if (model_dir.empty() || !have_text) throw Error("predict needs --model DIR and --text TEXT");
+  const Trace trace = Gpt::load(model_dir).run(text, options);
+  nlohmann::json top = nlohmann::json::array();
+  for (const Prediction& p : trace.top_k)
+    top.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
+  std::cout << nlohmann::json{{"tokens", trace.tokens}, {"top_k", top}}.dump() << "\n";
+  return 0;
+}
+
+}  // namespace llmsim::cli

@@ -1,0 +1,251 @@
+// Every view of the page in real Chromium: it draws and follows the input, its
+// read-outs match the engine's numbers, its controls live in the URL, and
+// screenshots of each view (1280 and 390 px wide, light and dark) are written to
+// build/screenshots/ for a person to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, serveDist, openPage, screenshot } from './harness.js';
+
+const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'];
+
+let browser, site;
+before(async () => { browser = await launch(); site = await serveDist(); });
+after(async () => { await browser.close(); site.server.close(); });
+
+// A fingerprint of what a view shows: its canvases' pixels and its text.
+async function viewFingerprint(page, view) {
+  return page.evaluate((name) => {
+    const section = document.querySelector(`section[data-view="${name}"]`);
+    let h = 2166136261;
+    const mix = (x) => { h = Math.imul(h ^ x, 16777619); };
+    for (const c of section.querySelectorAll('canvas')) {
+      if (c.width === 0 || c.height === 0) continue;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 11) mix(d[i]);
+    }
+    for (const ch of section.textContent) mix(ch.charCodeAt(0));
+    return h >>> 0;
+  }, view);
+}
+
+const params = (page) => new URL(page.url()).searchParams;
+
+for (const view of VIEWS) {
+  test(`${view}: draws, and changes when the text changes`, async () => {
+    const { page, errors } = await openPage(browser.context, `${site.url}?view=${view}`);
+    assert.equal(await page.$eval(`section[data-view="${view}"]`, (s) => s.hidden), false);
+    const before = await viewFingerprint(page, view);
+    await page.fill('#text', 'A dog ran after the red ball in the park.');
+    await page.waitForFunction(() => window.__llmsim.summary && window.__llmsim.summary.tokens.some((t) => t.includes('dog')));
+    await page.waitForTimeout(50);
+    assert.notEqual(await viewFingerprint(page, view), before);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+}
+
+test('arcs: hovering a token reads out its strongest key with the engine\'s exact weight', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=arcs&layer=1&head=1`);
+  const box = await page.$eval('#arcs-canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, h: r.height }; });
+  // Walk the mouse along the token row until the readout names token 5.
+  for (let x = box.x + 5; x < box.x + 1200; x += 6) {
+    await page.mouse.move(x, box.y + box.h - 20);
+    const q = await page.$eval('#arcs-readout', (r) => r.dataset.query);
+    if (q === '5') break;
+  }
+  const readout = await page.$eval('#arcs-readout', (r) => ({ q: r.dataset.query, k: r.dataset.key, w: Number(r.dataset.weight), text: r.textContent }));
+  assert.equal(readout.q, '5');
+  const expected = await page.evaluate(() => {
+    const app = window.__llmsim;
+    const { data, cols } = app.engine.matrix('weights', 1, 1);
+    const row = Array.from(data.slice(5 * cols, 6 * cols));
+    const best = row.indexOf(Math.max(...row));
+    return { key: best, weight: row[best] };
+  });
+  assert.equal(Number(readout.k), expected.key);
+  assert.equal(readout.w, expected.weight);
+  assert.ok(readout.text.includes(expected.weight.toPrecision(6)), readout.text);
+  await page.close();
+});
+
+test('qkv: the softmax weights sum to 1 and match the heatmap row of the same token', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=qkv&layer=1&head=2&token=6`);
+  const weights = await page.$$eval('#qkv-table tbody tr', (rows) => rows.map((r) => Number(r.cells[3].textContent)));
+  assert.equal(weights.length, 7);  // token 6 sees keys 0..6
+  const sum = weights.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-5, `softmax weights sum to ${sum}`);
+  // The same row, read through the heatmap's hover read-out.
+  await page.click('#tab-heatmap');
+  await page.waitForFunction(() => window.__llmsimHeatmapLayout && document.querySelector('section[data-view="heatmap"]').hidden === false);
+  for (let key = 0; key < 7; key++) {
+    const { x, y } = await page.evaluate(([q, k]) => {
+      const canvas = document.getElementById('heatmap-canvas');
+      canvas.scrollIntoView({ block: 'center' });
+      const l = window.__llmsimHeatmapLayout, r = canvas.getBoundingClientRect();
+      return { x: r.left + l.left + (k - l.col0 + 0.5) * l.cell, y: r.top + l.top + (q - l.row0 + 0.5) * l.cell };
+    }, [6, key]);
+    await page.mouse.move(x, y);
+    await page.waitForFunction((k) => document.getElementById('readout').dataset.key === String(k), key);
+    const w = Number(await page.$eval('#readout', (r) => r.dataset.weight));
+    assert.ok(Math.abs(w - weights[key]) < 5e-6, `key ${key}: heatmap ${w}, qkv ${weights[key]}`);
+  }
+  await page.close();
+});
+
+test('qkv: Next and Back step through the lookup', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=qkv`);
+  assert.match(await page.textContent('#qkv-step'), /Step 6 of 6/);
+  await page.click('#qkv-back');
+  await page.click('#qkv-back');
+  assert.match(await page.textContent('#qkv-step'), /Step 4 of 6: Divide by √dₖ/);
+  await page.click('#qkv-next');
+  assert.match(await page.textContent('#qkv-step'), /Step 5 of 6: Softmax/);
+  await page.close();
+});
+
+test('scaling: unscaled variance grows with d_k while the scaled one stays near 1', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=scaling`);
+  const rows = await page.$$eval('#scaling-table tbody tr', (trs) => trs.map((r) => Array.from(r.cells, (c) => Number(c.textContent))));
+  assert.equal(rows.length, 11);  // d_k = 1, 2, 4, ..., 1024
+  for (let i = 1; i < rows.length; i++) assert.ok(rows[i][1] > rows[i - 1][1], `unscaled variance must grow: ${rows[i - 1][1]} -> ${rows[i][1]}`);
+  for (const r of rows) {
+    assert.ok(Math.abs(r[1] / r[0] - 1) < 0.2, `Var(q·k) ${r[1]} should be near d_k ${r[0]}`);
+    assert.ok(Math.abs(r[2] - 1) < 0.2, `scaled variance ${r[2]} should be near 1`);
+  }
+  // The slider picks the d_k whose numbers are spelled out.
+  await page.$eval('#dk', (el) => { el.value = '10'; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  await page.waitForFunction(() => document.getElementById('scaling-numbers').dataset.dk === '1024');
+  assert.equal(params(page).get('dk'), '1024');
+  await page.close();
+});
+
+// Each control writes its state into the URL, and a reload restores it.
+const CONTROL_CASES = [
+  { view: 'arcs', param: 'threshold', value: '0.2',
+    act: (p) => p.$eval('#threshold', (el) => { el.value = '0.2'; el.dispatchEvent(new Event('input', { bubbles: true })); }),
+    read: (p) => p.inputValue('#threshold') },
+  { view: 'heatmap', param: 'head', value: '3', act: (p) => p.selectOption('#head', '3'), read: (p) => p.inputValue('#head') },
+  { view: 'heatmap', param: 'layer', value: '1', act: (p) => p.selectOption('#layer', '1'), read: (p) => p.inputValue('#layer') },
+  { view: 'qkv', param: 'scale', value: '0', act: (p) => p.uncheck('#scale'), read: async (p) => ((await p.isChecked('#scale')) ? '1' : '0') },
+  { view: 'arcs', param: 'causal', value: '0', act: (p) => p.uncheck('#causal'), read: async (p) => ((await p.isChecked('#causal')) ? '1' : '0') },
+  { view: 'tokens', param: 'token', value: '2', act: (p) => p.click('#token-chips .token[data-index="2"]'),
+    read: (p) => p.$eval('#token-chips .token.selected', (el) => el.dataset.index) },
+  { view: 'scaling', param: 'dk', value: '8',
+    act: (p) => p.$eval('#dk', (el) => { el.value = '3'; el.dispatchEvent(new Event('input', { bubbles: true })); }),
+    read: (p) => p.textContent('#dk-value') },
+  { view: 'predictions', param: 'temperature', value: '2',
+    act: (p) => p.$eval('#temperature', (el) => { el.value = '2'; el.dispatchEvent(new Event('input', { bubbles: true })); }),
+    read: async (p) => String(Number(await p.inputValue('#temperature'))) },
+  { view: 'multihead', param: 'view', value: 'multihead', act: async () => {}, read: (p) => p.evaluate(() => document.body.dataset.view) },
+];
+
+for (const c of CONTROL_CASES) {
+  test(`${c.view}: the ${c.param} control is kept in the URL and restored on reload`, async () => {
+    const { page } = await openPage(browser.context, `${site.url}?view=${c.view}`);
+    await c.act(page);
+    await page.waitForFunction(([name, value]) => new URL(location.href).searchParams.get(name) === value, [c.param, c.value]);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForTimeout(50);
+    assert.equal(await c.read(page), c.value);
+    await page.close();
+  });
+}
+
+test('the text is kept in the URL, and Back/Forward move between views and heads', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);
+  await page.fill('#text', 'Back and forth');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('text') === 'Back and forth');
+  await page.selectOption('#head', '2');
+  await page.click('#tab-arcs');
+  assert.equal(params(page).get('view'), null);  // arcs is the default view
+  await page.goBack();
+  await page.waitForFunction(() => document.body.dataset.view === 'heatmap');
+  assert.equal(await page.inputValue('#head'), '2');
+  await page.goBack();
+  await page.waitForFunction(() => document.getElementById('head').value === '0');
+  assert.equal(await page.inputValue('#text'), 'Back and forth');
+  await page.goForward();
+  await page.waitForFunction(() => document.getElementById('head').value === '2');
+  await page.close();
+});
+
+test('a hostile link falls back to defaults with visible notices, as text', async () => {
+  const evil = encodeURIComponent('<img src=x onerror="window.__pwned=1">');
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=${evil}&layer=99999999&head=-1&threshold=NaN&dk=5000&ablate=${evil}&model=${evil}&token=1e9`);
+  const notices = await page.$$eval('#notices li', (els) => els.map((e) => e.textContent));
+  assert.ok(notices.length >= 6, notices.join('\n'));
+  assert.ok(notices.some((n) => n.includes('view')));
+  assert.equal(await page.evaluate(() => document.body.dataset.view), 'arcs');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  assert.equal(await page.$$eval('img', (els) => els.length), 0);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('keyboard: tabs move with the arrow keys, arrow keys move the selected token, focus is visible', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=tokens&token=3`);
+  await page.focus('#tab-tokens');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => document.body.dataset.view === 'arcs');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-arcs');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement, ':focus-visible').outlineStyle);
+  assert.notEqual(outline, 'none');
+  await page.focus('#arcs-canvas');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('token') === '4');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('token') === '2');
+  // The heatmap: arrow keys move a read-out cell.
+  await page.click('#tab-heatmap');
+  await page.focus('#heatmap-canvas');
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.getElementById('readout').dataset.query === '3');
+  await page.close();
+});
+
+test('every canvas has a text alternative', async () => {
+  const { page } = await openPage(browser.context, site.url);
+  const missing = await page.$$eval('canvas', (cs) => cs.filter((c) => !c.getAttribute('aria-label')).map((c) => c.id));
+  assert.deepEqual(missing, []);
+  for (const view of ['arcs', 'heatmap', 'qkv', 'scaling']) {
+    await page.click(`#tab-${view}`);
+    const rows = await page.$$eval(`section[data-view="${view}"] table tbody tr`, (r) => r.length);
+    assert.ok(rows > 0, `${view} has no table rows`);
+  }
+  await page.close();
+});
+
+test('export: JSON of the trace and PNG of the view download', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);
+  const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+  assert.equal(json.suggestedFilename(), 'attention-trace.json');
+  const trace = JSON.parse(await (await import('node:fs')).promises.readFile(await json.path(), 'utf8'));
+  assert.deepEqual(trace.tokens, await page.evaluate(() => window.__llmsim.summary.tokens));
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  assert.equal(png.suggestedFilename(), 'attention-heatmap.png');
+  const bytes = await (await import('node:fs')).promises.readFile(await png.path());
+  assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]);  // "PNG"
+  await page.close();
+});
+
+test('screenshots of every view, 1280 and 390 px wide, light and dark', async () => {
+  for (const scheme of ['light', 'dark']) {
+    for (const width of [1280, 390]) {
+      const page = await browser.context.newPage();
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${site.url}?token=4`);
+      await page.waitForSelector('body[data-ready="true"]');
+      for (const view of VIEWS) {
+        await page.click(`#tab-${view}`);
+        await page.waitForFunction((v) => document.body.dataset.view === v, view);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        assert.ok(overflow <= 1, `${view} at ${width}px overflows the page by ${overflow}px`);
+        await screenshot(page, `view-${view}-${width}-${scheme}`);
+      }
+      await page.close();
+    }
+  }
+});

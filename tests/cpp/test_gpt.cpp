@@ -1,0 +1,219 @@
+// The GPT as the page uses it: configuration, files (from a folder and from bytes),
+// the Trace of a text, predictions, and the errors a wrong file gives.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "error.hpp"
+#include "gpt.hpp"
+#include "safetensors.hpp"
+#include "train.hpp"
+
+using namespace llmsim;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kText =
+    "Once upon a time there was a little cat. The cat liked to play in the sun. "
+    "One day the little cat saw a big dog. The dog said hello to the cat.\n\n";
+
+struct TinyModel {
+  GptConfig config;
+  BpeTokenizer tokenizer = BpeTokenizer::train(kText, 280);
+  GptWeights weights;
+  TinyModel() {
+    config.vocab_size = tokenizer.vocab_size();
+    config.d_model = 16;
+    config.n_layer = 2;
+    config.n_head = 4;
+    config.context = 32;
+    config.d_ff = 24;
+    GptTrainer trainer(config, 1, 8);
+    trainer.init_weights(5);
+    // GPT-2's initial weights are tiny; spread them so attention is not uniform.
+    for (float& p : trainer.parameters()) p *= 20.0f;
+    weights = trainer.weights();
+  }
+  Gpt model() const { return Gpt(config, weights, tokenizer); }
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("llmsim_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("config JSON: every key required, unknown keys and bad shapes rejected") {
+  GptConfig c;
+  CHECK(GptConfig::from_json(c.to_json(), "config.json").to_json() == c.to_json());
+  nlohmann::json j = c.to_json();
+  j.erase("d_ff");
+  CHECK_THAT(error_of([&] { GptConfig::from_json(j, "config.json"); }),
+             Catch::Contains("config.json") && Catch::Contains("d_ff"));
+  j = c.to_json();
+  j["dropout"] = 0.1;
+  CHECK_THAT(error_of([&] { GptConfig::from_json(j, "config.json"); }), Catch::Contains("dropout"));
+  j = c.to_json();
+  j["n_head"] = 3;
+  CHECK_THAT(error_of([&] { GptConfig::from_json(j, "config.json"); }), Catch::Contains("divisible"));
+  // 128-wide, 4 layers, V = 1024, context 128, d_ff 512: counted by hand
+  CHECK(c.parameter_count() == 1024 * 128 + 128 * 128 +
+                                   4 * (4 * 128 + 4 * 128 * 128 + 128 * 512 + 512 + 512 * 128 + 128) +
+                                   2 * 128);
+}
+
+TEST_CASE("a text runs into a full Trace: BOS first, spans, logits, top-k") {
+  const TinyModel tiny;
+  const Gpt model = tiny.model();
+  const std::string text = "The little cat saw a dog.";
+  const Trace trace = model.run(text);
+  const Encoding encoding = tiny.tokenizer.encode(text, true);
+  REQUIRE(trace.ids == encoding.ids);
+  CHECK(trace.ids[0] == tiny.tokenizer.bos_id());
+  CHECK(trace.tokens[0] == "<bos>");
+  CHECK(trace.tokens[1] == tiny.tokenizer.token_display(trace.ids[1]));
+  CHECK(trace.spans.size() == trace.ids.size());
+  const int T = int(trace.ids.size());
+  CHECK(trace.logits.rows() == T);
+  CHECK(trace.logits.cols() == tiny.config.vocab_size);
+  REQUIRE(trace.layers.size() == 2);
+  CHECK(trace.layers[1].heads.size() == 4);
+  CHECK(trace.layers[0].heads[0].weights.rows() == T);
+  CHECK(trace.n_layer == 2);
+  CHECK(trace.d_model == 16);
+  // Row 0 of a causal head sees only BOS.
+  CHECK(trace.layers[0].heads[2].weights(0, 0) == Approx(1.0f));
+  // top-k: sorted, probabilities of softmax(logits of the last token)
+  REQUIRE(trace.top_k.size() == 10);
+  const Eigen::RowVectorXd last = trace.logits.row(T - 1).cast<double>();
+  const double log_z = last.maxCoeff() + std::log((last.array() - last.maxCoeff()).exp().sum());
+  for (size_t i = 0; i < trace.top_k.size(); ++i) {
+    const Prediction& p = trace.top_k[i];
+    CHECK(p.probability == Approx(std::exp(last(p.id) - log_z)).epsilon(1e-4));
+    CHECK(p.text == tiny.tokenizer.token_display(p.id));
+    if (i > 0) CHECK(p.probability <= trace.top_k[i - 1].probability);
+  }
+  CHECK(trace.top_k[0].id == int(std::max_element(last.data(), last.data() + last.size()) - last.data()));
+}
+
+TEST_CASE("temperature sharpens or flattens the top-k; a long text is cut to the context") {
+  const Gpt model = TinyModel().model();
+  GptRunOptions cold, hot;
+  cold.temperature = 0.5f;
+  hot.temperature = 2.0f;
+  const Trace a = model.run("The cat", cold), b = model.run("The cat", hot);
+  CHECK(a.top_k[0].id == b.top_k[0].id);
+  CHECK(a.top_k[0].probability > b.top_k[0].probability);
+  GptRunOptions frozen;
+  frozen.temperature = 0.0f;
+  CHECK_THROWS_AS(model.run("The cat", frozen), Error);
+
+  std::string long_text;
+  for (int i = 0; i < 20; ++i) long_text += "the cat saw a dog. ";
+  const Trace cut = model.run(long_text);
+  CHECK(cut.ids.size() == 32);
+  CHECK(cut.n_input_tokens > 32);
+  CHECK_THAT(cut.warning, Catch::Contains("32"));
+}
+
+TEST_CASE("switching heads off changes the output only through those heads") {
+  const Gpt model = TinyModel().model();
+  const Trace base = model.run("The little cat saw a big dog.");
+  GptRunOptions options;
+  options.ablation.assign(2, std::vector<HeadAblation>(4));
+  const Trace none_off = model.run("The little cat saw a big dog.", options);
+  CHECK((none_off.logits - base.logits).cwiseAbs().maxCoeff() == 0.0f);
+  options.ablation[1][2].ablated = true;
+  const Trace one_off = model.run("The little cat saw a big dog.", options);
+  CHECK((one_off.logits - base.logits).cwiseAbs().maxCoeff() > 1e-4);
+  // the layer before is untouched, and the head's own weights are still traced
+  CHECK((one_off.layers[0].output - base.layers[0].output).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK((one_off.layers[1].heads[2].weights - base.layers[1].heads[2].weights).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK(one_off.layers[1].heads[2].output.norm() == 0.0f);
+}
+
+TEST_CASE("save, load and from_bytes give the same model, weights rounded to F16") {
+  const TinyModel tiny;
+  const fs::path dir = fresh_dir("gpt_roundtrip");
+  tiny.model().save(dir.string());
+  const Gpt loaded = Gpt::load(dir.string());
+  const std::string weights = read_file(dir / "model.safetensors");
+  const Gpt from_bytes = Gpt::from_bytes(read_file(dir / "config.json"), read_file(dir / "tokenizer.json"),
+                                         reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
+  CHECK(loaded.config().to_json() == tiny.config.to_json());
+  CHECK(loaded.tokenizer().to_json() == tiny.tokenizer.to_json());
+  const Matrix& w = tiny.weights.blocks[1].attn.w_k;
+  for (int i = 0; i < w.size(); ++i)
+    CHECK(loaded.weights().blocks[1].attn.w_k.data()[i] == half_to_float(float_to_half(w.data()[i])));
+  const Trace a = loaded.run("a little dog"), b = from_bytes.run("a little dog");
+  CHECK((a.logits - b.logits).cwiseAbs().maxCoeff() == 0.0f);
+  const Trace original = tiny.model().run("a little dog");
+  CHECK((a.logits - original.logits).cwiseAbs().maxCoeff() <
+        0.01f * original.logits.cwiseAbs().maxCoeff());  // F16 keeps about 3 digits
+  fs::remove_all(dir);
+}
+
+TEST_CASE("weights that do not match the config are an error naming the file and the problem") {
+  const TinyModel tiny;
+  const fs::path dir = fresh_dir("gpt_mismatch");
+  tiny.model().save(dir.string());
+  const std::string config = read_file(dir / "config.json"), tokenizer = read_file(dir / "tokenizer.json");
+  const std::string weights = read_file(dir / "model.safetensors");
+  const auto* bytes = reinterpret_cast<const uint8_t*>(weights.data());
+
+  nlohmann::json deeper = tiny.config.to_json();
+  deeper["n_layer"] = 3;
+  CHECK_THAT(error_of([&] { Gpt::from_bytes(deeper.dump(), tokenizer, bytes, weights.size()); }),
+             Catch::Contains("model.safetensors") && Catch::Contains("blocks.2.ln1.weight"));
+  nlohmann::json shallower = tiny.config.to_json();
+  shallower["n_layer"] = 1;
+  CHECK_THAT(error_of([&] { Gpt::from_bytes(shallower.dump(), tokenizer, bytes, weights.size()); }),
+             Catch::Contains("model.safetensors") && Catch::Contains("blocks.1."));
+  nlohmann::json wider = tiny.config.to_json();
+  wider["d_ff"] = 32;
+  CHECK_THAT(error_of([&] { Gpt::from_bytes(wider.dump(), tokenizer, bytes, weights.size()); }),
+             Catch::Contains("model.safetensors") && Catch::Contains("mlp.fc.weight"));
+  nlohmann::json other_vocab = tiny.config.to_json();
+  other_vocab["vocab_size"] = tiny.config.vocab_size + 1;
+  CHECK_THAT(error_of([&] { Gpt::from_bytes(other_vocab.dump(), tokenizer, bytes, weights.size()); }),
+             Catch::Contains("tokenizer.json"));
+  CHECK_THAT(error_of([&] { Gpt::from_bytes(config, tokenizer, bytes, weights.size() - 3); }),
+             Catch::Contains("model.safetensors"));
+  CHECK_THAT(error_of([&] { Gpt::from_bytes("{", tokenizer, bytes, weights.size()); }),
+             Catch::Contains("config.json"));
+  CHECK_THAT(error_of([&] { Gpt::load((dir / "missing").string()); }), Catch::Contains("config.json"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("split_into_sequences: BOS + up to context − 1 tokens each") {
+  const auto s = split_into_sequences({1, 2, 3, 4, 5}, 9, 3);
+  REQUIRE(s.size() == 3);
+  CHECK(s[0] == std::vector<int>{9, 1, 2});
+  CHECK(s[1] == std::vector<int>{9, 3, 4});
+  CHECK(s[2] == std::vector<int>{9, 5});
+}

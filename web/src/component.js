@@ -1,0 +1,148 @@
+// <llm-attention>: one view of the simulator as a custom element, for blog posts.
+//   <script src="llm-attention.js"></script>
+//   <llm-attention view="heatmap" text="The cat sat." layer="1" head="2"></llm-attention>
+// Attributes are live. Every element on a page shares one WASM module (each has its
+// own simulator in it), and draws inside a shadow root whose styles neither leak out
+// nor let the host page's styles in. Attribute values are untrusted: each is checked
+// like a URL parameter, and a bad one falls back to its default with a notice.
+import { getModule, Engine } from './engine.js';
+import { parseState, VIEWS } from './state.js';
+import { Session } from './session.js';
+import { createViewSection } from './view-markup.js';
+import { mountPanel } from './panels/index.js';
+import pageCss from '../style.css';
+
+// The page's stylesheet, re-aimed at the shadow host: custom properties on :host,
+// and the theme chosen by a theme="light|dark" attribute instead of <html data-theme>.
+export const COMPONENT_CSS = pageCss
+  .replace(/:root\[data-theme="dark"\]/g, ':host([theme="dark"])')
+  .replace(/:root:not\(\[data-theme="light"\]\)/g, ':host(:not([theme="light"]))')
+  .replace(/:root/g, ':host') + `
+:host { display: block; color: var(--text); font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; text-align: left; }
+:host([hidden]) { display: none; }
+.panel.view { margin: 0; }
+.embed-notices { margin: 0 0 8px; padding-left: 1.2em; color: var(--warning); font-size: 0.85rem; }
+.embed-notices:empty { display: none; }
+.embed-status { font-size: 0.85rem; color: var(--muted); margin: 0 0 6px; }
+:host([guide="off"]) .guide { display: none; }
+:host([guide="off"]) .view { grid-template-columns: minmax(0, 1fr); }`;
+
+// A constructed stylesheet, shared by every element and allowed under a strict
+// Content-Security-Policy (a <style> element would need style-src 'unsafe-inline').
+let sharedSheet = null;
+function adoptStyles(root) {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    if (!sharedSheet) {
+      sharedSheet = new CSSStyleSheet();
+      sharedSheet.replaceSync(COMPONENT_CSS);
+    }
+    root.adoptedStyleSheets = [sharedSheet];
+  } else {
+    const style = document.createElement('style');
+    style.textContent = COMPONENT_CSS;
+    root.append(style);
+  }
+}
+
+const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
+
+export class LlmAttentionElement extends HTMLElement {
+  static get observedAttributes() { return ATTRIBUTES; }
+
+  constructor() {
+    super();
+    this.root = this.attachShadow({ mode: 'open' });
+    adoptStyles(this.root);
+    this.statusLine = document.createElement('p');
+    this.statusLine.className = 'embed-status';
+    this.statusLine.setAttribute('role', 'status');
+    this.noticeList = document.createElement('ul');
+    this.noticeList.className = 'embed-notices';
+    this.container = document.createElement('div');
+    this.root.append(this.noticeList, this.statusLine, this.container);
+    this.session = null;
+    this.panel = null;
+    this.ready = null;
+  }
+
+  connectedCallback() {
+    if (!this.ready) this.ready = this.start();
+  }
+
+  disconnectedCallback() {
+    // Free the C++ simulator once the element is gone for good (not just moved).
+    queueMicrotask(() => {
+      if (!this.isConnected && this.session) {
+        this.session.engine.dispose();
+        this.session = null;
+        this.ready = null;
+      }
+    });
+  }
+
+  attributeChangedCallback() {
+    if (this.session) this.applyAttributes();
+  }
+
+  // The attributes, read exactly as the page reads its URL.
+  attributeState() {
+    const params = new URLSearchParams();
+    for (const name of ATTRIBUTES) if (this.hasAttribute(name)) params.set(name, this.getAttribute(name));
+    return parseState(params.toString());
+  }
+
+  async start() {
+    this.statusLine.textContent = 'Loading the attention simulator…';
+    let engine;
+    try {
+      engine = new Engine(await getModule());
+    } catch (error) {
+      this.statusLine.textContent = `The simulator could not start: ${error.message}`;
+      return;
+    }
+    const { state, notices } = this.attributeState();
+    this.session = new Session(engine, state, this, {
+      onRun: (summary, error) => {
+        this.statusLine.textContent = error ? error.message : summary.warning || '';
+        this.statusLine.hidden = !this.statusLine.textContent;
+      },
+      onRender: () => {
+        this.showNotices();
+        if (this.panel) this.panel.render();
+        this.dataset.ready = 'true';
+        this.dispatchEvent(new CustomEvent('llm-attention:render', { bubbles: true, composed: true }));
+      },
+    });
+    this.session.notices = notices;
+    this.mountView();
+    this.resizeObserver = new ResizeObserver(() => this.session && this.session.render());
+    this.resizeObserver.observe(this);
+    this.session.run();
+  }
+
+  mountView() {
+    const name = VIEWS.includes(this.session.state.view) ? this.session.state.view : 'arcs';
+    const section = createViewSection(name);
+    this.container.replaceChildren(section);
+    this.panel = mountPanel(name, section, this.session);
+    this.mountedView = name;
+  }
+
+  applyAttributes() {
+    const { state, notices } = this.attributeState();
+    this.session.notices = notices;
+    this.session.state = state;
+    if (state.view !== this.mountedView) this.mountView();
+    this.session.run();
+  }
+
+  showNotices() {
+    this.noticeList.replaceChildren(...this.session.notices.map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }));
+  }
+}
+
+if (!customElements.get('llm-attention')) customElements.define('llm-attention', LlmAttentionElement);

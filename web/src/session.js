@@ -1,0 +1,75 @@
+// One simulator session: an engine, a state, the last run and its matrices. The page
+// has one; each embedded <llm-attention> element has its own. Panels talk to it:
+// read `summary` and `state`, fetch `matrix()`, and change things with `set()`.
+import { clampToModel } from './state.js';
+import { readTheme } from './theme.js';
+
+export class Session {
+  // host: the element whose CSS custom properties give the theme colours.
+  // hooks: { onState(state, push), onRun(summary, error), onRender() }
+  constructor(engine, state, host, hooks = {}) {
+    this.engine = engine;
+    this.state = state;
+    this.host = host;
+    this.hooks = hooks;
+    this.summary = null;
+    this.matrices = new Map();  // per run: "name/layer/head" -> { data, rows, cols }
+    this.notices = [];
+    this.pendingRun = false;
+  }
+
+  theme() { return readTheme(this.host); }
+
+  // A matrix of the last run, fetched from the engine once per run.
+  matrix(name, layer = this.state.layer, head = this.state.head) {
+    const key = `${name}/${layer}/${head}`;
+    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.matrix(name, layer, head));
+    return this.matrices.get(key);
+  }
+
+  // The token the views follow: the selected one, else the last.
+  focusToken() {
+    const T = this.summary ? this.summary.tokens.length : 0;
+    if (T === 0) return null;
+    return this.state.token !== null && this.state.token < T ? this.state.token : T - 1;
+  }
+
+  // Changes state. `rerun`: the model must run again; `push`: a history entry
+  // (discrete choices) rather than a replacement (typing, sliders).
+  set(patch, { rerun = false, push = false } = {}) {
+    Object.assign(this.state, patch);
+    if (this.hooks.onState) this.hooks.onState(this.state, push);
+    if (rerun) this.scheduleRun(); else this.render();
+  }
+
+  // Runs at most once per animation frame however fast the reader types.
+  scheduleRun() {
+    if (this.pendingRun) return;
+    this.pendingRun = true;
+    requestAnimationFrame(() => { this.pendingRun = false; this.run(); });
+  }
+
+  run() {
+    let error = null;
+    const models = this.engine.models;
+    if (!models.some((m) => m.name === this.state.model)) {
+      this.notices.push(`There is no model "${this.state.model.slice(0, 40)}" here. Using ${models[0].name}.`);
+      this.state.model = models[0].name;
+    }
+    try {
+      this.summary = this.engine.run(this.state.text, {
+        scale: this.state.scale, causal: this.state.causal, ...this.engine.modelOptions(this.state),
+      });
+      Object.assign(this.state, clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices));
+      if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
+    } catch (e) {
+      error = e;
+      this.summary = null;
+    }
+    this.matrices.clear();
+    if (this.hooks.onRun) this.hooks.onRun(this.summary, error);
+    this.render();
+  }
+
+  render() { if (this.hooks.onRender) this.hooks.onRender(); }
+}
