@@ -17,8 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "../tools/bench_gpt_model.hpp"
 #include "attention.hpp"
 #include "attention_simd.hpp"
+#include "gpt.hpp"
 #include "kernels.hpp"
 #include "softmax.hpp"
 
@@ -141,6 +143,53 @@ class AttentionBench {
   std::vector<float> packed_, scratch_;
 };
 
+// The whole model's forward pass (gpt_forward, full Trace), for `npm run bench`:
+//   const g = new Module.GptBench(config_json)             random weights of that shape
+//   g.load(config_json, tokenizer_json, weights_bytes)     or the shipped model's files
+//   g.run(T, reps); g.logits()
+class GptBench {
+ public:
+  explicit GptBench(const std::string& config_json)
+      : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
+        weights_(llmsim::random_gpt_weights(config_, 1)) {}
+
+  // Replaces the weights by a real model's; returns "" or the error message.
+  std::string load(const std::string& config_json, const std::string& tokenizer_json,
+                   const std::string& weights) {
+    try {
+      llmsim::Gpt gpt = llmsim::Gpt::from_bytes(config_json, tokenizer_json,
+                                                reinterpret_cast<const uint8_t*>(weights.data()),
+                                                weights.size());
+      config_ = gpt.config();
+      weights_ = gpt.weights();
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  // gpt_forward `reps` times on T tokens; returns "" or the error message.
+  std::string run(int T, int reps) {
+    try {
+      const std::vector<int> ids = llmsim::bench_token_ids(T, config_.vocab_size);
+      for (int r = 0; r < reps; ++r) llmsim::gpt_forward(config_, weights_, ids, {}, trace_);
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  val logits() { return float_view(trace_.logits); }
+  int context() const { return config_.context; }
+
+ private:
+  llmsim::GptConfig config_;
+  llmsim::GptWeights weights_;
+  llmsim::Trace trace_;
+};
+
+std::string default_gpt_config() { return llmsim::GptConfig{}.to_json().dump(); }
+
 float peak_mul_add(int iterations) { return llmsim::kernels::peak_mul_add(iterations, 1.0f); }
 
 void set_gemm_config(int mr, int mc, int kc) { llmsim::kernels::gemm_config() = {mr, mc, kc}; }
@@ -154,9 +203,10 @@ val gemm_config() {
   return result;
 }
 
-// Bytes malloc has taken from the WASM heap, and the heap's size (its high-water
-// mark: WASM memory never shrinks).
+// Bytes malloc has handed out now, the most malloc ever took from the WASM memory
+// (dlmalloc's max footprint: the peak), and the WASM memory's size (it never shrinks).
 double heap_in_use() { return double(mallinfo().uordblks); }
+double heap_peak() { return double(mallinfo().usmblks); }
 double heap_size() { return double(emscripten::val::module_property("HEAPU8")["length"].as<double>()); }
 
 }  // namespace
@@ -172,6 +222,14 @@ EMSCRIPTEN_BINDINGS(llmsim_bench) {
   emscripten::constant("peakFlopsPerIteration", llmsim::kernels::peak_flops_per_iteration);
   emscripten::function("setGemmConfig", &set_gemm_config);
   emscripten::function("gemmConfig", &gemm_config);
+  emscripten::class_<GptBench>("GptBench")
+      .constructor<std::string>()
+      .function("load", &GptBench::load)
+      .function("run", &GptBench::run)
+      .function("logits", &GptBench::logits)
+      .function("context", &GptBench::context);
+  emscripten::function("defaultGptConfig", &default_gpt_config);
   emscripten::function("heapInUse", &heap_in_use);
+  emscripten::function("heapPeak", &heap_peak);
   emscripten::function("heapSize", &heap_size);
 }

@@ -10,8 +10,10 @@
 // it (A B A B ...; the order flips every round), and its ratio to ours is the median
 // of those per-pair ratios. Prints a table; writes build/bench/bench.json.
 //
+// Then the whole model's forward pass (model.js), native and WASM.
+//
 //   node tests/bench/bench.js [--sizes 0,1,2] [--rounds N] [--no-chromium]
-//                             [--no-variants] [--out FILE]
+//                             [--no-variants] [--no-model] [--out FILE]
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -21,6 +23,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { SIZES, label, flops, makeInputs, maxAbsDiff, median } from './inputs.js';
 import { oursEngine, ortEngine, tfjsEngine, jsEngine } from './engines.js';
+import { benchModel } from './model.js';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -37,6 +40,7 @@ const sizeIndices = value('--sizes', '0,1,2').split(',').map(Number);
 const roundsOverride = value('--rounds', null);
 const useChromium = !flag('--no-chromium');
 const useVariants = !flag('--no-variants');
+const useModel = !flag('--no-model');
 const outFile = path.resolve(value('--out', path.join(benchDir, 'bench.json')));
 
 // Rounds per size, and the per-sample time to reach with repetitions (the Chromium
@@ -52,7 +56,8 @@ const log = (...args) => console.error(...args);
 function startNative() {
   const exe = path.join(root, 'build/native/llmsim_bench_native');
   if (!fs.existsSync(exe)) throw new Error(`${exe} is missing: run ./build.sh native`);
-  const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // One thread: the native build links OpenMP, and the comparison is 1 thread each.
+  const child = spawn(exe, [], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: '1' } });
   let buffer = '';
   const waiting = [];
   child.stdout.on('data', (chunk) => {
@@ -253,6 +258,7 @@ async function main() {
   if (!tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) log('warning: tfjs runs without SIMD');
 
   const native = startNative();
+  const MB = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   const browser = useChromium ? resilientBrowser(startChromium) : null;
   if (browser) await browser.open();
   const cleanup = async () => { native.close(); if (browser) await browser.current.close(); };
@@ -436,6 +442,10 @@ async function main() {
     targets.push({ target: `ours WASM within 1e-4 of native at T=${T}`, value: worst, met: worst <= 1e-4 });
   }
   results.targets = targets;
+  if (useModel) {
+    log('\nThe whole model (gpt_forward, full Trace):');
+    results.model = await benchModel({ root, createModule: ours, log });
+  }
   results.environment.chromium_restarts = browser ? browser.restarts : null;
   results.environment.load_average_after = os.loadavg();
 
@@ -466,6 +476,19 @@ async function main() {
     console.log(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.value < 0.01 ? t.value.toExponential(1) : fmt(t.value, 2)}` +
       (t.cpu !== undefined ? ` (by CPU time: ${fmt(t.cpu, 2)})` : '') + (t.against ? `, vs ${t.against}` : ''));
 
+  if (results.model) {
+    const m = results.model;
+    console.log(`\nThe whole model's forward pass (gpt_forward, full Trace), ${m.model}: ` +
+      `${m.config.n_layer} layers, d_model ${m.config.d_model}, ${m.config.n_head} heads, d_ff ${m.config.d_ff}, ` +
+      `vocab ${m.config.vocab_size}, context ${m.config.context}. Medians.`);
+    printTable(m.runs.map((r) => ({
+      T: r.T, 'WASM ms': fmt(r.wasm.median_ms, 3), 'WASM CPU ms': fmt(r.wasm.median_cpu_ms, 3),
+      'WASM heap peak': MB(r.wasm.heap_peak_bytes), 'WASM memory': MB(r.wasm.wasm_memory_bytes),
+      'native ms': fmt(r.native.median_ms, 3), 'native CPU ms': fmt(r.native.median_cpu_ms, 3),
+      'native peak RSS': MB(r.native.peak_rss_bytes), 'max |Δ| logits': r.max_abs_diff_logits.toExponential(1),
+    })), ['T', 'WASM ms', 'WASM CPU ms', 'WASM heap peak', 'WASM memory', 'native ms', 'native CPU ms',
+      'native peak RSS', 'max |Δ| logits']);
+  }
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, JSON.stringify(results, null, 2));
   console.log(`\nWrote ${path.relative(process.cwd(), outFile)}`);
