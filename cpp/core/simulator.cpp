@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "model_registry.hpp"
 #include "word_tokenizer.hpp"
 
 namespace llmsim {
@@ -99,9 +100,51 @@ RunOptions parse_run_options(const std::string& text) {
   return options;
 }
 
+// The per-layer ablation vectors for a trained model's run.
+static HeadAblations ablations_for(LoadedModel& model, const RunOptions& options) {
+  if (options.ablate.empty()) return {};
+  const GptConfig& config = model.gpt().config();
+  std::vector<HeadId> heads;
+  for (const auto& [layer, head] : options.ablate) {
+    if (layer >= config.n_layer || head >= config.n_head)
+      throw Error("head " + std::to_string(layer) + "." + std::to_string(head) +
+                  " does not exist (the model has " + std::to_string(config.n_layer) +
+                  " layers of " + std::to_string(config.n_head) + " heads)");
+    heads.push_back({layer, head});
+  }
+  const AblationMode mode = parse_ablation_mode(options.ablate_mode);
+  const HeadMeans* means =
+      mode == AblationMode::mean ? &model.head_means(model_registry().probes()) : nullptr;
+  return make_ablations(model.head_model(), heads, mode, means);
+}
+
+// A trained model's run: real tokens, predictions, the loss on the text, and, when
+// heads are switched off, the same run with every head on to compare against.
+static Trace run_trained(LoadedModel& model, const std::string& text, const RunOptions& options) {
+  GptRunOptions run;
+  run.attention = AttentionOptions{options.scale, options.causal};
+  run.top_k = options.top_k;
+  run.temperature = options.temperature;
+  run.ablation = ablations_for(model, options);
+  Trace trace = model.gpt().run(text, run);
+  trace.model_name = model.name();
+  trace.has_vocabulary = true;
+  if (trace.ids.size() >= 2) trace.loss = float(next_token_loss(trace.logits, trace.ids));
+  if (!run.ablation.empty()) {
+    run.ablation.clear();
+    const Trace baseline = model.gpt().run(text, run);
+    trace.ablated = true;
+    trace.baseline.top_k = baseline.top_k;
+    trace.baseline.loss = trace.ids.size() >= 2 ? float(next_token_loss(baseline.logits, baseline.ids)) : -1;
+  }
+  return trace;
+}
+
 const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
-  if (options.model != "random")
-    throw Error("no model named \"" + options.model.substr(0, 40) + "\" is loaded (available: random)");
+  if (options.model != "random") {
+    trace_ = run_trained(model_registry().get(options.model), text, options);
+    return trace_;
+  }
   const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};
   if (!model_ || model_->config().d_model != config.d_model ||
       model_->config().n_head != config.n_head || model_->config().n_layer != config.n_layer ||

@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "../core/error.hpp"
@@ -10,6 +11,14 @@ namespace llmsim::cli {
 const std::string& option_value(const Args& args, size_t& i) {
   if (i + 1 >= args.size()) throw Error(args[i] + " needs a value");
   return args[++i];
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the file");
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
 }
 
 uint64_t parse_u64(const std::string& flag, const std::string& text) {

@@ -16,6 +16,10 @@ int heads_command(const Args& args);
 int predict_command(const Args& args);
 int ablate_command(const Args& args);
 
+// Loads the trained model in `dir` (config.json, tokenizer.json, model.safetensors)
+// into the model registry under the folder's name, which it returns.
+std::string load_model_dir(const std::string& dir);
+
 // Small helpers shared by the commands' argument parsing.
 const std::string& option_value(const Args& args, size_t& i);  // the value after args[i]
 uint64_t parse_u64(const std::string& flag, const std::string& text);

@@ -3,9 +3,7 @@
 // of BOS + up to context − 1 tokens, and every token is predicted once, from the
 // tokens before it in its piece. Prints {"tokens": N, "mean_loss": x} (nats).
 #include <cmath>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -14,14 +12,6 @@
 #include "commands.hpp"
 
 namespace llmsim::cli {
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 int eval_command(const Args& args) {
   std::string model_dir, text_file;

@@ -9,7 +9,8 @@ namespace {
 
 const char* kUsage =
     "usage: llmsim COMMAND [options]\n"
-    "  trace --text TEXT [--seed N] [--no-scale] [--no-causal]\n"
+    "  trace --text TEXT [--model DIR] [--top-k K] [--temperature T] [--seed N]\n"
+    "        [--no-scale] [--no-causal]\n"
     "        run the model on TEXT and print its attention Trace as JSON\n"
     "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ...\n"
     "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"

@@ -1,13 +1,26 @@
-// llmsim trace --text TEXT [--seed N] [--no-scale] [--no-causal]
-// Runs the model on TEXT and prints the Trace as JSON (shape: cpp/core/trace_json.hpp).
+// llmsim trace --text TEXT [--model DIR] [--top-k K] [--temperature T] [--seed N]
+//              [--no-scale] [--no-causal]
+// Runs the model (the trained one in DIR, or random weights) on TEXT and prints the
+// Trace as JSON (shape: cpp/core/trace_json.hpp).
 #include <iostream>
 
 #include "../core/error.hpp"
+#include "../core/model_registry.hpp"
 #include "../core/simulator.hpp"
 #include "../core/trace_json.hpp"
 #include "commands.hpp"
 
 namespace llmsim::cli {
+
+std::string load_model_dir(const std::string& dir) {
+  std::string name = dir;
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  name = name.substr(name.find_last_of('/') + 1);
+  model_registry().load(name, name, read_text_file(dir + "/config.json"),
+                        read_text_file(dir + "/tokenizer.json"),
+                        read_text_file(dir + "/model.safetensors"));
+  return name;
+}
 
 int trace_command(const Args& args) {
   std::string text;
@@ -18,6 +31,12 @@ int trace_command(const Args& args) {
     if (a == "--text") {
       text = option_value(args, i);
       have_text = true;
+    } else if (a == "--model") {
+      options.model = load_model_dir(option_value(args, i));
+    } else if (a == "--top-k") {
+      options.top_k = int(parse_u64(a, option_value(args, i)));
+    } else if (a == "--temperature") {
+      options.temperature = float(parse_double(a, option_value(args, i)));
     } else if (a == "--seed") {
       options.seed = parse_u64(a, option_value(args, i));
     } else if (a == "--no-scale") {

@@ -16,6 +16,8 @@
 #include <string>
 
 #include "error.hpp"
+#include "head_labels.hpp"
+#include "model_registry.hpp"
 #include "scaling_lab.hpp"
 #include "simulator.hpp"
 #include "trace_json.hpp"
@@ -108,6 +110,52 @@ std::string scaling_lab(const std::string& request_json) {
   }
 }
 
+// Loads a trained model into the registry every Simulator shares. `weights` arrives
+// from JS as a Uint8Array. Returns "" or {"error"}.
+std::string load_model(const std::string& name, const std::string& title, const std::string& config,
+                       const std::string& tokenizer, const std::string& weights) {
+  try {
+    llmsim::model_registry().load(name, title, config, tokenizer, weights);
+    return "";
+  } catch (const std::exception& e) {
+    return error_json(e.what());
+  }
+}
+
+// The head-analysis probes (web/probes/*.txt). Returns "" or {"error"}.
+std::string set_probes(const std::string& syntax, const std::string& semantic,
+                       const std::string& validation) {
+  try {
+    llmsim::model_registry().set_probes(syntax, semantic, validation);
+    return "";
+  } catch (const std::exception& e) {
+    return error_json(e.what());
+  }
+}
+
+// [{"name", "title", "n_layer", "n_head", "d_model", "context", "vocab_size"}] of the
+// loaded trained models.
+std::string list_models() {
+  json list = json::array();
+  for (const llmsim::LoadedModel* m : llmsim::model_registry().models()) {
+    const llmsim::GptConfig& c = m->gpt().config();
+    list.push_back({{"name", m->name()}, {"title", m->title()}, {"n_layer", c.n_layer},
+                    {"n_head", c.n_head}, {"d_model", c.d_model}, {"context", c.context},
+                    {"vocab_size", c.vocab_size}});
+  }
+  return list.dump();
+}
+
+// Every head's measured scores, label and reason (computed once per model).
+std::string head_report(const std::string& name) {
+  try {
+    llmsim::LoadedModel& model = llmsim::model_registry().get(name);
+    return llmsim::head_reports_to_json(model.head_reports(llmsim::model_registry().probes())).dump();
+  } catch (const std::exception& e) {
+    return error_json(e.what());
+  }
+}
+
 // Bytes of the WASM heap currently allocated by malloc: lets tests prove that
 // runs and deletes leave nothing behind.
 int heap_in_use() { return int(mallinfo().uordblks); }
@@ -122,5 +170,9 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .function("traceJson", &SimulatorBinding::trace_json);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);
+  emscripten::function("loadModel", &load_model);
+  emscripten::function("setProbes", &set_probes);
+  emscripten::function("listModels", &list_models);
+  emscripten::function("headReport", &head_report);
   emscripten::constant("maxTokens", llmsim::kMaxTokens);
 }

@@ -118,7 +118,7 @@ function nodeSampler(engine) {
   };
 }
 
-// ---- Chromium: the page tests/bench/page.html over a local server ----
+// ---- Chromium: the page tests/bench/chromium-page.html over a local server ----
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.json': 'application/json' };
 
@@ -149,7 +149,7 @@ async function startChromium() {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(`http://127.0.0.1:${server.address().port}/tests/bench/page.html`);
+  await page.goto(`http://127.0.0.1:${server.address().port}/tests/bench/chromium-page.html`);
   try {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
   } catch (e) {

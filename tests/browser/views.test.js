@@ -249,3 +249,45 @@ test('screenshots of every view, 1280 and 390 px wide, light and dark', async ()
     }
   }
 });
+
+test('grid: switching a head off changes the loss and the predictions, shown at once', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=grid`);
+  assert.equal(await page.evaluate(() => window.__llmsim.summary.has_vocabulary), true, 'the default model must be the trained one');
+  const labels = await page.$$eval('.head-card .head-label', (els) => els.map((e) => e.textContent));
+  assert.ok(labels.length > 0 && labels.every((l) => l && l !== '—'), labels.join(', '));
+  const before = await page.evaluate(() => window.__llmsim.summary.top_k.map((p) => [p.text, p.probability]));
+  // Switch off the head the analysis found most important.
+  const id = await page.evaluate(() => {
+    const reports = window.__llmsim.engine.headLabels(window.__llmsim.state.model);
+    const best = reports.reduce((a, b) => (b.importance > a.importance ? b : a));
+    return `${best.layer}.${best.head}`;
+  });
+  await page.uncheck(`input[data-ablate="${id}"]`);
+  await page.waitForFunction((h) => new URL(location.href).searchParams.get('ablate') === h, id);
+  await page.waitForFunction(() => window.__llmsim.summary.ablated === true || window.__llmsim.summary.baseline);
+  const after = await page.evaluate(() => window.__llmsim.summary.top_k.map((p) => [p.text, p.probability]));
+  const moved = Math.max(...after.map(([t, p], i) => Math.abs(p - (before[i] ? before[i][1] : 0))));
+  assert.ok(moved > 1e-3, `predictions did not move: ${JSON.stringify(before)} vs ${JSON.stringify(after)}`);
+  const line = await page.textContent('#grid-summary');
+  assert.match(line, /1 head off · loss \d+\.\d+ → \d+\.\d+/);
+  const { base, loss } = await page.evaluate(() => ({ base: window.__llmsim.summary.baseline.loss, loss: window.__llmsim.summary.loss }));
+  assert.ok(line.includes(base.toFixed(3)) && line.includes(loss.toFixed(3)), line);
+  // Reload keeps the head off.
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.isChecked(`input[data-ablate="${id}"]`), false);
+  await page.close();
+});
+
+test('predictions: bars match the engine, and "append the top token" generates', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=predictions&text=${encodeURIComponent('Once upon a')}`);
+  const table = await page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => [JSON.parse(r.cells[0].textContent), Number(r.cells[2].textContent)]));
+  const engine = await page.evaluate(() => window.__llmsim.summary.top_k.map((p) => [p.text, p.probability]));
+  assert.equal(table.length, engine.length);
+  table.forEach(([text, p], i) => { assert.equal(text, engine[i][0]); assert.ok(Math.abs(p - engine[i][1]) < 1e-4); });
+  const top = engine[0][0];
+  await page.click('#append-top');
+  await page.waitForFunction((t) => document.getElementById('text').value === `Once upon a${t}`, top);
+  assert.equal(params(page).get('text'), `Once upon a${top}`);
+  await page.close();
+});

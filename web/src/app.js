@@ -172,6 +172,7 @@ async function main() {
       }
       panels[session.state.view].render();
       document.body.dataset.view = session.state.view;
+      if (!performance.getEntriesByName('llmsim:first-draw').length) performance.mark('llmsim:first-draw');
     },
   });
   session.notices = notices;

@@ -44,6 +44,18 @@ function adoptStyles(root) {
   }
 }
 
+// llmsim-data.js (the models) sits beside this script; load it unless the page has.
+const scriptBase = document.currentScript ? new URL('.', document.currentScript.src).href : '';
+function loadDataScript() {
+  if (globalThis.LLMSIM_DATA || !scriptBase) return Promise.resolve();
+  return new Promise((resolve) => {
+    const script = document.createElement('script');
+    script.src = `${scriptBase}llmsim-data.js`;
+    script.onload = script.onerror = () => resolve();  // without it: random weights only
+    document.head.append(script);
+  });
+}
+
 const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
 
 export class LlmAttentionElement extends HTMLElement {
@@ -95,7 +107,7 @@ export class LlmAttentionElement extends HTMLElement {
     this.statusLine.textContent = 'Loading the attention simulator…';
     let engine;
     try {
-      engine = new Engine(await getModule());
+      engine = new Engine(await getModule(loadDataScript));
     } catch (error) {
       this.statusLine.textContent = `The simulator could not start: ${error.message}`;
       return;

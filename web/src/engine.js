@@ -13,8 +13,10 @@ export class Engine {
     this.simulator = new module.Simulator();
     this.maxTokens = module.maxTokens;
     this.summary = null;
-    // The models this engine can run, the default first.
-    this.models = [{ name: 'random', title: 'Random weights' }];
+    // The models this engine can run, the default (the first trained one) first.
+    const trained = JSON.parse(module.listModels()).map((m) => ({ ...m, title: `${m.title} (trained)`, trained: true }));
+    this.models = [...trained, { name: 'random', title: 'Random weights', trained: false }];
+    this.headReports = new Map();
   }
 
   // Run options for the page's state: the model, its predictions, switched-off heads.
@@ -22,8 +24,17 @@ export class Engine {
     return { model: state.model, top_k: 8, temperature: state.temperature, ablate: state.ablate };
   }
 
-  // Measured labels of every head of a trained model, or null (random weights).
-  headLabels() { return null; }
+  // Measured scores and labels of every head of a trained model (computed in C++ on
+  // the first call, then kept), or null for random weights.
+  headLabels(model) {
+    if (!this.models.some((m) => m.name === model && m.trained)) return null;
+    if (!this.headReports.has(model)) {
+      const result = JSON.parse(this.module.headReport(model));
+      if (result.error) throw new Error(result.error);
+      this.headReports.set(model, result);
+    }
+    return this.headReports.get(model);
+  }
 
   // Runs the model on `text` and returns the Trace summary: tokens, spans (UTF-8 byte
   // offsets and UTF-16 offsets into `text`), the model's shape and any warning.
@@ -94,11 +105,48 @@ export function utf16Spans(text, byteSpans) {
   return byteSpans.map(([begin, end]) => [at(begin), at(end)]);
 }
 
+function check(result) {
+  if (result) throw new Error(JSON.parse(result).error);
+}
+
+export function base64ToBytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+// Loads a trained model into the module: { name, title, config, tokenizer (JSON text),
+// weights (Uint8Array of model.safetensors) }. Every engine on the module can run it.
+export function installModel(module, { name, title, config, tokenizer, weights }) {
+  check(module.loadModel(name, title, config, tokenizer, weights));
+}
+
+// The head-analysis probes: { syntax, semantic, validation } (web/probes/*.txt).
+export function installProbes(module, { syntax, semantic, validation }) {
+  check(module.setProbes(syntax, semantic, validation));
+}
+
+// The models and probes that llmsim-data.js (built by scripts/pack-data.js) put on
+// globalThis, with the weights as base64.
+function installBundledData(module, data) {
+  if (!data) return;
+  if (data.probes) installProbes(module, data.probes);
+  for (const [name, m] of Object.entries(data.models || {}))
+    installModel(module, { name, title: m.title, config: m.config, tokenizer: m.tokenizer, weights: base64ToBytes(m.weights) });
+}
+
 // The WASM module, loaded once per page however many engines use it (it is embedded
-// in the script, so this also works from file://).
+// in the script, so this also works from file://), with the bundled models in it.
+// `loadData` may first fetch llmsim-data.js (the web component does).
 let modulePromise = null;
-export function getModule() {
-  if (!modulePromise) modulePromise = createLlmsim({});
+export function getModule(loadData = async () => {}) {
+  if (!modulePromise) {
+    modulePromise = Promise.all([createLlmsim({}), loadData()]).then(([module]) => {
+      installBundledData(module, globalThis.LLMSIM_DATA);
+      return module;
+    });
+  }
   return modulePromise;
 }
 

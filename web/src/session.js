@@ -16,6 +16,7 @@ export class Session {
     this.matrices = new Map();  // per run: "name/layer/head" -> { data, rows, cols }
     this.notices = [];
     this.pendingRun = false;
+    this.frameBusy = false;
   }
 
   theme() { return readTheme(this.host); }
@@ -42,11 +43,16 @@ export class Session {
     if (rerun) this.scheduleRun(); else this.render();
   }
 
-  // Runs at most once per animation frame however fast the reader types.
+  // Runs at once, so the frame after a keystroke already shows it; further changes
+  // within the same frame are coalesced into one run at the next frame.
   scheduleRun() {
-    if (this.pendingRun) return;
-    this.pendingRun = true;
-    requestAnimationFrame(() => { this.pendingRun = false; this.run(); });
+    if (this.frameBusy) { this.pendingRun = true; return; }
+    this.frameBusy = true;
+    this.run();
+    requestAnimationFrame(() => {
+      this.frameBusy = false;
+      if (this.pendingRun) { this.pendingRun = false; this.scheduleRun(); }
+    });
   }
 
   run() {

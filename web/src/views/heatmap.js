@@ -3,7 +3,7 @@
 // Zoom and pan show a square window of the matrix, so even the longest text can be
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
-import { viridis, cssColor } from './colormap.js';
+import { viridis, cssColor, parseColor } from './colormap.js';
 import { prepareCanvas, tokenLabel } from './canvas.js';
 
 const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
@@ -55,24 +55,66 @@ export function drawHeatmap(canvas, data, options) {
   const { cell, left, top, row0, col0 } = layout;
   const rows = Math.min(layout.count, T - row0), cols = Math.min(layout.count, T - col0);
 
-  for (let r = 0; r < rows; r++) {
-    const i = row0 + r;
-    for (let c = 0; c < cols; c++) {
-      const j = col0 + c;
-      const x = left + c * cell, y = top + r * cell;
-      if (causal && j > i) {
-        drawMaskedCell(ctx, x, y, cell, theme.masked);
-      } else {
-        ctx.fillStyle = cssColor(viridis(weights[i * T + j]));
-        ctx.fillRect(x, y, cell + (cell < 2 ? 0.5 : 0), cell + (cell < 2 ? 0.5 : 0));
-      }
-    }
-  }
+  drawCells(ctx, canvas, weights, T, layout, rows, cols, causal, theme);
   if (layout.showLabels) drawLabels(ctx, tokens, layout, theme, options.selected);
   if (options.selected !== null && options.selected !== undefined) drawRowOutline(ctx, options.selected, layout, theme, 1);
   if (options.hover) drawHoverOutline(ctx, options.hover, layout, theme);
   drawLegend(ctx, layout, theme, causal);
   return layout;
+}
+
+// The cells, painted into an image at device resolution in one pass (a fillRect per
+// cell is too slow at a few hundred tokens), then the masked triangle hatched on top.
+function drawCells(ctx, canvas, weights, T, layout, rows, cols, causal, theme) {
+  const { cell, left, top, row0, col0 } = layout;
+  const ratio = canvas.width / layout.width;
+  const x0 = Math.round(left * ratio), y0 = Math.round(top * ratio);
+  const w = Math.max(1, Math.round((left + cols * cell) * ratio) - x0);
+  const h = Math.max(1, Math.round((top + rows * cell) * ratio) - y0);
+  const image = ctx.createImageData(w, h);
+  const palette = new Uint8Array(256 * 3);  // weights quantised to 1/255: finer than the eye sees
+  for (let k = 0; k < 256; k++) palette.set(viridis(k / 255), k * 3);
+  const masked = parseColor(theme.masked);
+  const colOf = new Int32Array(w);
+  for (let px = 0; px < w; px++) colOf[px] = col0 + Math.min(cols - 1, Math.floor((px / ratio) / cell));
+  for (let py = 0; py < h; py++) {
+    const i = row0 + Math.min(rows - 1, Math.floor((py / ratio) / cell));
+    let o = py * w * 4;
+    for (let px = 0; px < w; px++, o += 4) {
+      const j = colOf[px];
+      if (causal && j > i) {
+        image.data[o] = masked[0]; image.data[o + 1] = masked[1]; image.data[o + 2] = masked[2];
+      } else {
+        const k = Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255) * 3;
+        image.data[o] = palette[k]; image.data[o + 1] = palette[k + 1]; image.data[o + 2] = palette[k + 2];
+      }
+      image.data[o + 3] = 255;
+    }
+  }
+  ctx.putImageData(image, x0, y0);
+  if (causal && cell >= 6) hatchMaskedTriangle(ctx, layout, rows, cols);
+}
+
+// The masked (future) region — above the diagonal — hatched, clipped to its cells.
+function hatchMaskedTriangle(ctx, layout, rows, cols) {
+  const { cell, left, top, row0, col0 } = layout;
+  ctx.save();
+  ctx.beginPath();
+  for (let r = 0; r < rows; r++) {
+    const firstMasked = Math.max(0, row0 + r + 1 - col0);
+    if (firstMasked < cols) ctx.rect(left + firstMasked * cell, top + r * cell, (cols - firstMasked) * cell, cell);
+  }
+  ctx.clip();
+  ctx.strokeStyle = 'rgba(128, 128, 128, 0.35)';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  const size = Math.max(rows, cols) * cell;
+  for (let d = -size; d < size; d += 6) {
+    ctx.moveTo(left + d, top + size);
+    ctx.lineTo(left + d + size, top);
+  }
+  ctx.stroke();
+  ctx.restore();
 }
 
 // Masked cells: the background with a diagonal hatch, so "hidden" never reads as

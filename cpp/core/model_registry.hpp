@@ -1,0 +1,64 @@
+// The trained models a simulator can run, by name, shared by every simulator in the
+// process (on the page: every view and every embedded element). A model is loaded
+// once from its three files' contents; what the head analysis derives from it (the
+// heads' mean outputs for mean ablation, the labelled head report) is computed on
+// first use and kept.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gpt.hpp"
+#include "head_ablation.hpp"
+#include "head_labels.hpp"
+#include "head_model.hpp"
+#include "probes.hpp"
+
+namespace llmsim {
+
+class LoadedModel {
+ public:
+  LoadedModel(std::string name, std::string title, Gpt gpt);
+  const std::string& name() const { return name_; }
+  const std::string& title() const { return title_; }
+  const Gpt& gpt() const { return gpt_; }
+  const HeadModel& head_model() const { return head_model_; }
+
+  // Each head's mean output over the probe texts (for mean ablation).
+  const HeadMeans& head_means(const Probes& probes);
+  // Every head's scores, label and reason, on the probes.
+  const std::vector<HeadReport>& head_reports(const Probes& probes);
+
+ private:
+  std::string name_, title_;
+  Gpt gpt_;
+  HeadModel head_model_;  // refers to gpt_, so LoadedModel is neither copied nor moved
+  std::unique_ptr<HeadMeans> means_;
+  std::unique_ptr<std::vector<HeadReport>> reports_;
+};
+
+class ModelRegistry {
+ public:
+  // Loads (or replaces) a model from the contents of config.json, tokenizer.json and
+  // model.safetensors. Errors name the file and the problem.
+  void load(const std::string& name, const std::string& title, const std::string& config_json,
+            const std::string& tokenizer_json, const std::string& weights);
+  // The model called `name`; Error listing the loaded ones if there is none.
+  LoadedModel& get(const std::string& name);
+  std::vector<const LoadedModel*> models() const;
+
+  // The head-analysis probes (web/probes/*.txt contents).
+  void set_probes(const std::string& syntax, const std::string& semantic,
+                  const std::string& validation);
+  const Probes& probes() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<LoadedModel>> models_;
+  std::unique_ptr<Probes> probes_;
+};
+
+// The process-wide registry.
+ModelRegistry& model_registry();
+
+}  // namespace llmsim

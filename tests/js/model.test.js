@@ -1,0 +1,94 @@
+// The shipped model in the real WASM module, against the native CLI on the same files:
+// same tokens, same attention, same predictions, same head labels. Golden output is
+// produced by build/native/llmsim in this run.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getModule, Engine, installModel, installProbes } from '../../web/src/engine.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'build/native/llmsim');
+const modelDir = path.join(root, 'web/models/tinygpt');
+const native = (args) => JSON.parse(execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+
+let module, engine;
+before(async () => {
+  module = await getModule();
+  const read = (f) => fs.readFileSync(path.join(modelDir, f));
+  installModel(module, { name: 'tinygpt', title: 'tinygpt', config: read('config.json').toString(), tokenizer: read('tokenizer.json').toString(), weights: new Uint8Array(read('model.safetensors')) });
+  const probe = (f) => fs.readFileSync(path.join(root, 'web/probes', f), 'utf8');
+  installProbes(module, { syntax: probe('syntax.txt'), semantic: probe('semantic.txt'), validation: probe('validation.txt') });
+  engine = new Engine(module);
+});
+
+function maxAbsDiff(a, b) {
+  let m = 0;
+  a.forEach((row, i) => row.forEach((x, j) => { m = Math.max(m, Math.abs(x - b[i][j])); }));
+  return m;
+}
+
+test('the trained model is listed first, so it is the default', () => {
+  assert.equal(engine.models[0].name, 'tinygpt');
+  assert.equal(engine.models.at(-1).name, 'random');
+});
+
+for (const text of ['The cat sat on the mat.', 'Once upon a time, there was a little fox named Pip. 🦊 ünïcode']) {
+  test(`WASM and native agree on the trained model: ${JSON.stringify(text)}`, () => {
+    const golden = native(['trace', '--model', modelDir, '--text', text, '--top-k', '5']);
+    const s = engine.run(text, { model: 'tinygpt', top_k: 5 });
+    assert.deepEqual(s.tokens, golden.tokens);
+    assert.deepEqual(s.ids, golden.ids);
+    assert.equal(s.tokens[0], '<bos>');
+    const wasm = engine.traceJson();
+    let worst = 0;
+    golden.layers.forEach((layer, l) => layer.heads.forEach((head, h) => {
+      worst = Math.max(worst, maxAbsDiff(wasm.layers[l].heads[h].weights, head.weights));
+    }));
+    assert.ok(worst <= 1e-5, `attention weights differ by ${worst}`);
+    assert.deepEqual(s.top_k.map((p) => p.text), golden.top_k.map((p) => p.text));
+    s.top_k.forEach((p, i) => assert.ok(Math.abs(p.probability - golden.top_k[i].probability) < 1e-4));
+    assert.ok(Math.abs(s.loss - golden.loss) < 1e-4, `${s.loss} vs ${golden.loss}`);
+  });
+}
+
+test('switching heads off changes the loss and reports the baseline; errors are clear', () => {
+  const text = 'The little cat sat on the mat and the little dog sat on the rug.';
+  const plain = engine.run(text, { model: 'tinygpt' });
+  const off = engine.run(text, { model: 'tinygpt', ablate: ['0.0', '0.1', '0.2', '0.3'] });
+  assert.equal(off.baseline.loss, plain.loss);
+  assert.notEqual(off.loss, plain.loss);
+  const golden = native(['ablate', '--model', modelDir, '--text', text, '--heads', '0.0,0.1,0.2,0.3', '--mode', 'zero']);
+  assert.ok(Math.abs(off.loss - golden.loss_after) < 1e-4, `${off.loss} vs native ${golden.loss_after}`);
+  assert.throws(() => engine.run(text, { model: 'tinygpt', ablate: ['9.9'] }), /head 9\.9 does not exist/);
+  assert.throws(() => engine.run(text, { model: 'tinygpt', ablate: ['x'] }), /layer\.head/);
+  assert.throws(() => engine.run(text, { model: 'nope' }), /no model named "nope"/);
+});
+
+test('mean ablation runs in WASM and matches the native CLI', () => {
+  const text = 'Tom saw a big red ball in the park.';
+  const s = engine.run(text, { model: 'tinygpt', ablate: ['1.2'], ablate_mode: 'mean' });
+  const golden = native(['ablate', '--model', modelDir, '--text', text, '--heads', '1.2', '--mode', 'mean']);
+  assert.ok(Math.abs(s.loss - golden.loss_after) < 1e-3, `${s.loss} vs native ${golden.loss_after}`);
+});
+
+test('head labels computed in WASM equal the native CLI\'s', () => {
+  const wasm = engine.headLabels('tinygpt');
+  const golden = native(['heads', '--model', modelDir]);
+  assert.equal(wasm.length, golden.length);
+  wasm.forEach((h, i) => {
+    assert.equal(h.label, golden[i].label, `L${h.layer}H${h.head}`);
+    assert.ok(Math.abs(h.prev_token - golden[i].prev_token) < 1e-4);
+  });
+});
+
+test('a broken weight file is a clear error, and the module keeps working', () => {
+  const read = (f) => fs.readFileSync(path.join(modelDir, f));
+  const weights = new Uint8Array(read('model.safetensors'));
+  assert.throws(() => installModel(module, { name: 'broken', title: 'x', config: read('config.json').toString(), tokenizer: read('tokenizer.json').toString(), weights: weights.slice(0, 1000) }),
+    /model\.safetensors/);
+  assert.throws(() => installModel(module, { name: 'broken', title: 'x', config: '{"vocab_size": 3}', tokenizer: read('tokenizer.json').toString(), weights }), /config/);
+  assert.equal(engine.run('still fine', { model: 'tinygpt' }).tokens[0], '<bos>');
+});
