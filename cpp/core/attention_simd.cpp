@@ -22,7 +22,7 @@ struct Scratch {
 };
 
 Scratch& scratch() {
-  static Scratch s;
+  thread_local Scratch s;  // per thread: native callers may run layers in parallel
   return s;
 }
 
@@ -43,7 +43,7 @@ void project(const Matrix& x, const Matrix& W, int h, int d_k, float* out, bool 
 // softmax.cpp on a separately scaled copy, masked scores zeroed on their own pass.
 void unfused_softmax_rows(float* scores, float* scaled, float* weights, int ld, int rows, int row0,
                           int cols, float scale, bool causal) {
-  static std::vector<float> row;  // softmax_row cannot work in place
+  thread_local std::vector<float> row;  // softmax_row cannot work in place
   row.resize(size_t(cols));
   for (int i = 0; i < rows; ++i) {
     const int visible = causal ? std::min(row0 + i + 1, cols) : cols;

@@ -142,7 +142,7 @@ void gemm_packed(int M, int N, int K, const float* A, int lda, const float* pack
 }
 
 static std::vector<float>& scratch() {
-  static std::vector<float> buffer;
+  thread_local std::vector<float> buffer;  // per thread: callers may run on several
   return buffer;
 }
 
