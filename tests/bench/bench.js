@@ -139,12 +139,19 @@ async function startChromium() {
   const { chromium } = await import('playwright-core');
   const server = await startStaticServer();
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-bench-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  } catch (error) {
+    server.close();  // an open server would keep Node from exiting
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+    throw error;
+  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -259,8 +266,15 @@ async function main() {
 
   const native = startNative();
   const MB = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  const browser = useChromium ? resilientBrowser(startChromium) : null;
-  if (browser) await browser.open();
+  let browser = useChromium ? resilientBrowser(startChromium) : null;
+  if (browser) {
+    try {
+      await browser.open();
+    } catch (error) {
+      log(`warning: no Chromium columns, it did not start: ${String(error).split('\n')[0]}`);
+      browser = null;
+    }
+  }
   const cleanup = async () => { native.close(); if (browser) await browser.current.close(); };
   process.on('SIGINT', () => { cleanup().finally(() => process.exit(130)); });
 
