@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   using namespace llmsim::cli;
   const std::map<std::string, int (*)(const Args&)> commands = {
       {"trace", trace_command},
-      //TMP{"train", train_command},
+      {"train", train_command},
       {"eval", eval_command},
       {"heads", heads_command},
       {"predict", predict_command},

@@ -1,0 +1,206 @@
+// llmsim train --out DIR [--log-dir DIR] [options]
+// Trains the shipped model from nothing but a seed: generates the corpus
+// (corpus.hpp), trains the BPE tokenizer on it, trains the GPT, and writes
+//   DIR/config.json, DIR/tokenizer.json, DIR/model.safetensors (F16)
+//   LOG/loss.csv (step, loss, val_loss, lr), LOG/validation.txt (held-out text),
+//   LOG/training.json (settings, time, losses, the bigram baseline)
+// Progress goes to stderr, one line every --print-every steps and at every validation.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "../core/bigram.hpp"
+#include "../core/corpus.hpp"
+#include "../core/error.hpp"
+#include "../core/gpt.hpp"
+#include "../core/train.hpp"
+#include "commands.hpp"
+
+namespace llmsim::cli {
+
+namespace {
+
+struct TrainSettings {
+  std::string out_dir, log_dir = "build/tinygpt";
+  uint64_t seed = 1;
+  size_t train_bytes = 12000000, val_bytes = 300000, tokenizer_bytes = 3000000;
+  GptConfig config;
+  TrainOptions train;
+  int threads = 2;
+  int print_every = 25;
+};
+
+std::string duration_text(double seconds) {
+  const int s = int(std::lround(seconds));
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%dm%02ds", s / 60, s % 60);
+  return buffer;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw Error(path + ": cannot write the file");
+}
+
+// Documents are separated by "\n\n"; each is encoded with its separator, so the
+// stream is the corpus's tokens and doc_starts says where each document begins.
+void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
+                      std::vector<int>& stream, std::vector<size_t>& doc_starts) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find("\n\n", begin);
+    end = end == std::string::npos ? text.size() : end + 2;
+    doc_starts.push_back(stream.size());
+    const std::vector<int> ids = tokenizer.encode(text.substr(begin, end - begin), false).ids;
+    stream.insert(stream.end(), ids.begin(), ids.end());
+    begin = end;
+  }
+}
+
+}  // namespace
+
+int train_command(const Args& args) {
+  TrainSettings s;
+  s.train.steps = 3000;
+  s.train.batch_size = 32;
+  s.train.max_lr = 2e-3f;
+  s.train.min_lr = 2e-4f;
+  s.train.warmup = 150;
+  s.train.eval_every = 250;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto integer = [&] { return int(parse_u64(a, option_value(args, i))); };
+    auto number = [&] { return float(parse_double(a, option_value(args, i))); };
+    if (a == "--out") s.out_dir = option_value(args, i);
+    else if (a == "--log-dir") s.log_dir = option_value(args, i);
+    else if (a == "--seed") s.seed = parse_u64(a, option_value(args, i));
+    else if (a == "--train-bytes") s.train_bytes = parse_u64(a, option_value(args, i));
+    else if (a == "--val-bytes") s.val_bytes = parse_u64(a, option_value(args, i));
+    else if (a == "--tokenizer-bytes") s.tokenizer_bytes = parse_u64(a, option_value(args, i));
+    else if (a == "--vocab") s.config.vocab_size = integer();
+    else if (a == "--d-model") s.config.d_model = integer();
+    else if (a == "--layers") s.config.n_layer = integer();
+    else if (a == "--heads") s.config.n_head = integer();
+    else if (a == "--context") s.config.context = integer();
+    else if (a == "--d-ff") s.config.d_ff = integer();
+    else if (a == "--steps") s.train.steps = integer();
+    else if (a == "--batch") s.train.batch_size = integer();
+    else if (a == "--lr") s.train.max_lr = number();
+    else if (a == "--min-lr") s.train.min_lr = number();
+    else if (a == "--warmup") s.train.warmup = integer();
+    else if (a == "--weight-decay") s.train.adamw.weight_decay = number();
+    else if (a == "--eval-every") s.train.eval_every = integer();
+    else if (a == "--threads") s.threads = integer();
+    else if (a == "--print-every") s.print_every = integer();
+    else throw Error("unknown argument \"" + a + "\" for train");
+  }
+  if (s.out_dir.empty()) throw Error("train needs --out DIR (e.g. web/models/tinygpt)");
+  if (s.threads < 1) throw Error("--threads must be at least 1");
+  std::filesystem::create_directories(s.out_dir);
+  std::filesystem::create_directories(s.log_dir);
+#ifdef _OPENMP
+  omp_set_num_threads(s.threads);  // also the thread count of Eigen's GEMMs
+#endif
+  s.train.seed = s.seed;
+  const auto start = std::chrono::steady_clock::now();
+  auto since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+
+  std::cerr << "generating the corpus (seed " << s.seed << ")...\n";
+  const CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes);
+  std::cerr << "training the tokenizer on " << std::min(s.tokenizer_bytes, corpus.train.size())
+            << " bytes...\n";
+  const BpeTokenizer tokenizer =
+      BpeTokenizer::train(corpus.train.substr(0, s.tokenizer_bytes), s.config.vocab_size);
+  s.config.vocab_size = tokenizer.vocab_size();  // may stop short of the request
+  std::vector<int> train_stream, val_stream;
+  std::vector<size_t> doc_starts, val_doc_starts;
+  encode_documents(tokenizer, corpus.train, train_stream, doc_starts);
+  encode_documents(tokenizer, corpus.validation, val_stream, val_doc_starts);
+  const double prepare_seconds = since_start();
+  std::cerr << "corpus: " << corpus.train.size() << " bytes, " << train_stream.size()
+            << " tokens in " << doc_starts.size() << " documents; validation "
+            << val_stream.size() << " tokens; ready in " << duration_text(prepare_seconds) << "\n"
+            << "model: " << s.config.to_json().dump() << ", " << s.config.parameter_count()
+            << " parameters; " << s.train.steps << " steps of " << s.train.batch_size << " x "
+            << s.config.context << " tokens, " << s.threads << " threads\n";
+
+  const TrainResult result = train_gpt(
+      s.config, s.train, train_stream, doc_starts, val_stream, tokenizer.bos_id(),
+      [&](const TrainProgress& p) {
+        if (p.step % s.print_every != 0 && p.val_loss < 0 && p.step != 1) return;
+        char line[256];
+        std::snprintf(line, sizeof line, "step %5d/%d | loss %.4f | %s | lr %.2e | %6.0f tok/s | %s, eta %s",
+                      p.step, p.steps, p.loss,
+                      p.val_loss >= 0 ? ("val " + std::to_string(p.val_loss).substr(0, 6)).c_str()
+                                      : "          ",
+                      p.learning_rate, p.tokens_per_second, duration_text(p.elapsed_seconds).c_str(),
+                      duration_text(p.eta_seconds).c_str());
+        std::cerr << line << std::endl;
+      });
+  const double train_seconds = result.curve.empty() ? 0 : result.curve.back().elapsed_seconds;
+
+  // The baseline: a bigram model of the same tokens, on the same validation pairs.
+  std::vector<int> val_inputs, val_targets;
+  consecutive_sequences(val_stream, tokenizer.bos_id(), s.config.context, val_inputs, val_targets);
+  const BigramModel bigram(train_stream, s.config.vocab_size, tokenizer.bos_id());
+  nlohmann::json bigram_losses = nlohmann::json::object();
+  double best_k = 0, best_bigram = 1e30;
+  for (double k : {0.001, 0.01, 0.03, 0.1, 0.3, 1.0}) {
+    const double loss = bigram.mean_loss(val_inputs, val_targets, k);
+    bigram_losses[std::to_string(k).substr(0, 5)] = loss;
+    if (loss < best_bigram) best_bigram = loss, best_k = k;
+  }
+
+  const Gpt model(s.config, result.weights, tokenizer);
+  model.save(s.out_dir);
+  std::ofstream csv(s.log_dir + "/loss.csv");
+  if (!csv) throw Error(s.log_dir + "/loss.csv: cannot write (does the folder exist?)");
+  csv << "step,loss,val_loss,lr\n";
+  for (const TrainProgress& p : result.curve)
+    csv << p.step << "," << p.loss << "," << (p.val_loss >= 0 ? std::to_string(p.val_loss) : "")
+        << "," << p.learning_rate << "\n";
+  write_text(s.log_dir + "/validation.txt", corpus.validation);
+  const nlohmann::json report = {
+      {"config", s.config.to_json()},
+      {"parameters", s.config.parameter_count()},
+      {"seed", s.seed},
+      {"steps", s.train.steps},
+      {"batch_size", s.train.batch_size},
+      {"max_lr", s.train.max_lr},
+      {"min_lr", s.train.min_lr},
+      {"warmup", s.train.warmup},
+      {"weight_decay", s.train.adamw.weight_decay},
+      {"threads", s.threads},
+      {"train_bytes", corpus.train.size()},
+      {"train_tokens", train_stream.size()},
+      {"validation_tokens", val_stream.size()},
+      {"tokens_seen", int64_t(s.train.steps) * s.train.batch_size * s.config.context},
+      {"prepare_seconds", prepare_seconds},
+      {"train_seconds", train_seconds},
+      {"tokens_per_second", result.curve.empty() ? 0 : result.curve.back().tokens_per_second},
+      {"final_train_loss", result.curve.empty() ? 0 : result.curve.back().loss},
+      {"final_val_loss", result.final_val_loss},
+      {"bigram_val_loss_by_k", bigram_losses},
+      {"bigram_best_k", best_k},
+      {"bigram_val_loss", best_bigram},
+  };
+  write_text(s.log_dir + "/training.json", report.dump(2) + "\n");
+  std::cerr << "done in " << duration_text(since_start()) << ": validation loss "
+            << result.final_val_loss << " (bigram baseline " << best_bigram << " at k = " << best_k
+            << "); wrote " << s.out_dir << " and " << s.log_dir << "\n";
+  std::cout << report.dump() << "\n";
+  return 0;
+}
+
+}  // namespace llmsim::cli
