@@ -18,6 +18,10 @@ struct AttentionWeights {
 struct AttentionOptions {
   bool scale = true;   // divide scores by sqrt(d_k)
   bool causal = true;  // a token sees only itself and earlier tokens
+  // false: leave each head's q, k, v, scores, scaled and weights empty in the trace
+  // (head outputs, concat and output are still filled). For callers that need the
+  // result, not the picture (benchmarks, a model's later layers); the page needs true.
+  bool store_head_matrices = true;
 };
 
 // Knocking a head out: its output is replaced before the concat, by zeros (zero

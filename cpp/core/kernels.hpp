@@ -1,0 +1,78 @@
+// Hand-written SIMD128 kernels for the attention forward pass in the browser.
+//
+// Eigen 3.4 has no WASM packet math, so in the WASM build these replace it on the hot
+// path (see attention_simd.cpp). They are written against simd128.hpp, which is
+// <wasm_simd128.h> in the WASM build and a lane-exact stand-in natively, so the Catch2
+// tests run this same source against plain loops.
+//
+// All matrices are row-major float with explicit row strides (ld = floats per row).
+#pragma once
+#include <cstddef>
+
+namespace llmsim {
+namespace kernels {
+
+// Columns per packed panel of B: two 4-lane vectors.
+constexpr int kPanelWidth = 8;
+
+// Blocking of gemm_packed. Tunable at run time so the benchmark can measure choices;
+// the defaults are what measured fastest on the machine the benchmark ran on.
+struct GemmConfig {
+  int mr = 5;    // rows per micro-tile (1..6): 2·mr accumulators stay in registers
+  int mc = 64;   // rows of A per block (kept in L2 while the panels of B go by)
+  int kc = 256;  // depth per block (a panel of B, kc × 8 floats, stays in L1)
+};
+GemmConfig& gemm_config();
+
+// Floats needed to pack a [K, N] right-hand side.
+size_t packed_size(int K, int N);
+
+// Packs B [K, N] (row stride ldb) into panels of kPanelWidth columns, each panel K
+// rows of 8 floats, the last one zero-padded.
+void pack_b(const float* B, int ldb, int K, int N, float* out);
+
+// The same for the transpose of Bt [N, K] (row stride ldbt): packs Btᵀ, a [K, N]
+// right-hand side (q·kᵀ packs k this way).
+void pack_bt(const float* Bt, int ldbt, int K, int N, float* out);
+
+// What the causal mask lets gemm_packed skip. Row r of A is row `row0 + r` of the
+// whole matrix; a micro-tile whose last row is g:
+//   none    every column, full depth
+//   limit_n columns up to g only (scores q·kᵀ). Tiles right of the diagonal are not
+//           written at all; the diagonal tiles hold plain q·k values past the diagonal,
+//           which the caller masks.
+//   limit_k depth up to g only (weights·v): exact when A[i, k] = 0 for k > i.
+enum class Causal { none, limit_n, limit_k };
+
+// C [M, N] = A [M, K] · B, with B packed by pack_b / pack_bt.
+void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
+                 int ldc, Causal causal = Causal::none, int row0 = 0);
+
+// C [M, N] = A [M, K] · B [K, N], packing B into a scratch buffer of its own.
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
+
+// Scale, causal mask and softmax, fused, for `rows` rows of a [*, cols] score matrix
+// whose first row is row `row0` of the whole. For each row i (global g = row0 + i),
+// visible = causal ? min(g + 1, cols) : cols:
+//   scaled[j]  = scale · scores[j]               for j < visible, else 0
+//   weights[j] = softmax(scaled[0..visible))[j]  for j < visible, else 0
+//   scores[j]  = 0 for j >= visible (the Trace shows masked scores as 0)
+// A visible entry equal to -inf gets weight exactly 0, as softmax_row does.
+// `scaled` may be null (not stored).
+void scale_softmax_rows(float* scores, int ld_scores, float* scaled, int ld_scaled, float* weights,
+                        int ld_weights, int rows, int row0, int cols, float scale, bool causal);
+
+// out[i] = exp(in[i]), 4 lanes at a time (Cephes polynomial, within 2 ulp of std::exp
+// for in >= -87; below that, and for -inf, it returns 0 or a tiny normal number, never
+// a denormal or NaN; +inf and NaN are not expected).
+void exp_vec(const float* in, float* out, int n);
+
+// A SIMD128 multiply+add loop with nothing else: 13 independent chains of
+// acc = acc + acc·c. The ceiling the GEMM kernels are measured against; it does
+// peak_flops_per_iteration flops per iteration (and returns a value so the work
+// cannot be optimised away).
+constexpr double peak_flops_per_iteration = 13 * 2 * 4;  // 13 mul + 13 add, 4 lanes
+float peak_mul_add(int iterations, float seed);
+
+}  // namespace kernels
+}  // namespace llmsim

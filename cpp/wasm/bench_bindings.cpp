@@ -1,0 +1,235 @@
+// Embind bindings for the benchmark (build/wasm/llmsim_bench.js), a module of its own
+// so the page's module carries none of this. Thin: each method runs core code and
+// the caller (tests/bench) times it.
+//
+//   const b = new Module.AttentionBench(T, d_model, n_head);
+//   b.input('x').set(x); b.input('w_q').set(wq); ...   // views: fill them at once
+//   b.run(reps, 'full');        // attention_forward as the page runs it
+//   b.output()                  // view of the last output [T, d_model]
+//   b.stage('projections', reps)  // one kernel stage alone, for GFLOP/s per kernel
+//   Module.peakMulAdd(iterations) // the SIMD128 mul+add ceiling loop
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../tools/bench_gpt_model.hpp"
+#include "attention.hpp"
+#include "attention_simd.hpp"
+#include "gpt.hpp"
+#include "kernels.hpp"
+#include "softmax.hpp"
+
+using emscripten::val;
+
+namespace {
+
+val float_view(const llmsim::Matrix& m) {
+  return val(emscripten::typed_memory_view(size_t(m.size()), m.data()));
+}
+
+class AttentionBench {
+ public:
+  AttentionBench(int T, int d_model, int n_head)
+      : T_(T), d_(d_model), h_(n_head), d_k_(d_model / n_head),
+        scale_(1.0f / std::sqrt(float(d_model / n_head))) {
+    x_.setZero(T, d_model);
+    for (llmsim::Matrix* w : {&w_.w_q, &w_.w_k, &w_.w_v, &w_.w_o}) w->setZero(d_model, d_model);
+  }
+
+  // A writable view of an input: "x" [T, d_model], "w_q", "w_k", "w_v", "w_o" [d_model, d_model].
+  val input(const std::string& name) {
+    if (name == "x") return float_view(x_);
+    if (name == "w_q") return float_view(w_.w_q);
+    if (name == "w_k") return float_view(w_.w_k);
+    if (name == "w_v") return float_view(w_.w_v);
+    if (name == "w_o") return float_view(w_.w_o);
+    return val::null();
+  }
+
+  // Runs the layer `reps` times. Modes:
+  //   full   attention_forward with the full Trace (what the page runs)
+  //   lean   the same with store_head_matrices = false
+  //   eigen  the Eigen path that attention_forward used before the SIMD128 kernels
+  //   no_packed_gemm, no_causal_skip, no_fused_softmax: full, one optimisation off
+  // Returns false for an unknown mode.
+  bool run(int reps, const std::string& mode) {
+    llmsim::SimdAttentionConfig config;
+    if (mode == "full" || mode == "lean") {
+      llmsim::AttentionOptions options;
+      options.store_head_matrices = mode == "full";
+      for (int r = 0; r < reps; ++r) llmsim::attention_forward(x_, w_, h_, options, trace_);
+      return true;
+    }
+    if (mode == "eigen") {
+      for (int r = 0; r < reps; ++r)
+        llmsim::attention_forward_eigen(x_, w_, h_, scale_, true, trace_, nullptr);
+      return true;
+    }
+    if (mode == "no_packed_gemm") config.packed_gemm = false;
+    else if (mode == "no_causal_skip") config.causal_skip = false;
+    else if (mode == "no_fused_softmax") config.fused_softmax = false;
+    else return false;
+    for (int r = 0; r < reps; ++r)
+      llmsim::attention_forward_simd(x_, w_, h_, scale_, true, trace_, nullptr, true, config);
+    return true;
+  }
+
+  val output() { return float_view(trace_.output); }
+
+  // One stage of the forward pass alone, on the matrices of the last full run:
+  //   projections  x·W_Q, x·W_K, x·W_V per head and concat·W_O, packing included
+  //   scores       causal q·kᵀ of every head by row blocks (kᵀ packing included)
+  //   softmax      fused scale + mask + softmax of every head
+  //   weights_v    causal weights·v of every head (v packing included)
+  // Returns false if the stage is unknown or no full run came first.
+  bool stage(const std::string& name, int reps) {
+    if (trace_.heads.size() != size_t(h_) || trace_.heads[0].weights.rows() != T_) return false;
+    const int block = llmsim::SimdAttentionConfig{}.row_block;
+    packed_.resize(std::max({llmsim::kernels::packed_size(d_, d_k_),
+                             llmsim::kernels::packed_size(d_k_, T_),
+                             llmsim::kernels::packed_size(T_, d_k_),
+                             llmsim::kernels::packed_size(d_, d_)}));
+    scratch_.resize(size_t(T_) * d_);
+    for (int r = 0; r < reps; ++r) {
+      if (name == "projections") {
+        for (const llmsim::Matrix* W : {&w_.w_q, &w_.w_k, &w_.w_v})
+          for (int h = 0; h < h_; ++h) {
+            llmsim::kernels::pack_b(W->data() + h * d_k_, d_, d_, d_k_, packed_.data());
+            llmsim::kernels::gemm_packed(T_, d_k_, d_, x_.data(), d_, packed_.data(),
+                                         trace_.heads[h].q.data(), d_k_);
+          }
+        llmsim::kernels::gemm(T_, d_, d_, trace_.concat.data(), d_, w_.w_o.data(), d_,
+                              scratch_.data(), d_);
+      } else if (name == "scores") {
+        for (llmsim::HeadTrace& head : trace_.heads) {
+          llmsim::kernels::pack_bt(head.k.data(), d_k_, d_k_, T_, packed_.data());
+          for (int i0 = 0; i0 < T_; i0 += block)
+            llmsim::kernels::gemm_packed(std::min(block, T_ - i0), T_, d_k_,
+                                         head.q.data() + size_t(i0) * d_k_, d_k_, packed_.data(),
+                                         head.scores.data() + size_t(i0) * T_, T_,
+                                         llmsim::kernels::Causal::limit_n, i0);
+        }
+      } else if (name == "softmax") {
+        for (llmsim::HeadTrace& head : trace_.heads)
+          llmsim::kernels::scale_softmax_rows(head.scores.data(), T_, head.scaled.data(), T_,
+                                              head.weights.data(), T_, T_, 0, T_, scale_, true);
+      } else if (name == "weights_v") {
+        for (llmsim::HeadTrace& head : trace_.heads) {
+          llmsim::kernels::pack_b(head.v.data(), d_k_, T_, d_k_, packed_.data());
+          for (int i0 = 0; i0 < T_; i0 += block)
+            llmsim::kernels::gemm_packed(std::min(block, T_ - i0), d_k_, T_,
+                                         head.weights.data() + size_t(i0) * T_, T_, packed_.data(),
+                                         head.output.data() + size_t(i0) * d_k_, d_k_,
+                                         llmsim::kernels::Causal::limit_k, i0);
+        }
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  int T_, d_, h_, d_k_;
+  float scale_;
+  llmsim::Matrix x_;
+  llmsim::AttentionWeights w_;
+  llmsim::LayerTrace trace_;
+  std::vector<float> packed_, scratch_;
+};
+
+// The whole model's forward pass (gpt_forward, full Trace), for `npm run bench`:
+//   const g = new Module.GptBench(config_json)             random weights of that shape
+//   g.load(config_json, tokenizer_json, weights_bytes)     or the shipped model's files
+//   g.run(T, reps); g.logits()
+class GptBench {
+ public:
+  explicit GptBench(const std::string& config_json)
+      : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
+        weights_(llmsim::random_gpt_weights(config_, 1)) {}
+
+  // Replaces the weights by a real model's; returns "" or the error message.
+  std::string load(const std::string& config_json, const std::string& tokenizer_json,
+                   const std::string& weights) {
+    try {
+      llmsim::Gpt gpt = llmsim::Gpt::from_bytes(config_json, tokenizer_json,
+                                                reinterpret_cast<const uint8_t*>(weights.data()),
+                                                weights.size());
+      config_ = gpt.config();
+      weights_ = gpt.weights();
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  // gpt_forward `reps` times on T tokens; returns "" or the error message.
+  std::string run(int T, int reps) {
+    try {
+      const std::vector<int> ids = llmsim::bench_token_ids(T, config_.vocab_size);
+      for (int r = 0; r < reps; ++r) llmsim::gpt_forward(config_, weights_, ids, {}, trace_);
+      return "";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+  val logits() { return float_view(trace_.logits); }
+  int context() const { return config_.context; }
+
+ private:
+  llmsim::GptConfig config_;
+  llmsim::GptWeights weights_;
+  llmsim::Trace trace_;
+};
+
+std::string default_gpt_config() { return llmsim::GptConfig{}.to_json().dump(); }
+
+float peak_mul_add(int iterations) { return llmsim::kernels::peak_mul_add(iterations, 1.0f); }
+
+void set_gemm_config(int mr, int mc, int kc) { llmsim::kernels::gemm_config() = {mr, mc, kc}; }
+
+val gemm_config() {
+  const auto& c = llmsim::kernels::gemm_config();
+  val result = val::object();
+  result.set("mr", c.mr);
+  result.set("mc", c.mc);
+  result.set("kc", c.kc);
+  return result;
+}
+
+// Bytes malloc has handed out now, the most malloc ever took from the WASM memory
+// (dlmalloc's max footprint: the peak), and the WASM memory's size (it never shrinks).
+double heap_in_use() { return double(mallinfo().uordblks); }
+double heap_peak() { return double(mallinfo().usmblks); }
+double heap_size() { return double(emscripten::val::module_property("HEAPU8")["length"].as<double>()); }
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(llmsim_bench) {
+  emscripten::class_<AttentionBench>("AttentionBench")
+      .constructor<int, int, int>()
+      .function("input", &AttentionBench::input)
+      .function("run", &AttentionBench::run)
+      .function("output", &AttentionBench::output)
+      .function("stage", &AttentionBench::stage);
+  emscripten::function("peakMulAdd", &peak_mul_add);
+  emscripten::constant("peakFlopsPerIteration", llmsim::kernels::peak_flops_per_iteration);
+  emscripten::function("setGemmConfig", &set_gemm_config);
+  emscripten::function("gemmConfig", &gemm_config);
+  emscripten::class_<GptBench>("GptBench")
+      .constructor<std::string>()
+      .function("load", &GptBench::load)
+      .function("run", &GptBench::run)
+      .function("logits", &GptBench::logits)
+      .function("context", &GptBench::context);
+  emscripten::function("defaultGptConfig", &default_gpt_config);
+  emscripten::function("heapInUse", &heap_in_use);
+  emscripten::function("heapPeak", &heap_peak);
+  emscripten::function("heapSize", &heap_size);
+}
