@@ -99,15 +99,21 @@ std::vector<int> occurrences(const std::vector<ProbeWord>& words, const std::str
   return at;
 }
 
-int resolve_later(const std::vector<ProbeWord>& words, const WordRef& ref, const LineError& fail) {
+// The word's occurrences; fails when there is none or when word#K asks for more
+// than there are.
+std::vector<int> checked_occurrences(const std::vector<ProbeWord>& words, const WordRef& ref,
+                                     const LineError& fail) {
   const std::vector<int> at = occurrences(words, ref.text);
   if (at.empty()) fail("\"" + ref.text + "\" is not a word of the sentence");
-  if (ref.occurrence > 0) {
-    if (ref.occurrence > int(at.size()))
-      fail("\"" + ref.text + "\" occurs " + std::to_string(at.size()) + " time(s), not " +
-           std::to_string(ref.occurrence));
-    return at[ref.occurrence - 1];
-  }
+  if (ref.occurrence > int(at.size()))
+    fail("\"" + ref.text + "\" occurs " + std::to_string(at.size()) + " time(s), not " +
+         std::to_string(ref.occurrence));
+  return at;
+}
+
+int resolve_later(const std::vector<ProbeWord>& words, const WordRef& ref, const LineError& fail) {
+  const std::vector<int> at = checked_occurrences(words, ref, fail);
+  if (ref.occurrence > 0) return at[ref.occurrence - 1];
   if (at.size() > 1)
     fail("\"" + ref.text + "\" occurs " + std::to_string(at.size()) +
          " times; write " + ref.text + "#K for the K-th");
@@ -116,14 +122,8 @@ int resolve_later(const std::vector<ProbeWord>& words, const WordRef& ref, const
 
 int resolve_earlier(const std::vector<ProbeWord>& words, const WordRef& ref, int later,
                     const LineError& fail) {
-  const std::vector<int> at = occurrences(words, ref.text);
-  if (at.empty()) fail("\"" + ref.text + "\" is not a word of the sentence");
-  if (ref.occurrence > 0) {
-    if (ref.occurrence > int(at.size()))
-      fail("\"" + ref.text + "\" occurs " + std::to_string(at.size()) + " time(s), not " +
-           std::to_string(ref.occurrence));
-    return at[ref.occurrence - 1];
-  }
+  const std::vector<int> at = checked_occurrences(words, ref, fail);
+  if (ref.occurrence > 0) return at[ref.occurrence - 1];
   int nearest = -1;
   for (int w : at)
     if (w < later) nearest = w;
