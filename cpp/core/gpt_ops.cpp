@@ -1,8 +1,12 @@
 #include "gpt_ops.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include "error.hpp"
+#ifdef __wasm_simd128__
+#include "kernels.hpp"
+#endif
 #include "parallel.hpp"
 #include "softmax.hpp"
 
@@ -79,7 +83,13 @@ void layernorm_backward(const ConstMatrixRef& dout, const ConstMatrixRef& x, con
 
 void matmul_forward(const ConstMatrixRef& inp, const ConstMatrixRef& w, const float* bias,
                     MatrixRef out) {
+#ifdef __wasm_simd128__
+  // Eigen has no WASM packet math; the SIMD128 GEMM of kernels.hpp is ~1.7x faster here.
+  kernels::gemm(int(inp.rows()), int(w.cols()), int(inp.cols()), inp.data(), int(inp.outerStride()),
+                w.data(), int(w.outerStride()), out.data(), int(out.outerStride()));
+#else
   out.noalias() = inp * w;  // [N, in]·[in, out]: one GEMM
+#endif
   if (bias) out.rowwise() += Eigen::Map<const RowVector>(bias, w.cols());
 }
 
@@ -93,7 +103,17 @@ void matmul_backward(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
 // ---- unembedding -------------------------------------------------------------------
 
 void unembedding_forward(const ConstMatrixRef& x, const ConstMatrixRef& wte, MatrixRef logits) {
+#ifdef __wasm_simd128__
+  // As matmul_forward: wte [V, C] is packed as the [C, V] right-hand side wteᵀ.
+  const int N = int(x.rows()), C = int(x.cols()), V = int(wte.rows());
+  thread_local std::vector<float> packed;
+  packed.resize(kernels::packed_size(C, V));
+  kernels::pack_bt(wte.data(), int(wte.outerStride()), C, V, packed.data());
+  kernels::gemm_packed(N, V, C, x.data(), int(x.outerStride()), packed.data(), logits.data(),
+                       int(logits.outerStride()));
+#else
   logits.noalias() = x * wte.transpose();  // [N, C]·[C, V]
+#endif
 }
 
 void unembedding_backward(const ConstMatrixRef& dlogits, const ConstMatrixRef& x,
