@@ -15,7 +15,7 @@ const char* kUsage =
     "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ...\n"
     "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"
     "  eval --model DIR --text-file F      mean loss per token: {\"tokens\", \"mean_loss\"}\n"
-    "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR]\n"
+    "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR] [--markdown]\n"
     "        measure and label every head: JSON array, one object per head\n"
     "  ablate --model DIR --text TEXT --heads 0.1,2.3 [--mode zero|mean] [--top-k K]\n"
     "        switch heads off: loss and top-k next tokens before/after, as JSON\n"
