@@ -13,10 +13,10 @@ set grid
 set yrange [0:*]
 set title "tinygpt: training and validation loss"
 if (exists("bigram")) {
-  plot csv every ::1 using 1:2 with lines lc rgb "#9ab" title "training (batch)", \
-       csv every ::1 using 1:($3 == 0 ? NaN : $3) with linespoints lw 2 pt 7 lc rgb "#c33" title "validation", \
-       bigram with lines dt 2 lw 2 lc rgb "#333" title sprintf("bigram baseline (validation) %.2f", bigram)
+  plot csv every ::1 using 1:2 with lines lc rgb "#99aabb" title "training (batch)", \
+       csv every ::1 using 1:($3 == 0 ? NaN : $3) with linespoints lw 2 pt 7 lc rgb "#cc3333" title "validation", \
+       bigram with lines dt 2 lw 2 lc rgb "#333333" title sprintf("bigram baseline (validation) %.2f", bigram)
 } else {
-  plot csv every ::1 using 1:2 with lines lc rgb "#9ab" title "training (batch)", \
-       csv every ::1 using 1:($3 == 0 ? NaN : $3) with linespoints lw 2 pt 7 lc rgb "#c33" title "validation"
+  plot csv every ::1 using 1:2 with lines lc rgb "#99aabb" title "training (batch)", \
+       csv every ::1 using 1:($3 == 0 ? NaN : $3) with linespoints lw 2 pt 7 lc rgb "#cc3333" title "validation"
 }

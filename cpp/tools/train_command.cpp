@@ -69,13 +69,18 @@ void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
 }  // namespace
 
 int train_command(const Args& args) {
+  // The defaults are the shipped model's run (web/models/README.md), so
+  // `llmsim train --out DIR --threads 1` reproduces web/models/tinygpt bit for bit.
   TrainSettings s;
-  s.train.steps = 3000;
-  s.train.batch_size = 32;
+  s.config.vocab_size = 512;
+  s.config.n_layer = 3;
+  s.train.steps = 12000;
+  s.train.batch_size = 16;
   s.train.max_lr = 2e-3f;
-  s.train.min_lr = 2e-4f;
-  s.train.warmup = 150;
-  s.train.eval_every = 250;
+  s.train.min_lr = 1e-4f;
+  s.train.warmup = 200;
+  s.train.eval_every = 1000;
+  s.print_every = 500;
   s.train.repeated_runs.fraction = 0.25;  // synthetic induction data, train.hpp
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

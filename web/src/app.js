@@ -11,10 +11,10 @@ import { embedSnippets } from './embed-code.js';
 
 const $ = (id) => document.getElementById(id);
 
-function statusLine(summary) {
+function statusLine(summary, text) {
   if (summary.warning) return summary.warning;
   const T = summary.tokens.length;
-  if (T === 0) return 'Type some text above to see how its tokens attend to each other.';
+  if (T === 0 || text.trim() === '') return 'Type some text above to see how its tokens attend to each other.';
   return `${T} token${T === 1 ? '' : 's'} · ${summary.model_name} · ${summary.n_layer} layers × ${summary.n_head} heads · d_model ${summary.d_model}, dₖ ${summary.d_k}`;
 }
 
@@ -160,7 +160,7 @@ async function main() {
     onRun(summary, error) {
       syncControls(session);
       if (error) showStatus(error.message, true);
-      else showStatus(statusLine(summary), Boolean(summary.warning));
+      else showStatus(statusLine(summary, session.state.text), Boolean(summary.warning));
     },
     onRender() {
       showNotices(session.notices);
