@@ -12,10 +12,11 @@ const KEYSTROKES = 60;
 
 function quantile(sorted, q) { return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]; }
 
-// Text of about n tokens for the shipped model (common words are one token each).
+// Text of n tokens for the shipped model, BOS included: words that its 512-token BPE
+// keeps whole (with their leading space), after a first word that is one token too.
 function textOfTokens(n) {
-  const words = ['the', 'cat', 'sat', 'on', 'mat', 'and', 'a', 'dog', 'ran', 'to', 'park', 'with', 'red', 'ball'];
-  return Array.from({ length: n }, (_, i) => words[i % words.length]).join(' ');
+  const words = [' sat', ' on', ' mat', ' and', ' a', ' to', ' with', ' red', ' he', ' she', ' was', ' big', ' little', ' went', ' saw'];
+  return 'he' + Array.from({ length: Math.max(0, n - 2) }, (_, i) => words[i % words.length]).join('');
 }
 
 async function firstHeatmap(context, url) {
