@@ -31,12 +31,25 @@ export function topWeightsRows(tokens, weights, perQuery = 3) {
   const T = tokens.length;
   const rows = [['query', 'strongest keys (weight)']];
   for (let i = 0; i < T; i++) {
-    const order = Array.from({ length: T }, (_, j) => j)
-      .filter((j) => weights[i * T + j] > 0)
-      .sort((a, b) => weights[i * T + b] - weights[i * T + a])
-      .slice(0, perQuery);
+    const order = strongestKeys(weights, i * T, T, perQuery);
     rows.push([`${i} ${JSON.stringify(tokens[i])}`,
       order.map((j) => `${j} ${JSON.stringify(tokens[j])} (${weights[i * T + j].toFixed(3)})`).join(', ')]);
   }
   return rows;
+}
+
+// The indices of the `count` largest positive entries of row[offset .. offset+T), largest
+// first (ties: the earlier key), by insertion into a short list: this runs on every
+// keystroke for every query, where sorting whole rows cost a millisecond at 128 tokens.
+function strongestKeys(weights, offset, T, count) {
+  const best = [];
+  for (let j = 0; j < T; j++) {
+    const w = weights[offset + j];
+    if (!(w > 0) || (best.length === count && w <= weights[offset + best[count - 1]])) continue;
+    let at = best.length;
+    while (at > 0 && weights[offset + best[at - 1]] < w) at--;
+    best.splice(at, 0, j);
+    if (best.length > count) best.pop();
+  }
+  return best;
 }

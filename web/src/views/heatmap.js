@@ -72,23 +72,25 @@ function drawCells(ctx, canvas, weights, T, layout, rows, cols, causal, theme) {
   const w = Math.max(1, Math.round((left + cols * cell) * ratio) - x0);
   const h = Math.max(1, Math.round((top + rows * cell) * ratio) - y0);
   const image = ctx.createImageData(w, h);
-  const palette = new Uint8Array(256 * 3);  // weights quantised to 1/255: finer than the eye sees
-  for (let k = 0; k < 256; k++) palette.set(viridis(k / 255), k * 3);
-  const masked = parseColor(theme.masked);
+  // One 32-bit RGBA word per pixel (little-endian: R in the low byte, as every browser
+  // lays out ImageData); each row of cells is computed once and its pixel rows copied.
+  const pixels = new Uint32Array(image.data.buffer);
+  const rgba = ([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+  const palette = new Uint32Array(256);  // weights quantised to 1/255: finer than the eye sees
+  for (let k = 0; k < 256; k++) palette[k] = rgba(viridis(k / 255));
+  const masked = rgba(parseColor(theme.masked));
   const colOf = new Int32Array(w);
   for (let px = 0; px < w; px++) colOf[px] = col0 + Math.min(cols - 1, Math.floor((px / ratio) / cell));
+  let previous = -1;
   for (let py = 0; py < h; py++) {
     const i = row0 + Math.min(rows - 1, Math.floor((py / ratio) / cell));
-    let o = py * w * 4;
-    for (let px = 0; px < w; px++, o += 4) {
+    const o = py * w;
+    if (i === previous) { pixels.copyWithin(o, o - w, o); continue; }
+    previous = i;
+    for (let px = 0; px < w; px++) {
       const j = colOf[px];
-      if (causal && j > i) {
-        image.data[o] = masked[0]; image.data[o + 1] = masked[1]; image.data[o + 2] = masked[2];
-      } else {
-        const k = Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255) * 3;
-        image.data[o] = palette[k]; image.data[o + 1] = palette[k + 1]; image.data[o + 2] = palette[k + 2];
-      }
-      image.data[o + 3] = 255;
+      pixels[o + px] = causal && j > i ? masked
+        : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
     }
   }
   ctx.putImageData(image, x0, y0);
