@@ -2,7 +2,6 @@
 // wheel), pan (drag) and keyboard navigation of cells.
 import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from '../views/heatmap.js';
 import { fillTable, topWeightsRows } from './alt-table.js';
-import { trackedWidth } from './width.js';
 
 const MAX_CELL = 36;
 
@@ -15,7 +14,7 @@ export function mountHeatmap(section, app) {
   let zoom = null;  // null: fit the whole matrix
   let drag = null;
 
-  const width = trackedWidth(canvas.parentElement);
+  const width = () => canvas.parentElement.clientWidth;
   const T = () => (app.summary ? app.summary.tokens.length : 0);
 
   function setZoom(cell, centre) {
