@@ -9,9 +9,14 @@
 // matrix so the three projections are one GEMM; weights() splits them for the
 // inference model.
 //
-// Determinism: the same seed, data and thread count give bit-identical weights.
-// Every reduction runs in a fixed order (see gpt_ops.hpp); Eigen's threaded GEMM
-// splits only the output, so a given thread count always sums in the same order.
+// Determinism: the same seed, data and thread count give bit-identical weights within
+// one process. Every reduction runs in a fixed order (see gpt_ops.hpp); Eigen's
+// threaded GEMM splits only the output, so a given thread count always sums in the
+// same order. Across processes it is close but not bit for bit: params_ and friends
+// are std::vectors whose address modulo 64 bytes can differ from run to run, and
+// Eigen's vectorised loops peel differently with it (a rerun of the shipped model's
+// training matched at step 1 and differed in the 3rd digit of the loss by step 500).
+// An allocator aligned to 64 bytes would fix it.
 #pragma once
 #include <cstdint>
 #include <functional>
