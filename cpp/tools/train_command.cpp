@@ -70,8 +70,8 @@ void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
 
 int train_command(const Args& args) {
   // The defaults are the shipped model's run (web/models/README.md), so
-  // `llmsim train --out DIR --threads 1` retrains web/models/tinygpt (closely, not
-  // bit for bit: see the note on determinism in train.hpp).
+  // `llmsim train --out DIR --threads 1` retrains web/models/tinygpt (bit for bit
+  // only with the binary that trained it: see the note on determinism in train.hpp).
   TrainSettings s;
   s.config.vocab_size = 512;
   s.config.n_layer = 3;

@@ -288,7 +288,7 @@ TEST_CASE("the whole model's backward matches finite differences of its loss") {
   const std::vector<int> targets = random_ids(rng, B * T, config.vocab_size);
   trainer.forward(inputs.data(), targets.data());
   trainer.backward();
-  const std::vector<float> analytic = trainer.gradients();
+  const AlignedFloats analytic = trainer.gradients();
   auto f = [&] { return trainer.forward(inputs.data(), targets.data()); };
   for (const ParameterInfo& p : trainer.layout()) {
     INFO(p.name);

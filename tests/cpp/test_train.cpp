@@ -53,7 +53,7 @@ TEST_CASE("one AdamW step moves each weight by lr·(sign(g) + wd·w), decay only
   SequenceSampler(stream, {}, 0, 8, 5).sample(2, inputs.data(), targets.data());
   trainer.forward(inputs.data(), targets.data());
   trainer.backward();
-  const std::vector<float> before = trainer.parameters(), g = trainer.gradients();
+  const AlignedFloats before = trainer.parameters(), g = trainer.gradients();
   AdamWOptions o;
   o.weight_decay = 0.5f;
   const float lr = 0.01f;
