@@ -35,8 +35,17 @@ struct HeadAblation {
 
 // x: [T, d_model] -> [T, d_model]. Fills `trace` (heads, concat, output).
 // `ablation`, when given, has one entry per head of this layer.
+//
+// reuse > 0: the KV cache of LLM inference. x holds only the new rows, the layer's
+// input at positions [reuse, reuse + n); rows [0, reuse) of `trace` must already hold
+// this layer's pass on the earlier positions, with the same weights, options and
+// ablation. Under the causal mask an earlier row never depends on a later token, so
+// those rows are kept and only the new ones are computed, attending to the kept keys
+// and values. Returns the new rows [n, d_model]. The WASM kernels give every row the
+// same bits as a full pass would (a row's sums do not depend on the other rows).
+// Needs options.causal and options.store_head_matrices.
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
                          const AttentionOptions& options, LayerTrace& trace,
-                         const std::vector<HeadAblation>* ablation = nullptr);
+                         const std::vector<HeadAblation>* ablation = nullptr, int reuse = 0);
 
 }  // namespace llmsim

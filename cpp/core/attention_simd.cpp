@@ -61,47 +61,45 @@ void unfused_softmax_rows(float* scores, float* scaled, float* weights, int ld, 
 void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
                             bool causal, LayerTrace& trace,
                             const std::vector<HeadAblation>* ablation, bool store_matrices,
-                            const SimdAttentionConfig& config) {
-  const int T = int(x.rows()), d = int(x.cols());
+                            const SimdAttentionConfig& config, int reuse) {
+  const int n = int(x.rows()), d = int(x.cols()), T = reuse + n;  // n new rows of T
   const int d_k = d / n_head;
   const int block = std::max(1, config.row_block);
   Scratch& s = scratch();
 
-  trace.input = x;
-  trace.concat.resize(T, d);
+  resize_keeping_rows(trace.input, reuse, T, d);
+  trace.input.bottomRows(n) = x;
+  resize_keeping_rows(trace.concat, reuse, T, d);
   trace.heads.resize(n_head);
   for (int h = 0; h < n_head; ++h) {
     HeadTrace& head = trace.heads[h];
     float *q, *k, *v, *scores, *scaled, *weights;
     if (store_matrices) {
-      head.q.resize(T, d_k);
-      head.k.resize(T, d_k);
-      head.v.resize(T, d_k);
-      head.scores.resize(T, T);
-      head.scaled.resize(T, T);
-      head.weights.resize(T, T);
+      for (Matrix* m : {&head.q, &head.k, &head.v}) resize_keeping_rows(*m, reuse, T, d_k);
+      for (Matrix* m : {&head.scores, &head.scaled, &head.weights}) resize_keeping_rows(*m, reuse, T, T);
       q = head.q.data(), k = head.k.data(), v = head.v.data();
       scores = head.scores.data(), scaled = head.scaled.data(), weights = head.weights.data();
-    } else {
+    } else {  // reuse is 0 here (attention_forward checks)
       for (Matrix* m : {&head.q, &head.k, &head.v, &head.scores, &head.scaled, &head.weights})
         m->resize(0, 0);
-      const size_t n = size_t(T) * d_k, rows = size_t(std::min(block, T)) * T;
-      q = s.get(s.q, n), k = s.get(s.k, n), v = s.get(s.v, n);
+      const size_t all = size_t(T) * d_k, rows = size_t(std::min(block, T)) * T;
+      q = s.get(s.q, all), k = s.get(s.k, all), v = s.get(s.v, all);
       scores = s.get(s.scores, rows), weights = s.get(s.weights, rows), scaled = nullptr;
     }
-    project(x, w.w_q, h, d_k, q, config.packed_gemm, s);  // [T, d_k]
-    project(x, w.w_k, h, d_k, k, config.packed_gemm, s);  // [T, d_k]
-    project(x, w.w_v, h, d_k, v, config.packed_gemm, s);  // [T, d_k]
-    head.output.resize(T, d_k);
+    const size_t first = size_t(reuse) * d_k;  // where the new rows go
+    project(x, w.w_q, h, d_k, q + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_k, h, d_k, k + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_v, h, d_k, v + first, config.packed_gemm, s);  // [n, d_k]
+    resize_keeping_rows(head.output, reuse, T, d_k);
 
-    // kᵀ and v packed once per head; then row block by row block, scores, softmax and
-    // weights·v while the block's rows are still in cache.
+    // kᵀ and v packed once per head (all T rows); then the new rows block by block:
+    // scores, softmax and weights·v while the block's rows are still in cache.
     float* packed_kt = s.get(s.packed_kt, kernels::packed_size(d_k, T));
     float* packed_v = s.get(s.packed_v, kernels::packed_size(T, d_k));
     kernels::pack_bt(k, d_k, d_k, T, packed_kt);
     kernels::pack_b(v, d_k, T, d_k, packed_v);
     const bool skip = causal && config.causal_skip;
-    for (int i0 = 0; i0 < T; i0 += block) {
+    for (int i0 = reuse; i0 < T; i0 += block) {
       const int rows = std::min(block, T - i0);
       const size_t at = store_matrices ? size_t(i0) * T : 0;
       float* s_rows = scores + at;
@@ -116,14 +114,16 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
       kernels::gemm_packed(rows, d_k, T, w_rows, T, packed_v, head.output.data() + size_t(i0) * d_k,
                            d_k, skip ? kernels::Causal::limit_k : kernels::Causal::none, i0);
     }
-    if (ablation) apply_head_ablation((*ablation)[h], head.output);
-    trace.concat.middleCols(h * d_k, d_k) = head.output;
+    if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
+    trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
   }
-  trace.output.resize(T, d);
+  resize_keeping_rows(trace.output, reuse, T, d);
+  float* out = trace.output.data() + size_t(reuse) * d;
+  const float* concat = trace.concat.data() + size_t(reuse) * d;
   if (config.packed_gemm)
-    kernels::gemm(T, d, d, trace.concat.data(), d, w.w_o.data(), d, trace.output.data(), d);
+    kernels::gemm(n, d, d, concat, d, w.w_o.data(), d, out, d);
   else
-    trace.output.noalias() = trace.concat * w.w_o;
+    Eigen::Map<Matrix>(out, n, d).noalias() = Eigen::Map<const Matrix>(concat, n, d) * w.w_o;
 }
 
 }  // namespace llmsim

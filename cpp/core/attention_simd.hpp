@@ -17,22 +17,24 @@ struct SimdAttentionConfig {
   int row_block = 40;          // rows of one head's scores computed, softmaxed and used together
 };
 
-// Same contract as attention_forward (arguments already validated by it), plus
-// `store_matrices`: false leaves each head's q, k, v, scores, scaled and weights
-// empty (only output, and the layer's input, concat and output, are kept), for
-// callers that need the result and not the picture.
+// Same contract as attention_forward (arguments already validated by it, `reuse`
+// included), plus `store_matrices`: false leaves each head's q, k, v, scores, scaled
+// and weights empty (only output, and the layer's input, concat and output, are
+// kept), for callers that need the result and not the picture.
 void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
                             bool causal, LayerTrace& trace,
                             const std::vector<HeadAblation>* ablation, bool store_matrices = true,
-                            const SimdAttentionConfig& config = SimdAttentionConfig{});
+                            const SimdAttentionConfig& config = SimdAttentionConfig{},
+                            int reuse = 0);
 
 // The same on Eigen's kernels: what attention_forward runs natively (defined in
 // attention.cpp; in the WASM build only the benchmark calls it, as the baseline).
 void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
                              bool causal, LayerTrace& trace,
-                             const std::vector<HeadAblation>* ablation, bool store_matrices = true);
+                             const std::vector<HeadAblation>* ablation, bool store_matrices = true,
+                             int reuse = 0);
 
-// Replaces an ablated head's output [T, d_k] in place (defined in attention.cpp).
-void apply_head_ablation(const HeadAblation& ablation, Matrix& output);
+// Replaces an ablated head's output rows [n, d_k] in place (defined in attention.cpp).
+void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output);
 
 }  // namespace llmsim

@@ -1,7 +1,7 @@
 #include "gpt.hpp"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -170,7 +170,7 @@ GptWeights gpt_weights_from_tensors(const TensorFile& f, const GptConfig& c,
 // ---- the forward pass --------------------------------------------------------------
 
 void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
-                 const GptRunOptions& options, Trace& trace) {
+                 const GptRunOptions& options, Trace& trace, int reuse) {
   const int T = int(ids.size()), C = config.d_model, F = config.d_ff, V = config.vocab_size;
   if (T < 1 || T > config.context)
     throw Error("the model runs on 1 to " + std::to_string(config.context) + " tokens, got " +
@@ -178,36 +178,41 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
   if (!options.ablation.empty() && int(options.ablation.size()) != config.n_layer)
     throw Error("ablation: " + std::to_string(options.ablation.size()) + " layers given, the model has " +
                 std::to_string(config.n_layer));
+  if (reuse < 0 || reuse >= T ||
+      (reuse > 0 && (int(trace.layers.size()) != config.n_layer || trace.logits.rows() < reuse)))
+    throw Error("gpt_forward: cannot reuse " + std::to_string(reuse) + " rows of this trace for " +
+                std::to_string(T) + " tokens");
   trace.n_layer = config.n_layer;
   trace.n_head = config.n_head;
   trace.d_model = C;
   trace.causal = options.attention.causal;
   trace.scaled = options.attention.scale;
   trace.scale = options.attention.scale ? 1.0f / std::sqrt(float(C / config.n_head)) : 1.0f;
-  trace.layers.assign(config.n_layer, LayerTrace{});
+  if (reuse == 0) trace.layers.assign(config.n_layer, LayerTrace{});
+  const int n = T - reuse;  // the positions computed: [reuse, T)
 
-  Matrix x(T, C);                       // the residual stream
-  embedding_forward(ids.data(), 1, T, weights.tok_emb, weights.pos_emb, x);
-  Matrix normed(T, C), hidden(T, F), activated(T, F), branch(T, C);
-  std::vector<float> mean(T), rstd(T);  // kept by layernorm_forward for a backward; unused here
+  Matrix x(n, C);                       // the residual stream
+  embedding_forward(ids.data() + reuse, 1, n, weights.tok_emb, weights.pos_emb.middleRows(reuse, n), x);
+  Matrix normed(n, C), hidden(n, F), activated(n, F), branch(n, C);
+  std::vector<float> mean(n), rstd(n);  // kept by layernorm_forward for a backward; unused here
   for (int l = 0; l < config.n_layer; ++l) {
     const GptBlock& b = weights.blocks[l];
     // x = x + attention(LN1(x))
     layernorm_forward(x, b.ln1_weight.data(), b.ln1_bias.data(), normed, mean.data(), rstd.data());
     branch = attention_forward(normed, b.attn, config.n_head, options.attention, trace.layers[l],
-                               options.ablation.empty() ? nullptr : &options.ablation[l]);
+                               options.ablation.empty() ? nullptr : &options.ablation[l], reuse);
     residual_forward(x, branch, x);
     // x = x + proj(GELU(fc(LN2(x))))
     layernorm_forward(x, b.ln2_weight.data(), b.ln2_bias.data(), normed, mean.data(), rstd.data());
-    matmul_forward(normed, b.fc_weight, b.fc_bias.data(), hidden);          // [T, F]
-    gelu_forward(hidden, activated);                                        // [T, F]
-    matmul_forward(activated, b.proj_weight, b.proj_bias.data(), branch);  // [T, C]
+    matmul_forward(normed, b.fc_weight, b.fc_bias.data(), hidden);          // [n, F]
+    gelu_forward(hidden, activated);                                        // [n, F]
+    matmul_forward(activated, b.proj_weight, b.proj_bias.data(), branch);  // [n, C]
     residual_forward(x, branch, x);
   }
   layernorm_forward(x, weights.lnf_weight.data(), weights.lnf_bias.data(), normed, mean.data(),
                     rstd.data());
-  trace.logits.resize(T, V);
-  unembedding_forward(normed, weights.tok_emb, trace.logits);  // [T, V]
+  resize_keeping_rows(trace.logits, reuse, T, V);
+  unembedding_forward(normed, weights.tok_emb, trace.logits.bottomRows(n));  // [n, V]
 }
 
 }  // namespace llmsim
@@ -339,6 +344,13 @@ Trace Gpt::run_ids(const std::vector<int>& ids, const GptRunOptions& options) co
 }
 
 Trace Gpt::run(const std::string& text, const GptRunOptions& options) const {
+  Trace trace;
+  run_into(text, options, trace, /*incremental=*/false);
+  return trace;
+}
+
+void Gpt::run_into(const std::string& text, const GptRunOptions& options, Trace& trace,
+                   bool incremental) const {
   Encoding encoding = tokenizer_.encode(text, /*add_bos=*/true);
   const int n_input = int(encoding.ids.size());
   std::string warning;
@@ -349,11 +361,22 @@ Trace Gpt::run(const std::string& text, const GptRunOptions& options) const {
               std::to_string(config_.context) + ", so only the first " +
               std::to_string(config_.context) + " are used.";
   }
-  Trace trace = run_ids(encoding.ids, options);
+  const std::vector<int>& ids = encoding.ids;
+  int reuse = 0;  // positions whose token, and so (causally) whose every number, is unchanged
+  if (incremental && options.attention.causal) {
+    const size_t common = std::mismatch(ids.begin(), ids.end(), trace.ids.begin(), trace.ids.end()).first -
+                          ids.begin();
+    reuse = std::min(int(common), int(ids.size()) - 1);
+  }
+  gpt_forward(config_, weights_, ids, options, trace, reuse);
+  trace.tokens.resize(size_t(reuse));
+  for (size_t t = size_t(reuse); t < ids.size(); ++t) trace.tokens.push_back(tokenizer_.token_display(ids[t]));
+  trace.ids = ids;
   trace.spans = encoding.spans;
   trace.n_input_tokens = n_input;
   trace.warning = warning;
-  return trace;
+  trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
+                                  options.temperature, tokenizer_);
 }
 
 }  // namespace llmsim

@@ -87,8 +87,15 @@ struct GptRunOptions {
 // The forward pass on token ids (ids.size() between 1 and context): fills
 // trace.layers (one LayerTrace per block; its input is the LN1 output) and
 // trace.logits [T, V]. Leaves tokens, spans and top_k to the caller.
+//
+// reuse > 0 (0 <= reuse < T): `trace` already holds this pass on ids[0, reuse) with
+// the same weights and options (causal mask on). Those rows are kept and only
+// positions [reuse, T) are computed, attending to the kept keys and values — the KV
+// cache, which makes typing at the end of a text cost one token, not T. Same bits as
+// a full pass in the WASM build; natively within float rounding (Eigen may sum a
+// few rows in another order than many).
 void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
-                 const GptRunOptions& options, Trace& trace);
+                 const GptRunOptions& options, Trace& trace, int reuse = 0);
 
 // A long text's tokens (without BOS) as the model reads them: consecutive pieces of
 // up to context − 1 tokens, each with BOS in front.
@@ -120,6 +127,11 @@ class Gpt {
   // Tokenises `text` (BOS first), cuts it to the context (the Trace's warning says
   // so), runs the forward pass and fills every field of the Trace.
   Trace run(const std::string& text, const GptRunOptions& options = {}) const;
+  // The same into `trace`. incremental: `trace` holds this model's previous run with
+  // the same options, so the tokens the new text shares with it (a common prefix)
+  // are not computed again (gpt_forward's reuse; used while the reader types).
+  void run_into(const std::string& text, const GptRunOptions& options, Trace& trace,
+                bool incremental) const;
   // The forward pass on ids (BOS included), every field but spans filled.
   Trace run_ids(const std::vector<int>& ids, const GptRunOptions& options = {}) const;
 

@@ -118,18 +118,23 @@ static HeadAblations ablations_for(LoadedModel& model, const RunOptions& options
   return make_ablations(model.head_model(), heads, mode, means);
 }
 
-// A trained model's run: real tokens, predictions, the loss on the text, and, when
-// heads are switched off, the same run with every head on to compare against.
-static Trace run_trained(LoadedModel& model, const std::string& text, const RunOptions& options) {
+// A trained model's run into `trace`: real tokens, predictions, the loss on the text,
+// and, when heads are switched off, the same run with every head on to compare
+// against. incremental: `trace` holds this model's previous run with the same
+// forward options, so the tokens the text still shares with it are not recomputed.
+static void run_trained(LoadedModel& model, const std::string& text, const RunOptions& options,
+                        Trace& trace, bool incremental) {
   GptRunOptions run;
   run.attention = AttentionOptions{options.scale, options.causal};
   run.top_k = options.top_k;
   run.temperature = options.temperature;
   run.ablation = ablations_for(model, options);
-  Trace trace = model.gpt().run(text, run);
+  model.gpt().run_into(text, run, trace, incremental);
   trace.model_name = model.name();
   trace.has_vocabulary = true;
-  if (trace.ids.size() >= 2) trace.loss = float(next_token_loss(trace.logits, trace.ids));
+  trace.loss = trace.ids.size() >= 2 ? float(next_token_loss(trace.logits, trace.ids)) : -1;
+  trace.ablated = false;
+  trace.baseline = Baseline{};
   if (!run.ablation.empty()) {
     run.ablation.clear();
     const Trace baseline = model.gpt().run(text, run);
@@ -137,12 +142,21 @@ static Trace run_trained(LoadedModel& model, const std::string& text, const RunO
     trace.baseline.top_k = baseline.top_k;
     trace.baseline.loss = trace.ids.size() >= 2 ? float(next_token_loss(baseline.logits, baseline.ids)) : -1;
   }
-  return trace;
+}
+
+// Whether a run with `next` may reuse the rows of the run with `last` (gpt_forward's
+// reuse): the same trained model, the same scaling, no head switched off, causal.
+static bool same_forward(const RunOptions& last, const RunOptions& next) {
+  return last.model != "random" && last.model == next.model && last.scale == next.scale &&
+         last.causal && next.causal && last.ablate.empty() && next.ablate.empty();
 }
 
 const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
+  const bool incremental = last_run_ && same_forward(*last_run_, options);
+  last_run_.reset();  // trace_ is in flux until this run has finished
   if (options.model != "random") {
-    trace_ = run_trained(model_registry().get(options.model), text, options);
+    run_trained(model_registry().get(options.model), text, options, trace_, incremental);
+    last_run_ = options;
     return trace_;
   }
   const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};

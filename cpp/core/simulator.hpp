@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,12 +41,16 @@ std::pair<int, int> parse_head_id(const std::string& id);
 class Simulator {
  public:
   // Runs the model on `text`. The returned Trace stays valid until the next run.
+  // A trained model's run keeps the rows of the previous run that the new text
+  // shares with it (same options, causal): typing at the end computes only the new
+  // tokens, as an LLM's KV cache does.
   const Trace& run(const std::string& text, const RunOptions& options);
   const Trace& trace() const { return trace_; }
 
  private:
   std::unique_ptr<RandomModel> model_;
   Trace trace_;
+  std::optional<RunOptions> last_run_;  // the options trace_ was computed with, if it is whole
 };
 
 }  // namespace llmsim

@@ -22,12 +22,4 @@ void softmax_row(const float* in, float* out, int n, int visible) {
   for (int j = 0; j < visible; ++j) out[j] *= inv;
 }
 
-Matrix masked_softmax(const Matrix& scores, bool causal) {
-  const int rows = int(scores.rows()), cols = int(scores.cols());
-  Matrix weights(rows, cols);
-  for (int i = 0; i < rows; ++i)
-    softmax_row(scores.row(i).data(), weights.row(i).data(), cols, causal ? i + 1 : cols);
-  return weights;
-}
-
 }  // namespace llmsim

@@ -9,7 +9,4 @@ namespace llmsim {
 // with nothing visible gives all zeros, never NaN.
 void softmax_row(const float* in, float* out, int n, int visible);
 
-// Row i of `scores` sees keys 0..i when causal, every key otherwise.
-Matrix masked_softmax(const Matrix& scores, bool causal);
-
 }  // namespace llmsim

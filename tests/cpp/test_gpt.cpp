@@ -11,6 +11,8 @@
 
 #include "error.hpp"
 #include "gpt.hpp"
+#include "model_registry.hpp"
+#include "simulator.hpp"
 #include "safetensors.hpp"
 #include "train.hpp"
 
@@ -216,4 +218,122 @@ TEST_CASE("split_into_sequences: BOS + up to context − 1 tokens each") {
   CHECK(s[0] == std::vector<int>{9, 1, 2});
   CHECK(s[1] == std::vector<int>{9, 3, 4});
   CHECK(s[2] == std::vector<int>{9, 5});
+}
+
+namespace {
+
+// The largest difference between two Traces' matrices, each relative to the
+// matrix's scale: max |x − y| / (1 + max |y|); -1 if their shapes differ.
+float trace_difference(const Trace& a, const Trace& b) {
+  float worst = 0;
+  auto compare = [&](const Matrix& x, const Matrix& y) {
+    if (x.rows() != y.rows() || x.cols() != y.cols()) return false;
+    if (x.size() > 0)
+      worst = std::max(worst, (x - y).cwiseAbs().maxCoeff() / (1 + y.cwiseAbs().maxCoeff()));
+    return true;
+  };
+  if (a.layers.size() != b.layers.size() || !compare(a.logits, b.logits)) return -1;
+  for (size_t l = 0; l < a.layers.size(); ++l) {
+    const LayerTrace &p = a.layers[l], &q = b.layers[l];
+    if (p.heads.size() != q.heads.size() || !compare(p.input, q.input) ||
+        !compare(p.concat, q.concat) || !compare(p.output, q.output))
+      return -1;
+    for (size_t h = 0; h < p.heads.size(); ++h) {
+      const HeadTrace &x = p.heads[h], &y = q.heads[h];
+      for (auto [m, n] : {std::pair{&x.q, &y.q}, {&x.k, &y.k}, {&x.v, &y.v}, {&x.scores, &y.scores},
+                          {&x.scaled, &y.scaled}, {&x.weights, &y.weights}, {&x.output, &y.output}})
+        if (!compare(*m, *n)) return -1;
+    }
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("typing on: an incremental run keeps the shared tokens' rows and equals a full run") {
+  const Gpt model = TinyModel().model();
+  GptRunOptions options;
+  options.top_k = 5;
+  std::string long_text;
+  for (int i = 0; i < 20; ++i) long_text += "the cat saw a dog. ";
+  // Each edit from the text before it: append, extend the last token, delete, change
+  // an early token (little is reused), clear, and grow past the context (cut to 32).
+  const std::vector<std::string> edits = {
+      "The", "The cat", "The cats", "The cat", "The cat saw a big dog.", "A cat saw a big dog.", "",
+      "the cat", long_text, long_text + "more", "The little cat"};
+  Trace typed;
+  for (const std::string& text : edits) {
+    model.run_into(text, options, typed, /*incremental=*/true);
+    const Trace full = model.run(text, options);
+    INFO("text: \"" << text.substr(0, 30) << "\"");
+    CHECK(typed.ids == full.ids);
+    CHECK(typed.tokens == full.tokens);
+    CHECK(typed.spans.size() == full.spans.size());
+    CHECK(typed.warning == full.warning);
+    CHECK(typed.n_input_tokens == full.n_input_tokens);
+    const float diff = trace_difference(typed, full);
+    CHECK(diff >= 0);       // same shapes
+    // Natively Eigen may round a 1-row product differently from a 32-row one; this
+    // model's scores run to thousands, and the softmax passes their last bits on.
+    // (The WASM kernels give the same bits: tests/js/model.test.js.)
+    CHECK(diff <= 1e-4f);
+    REQUIRE(typed.top_k.size() == full.top_k.size());
+    CHECK(typed.top_k[0].id == full.top_k[0].id);
+  }
+
+  // The kept rows really are kept, not recomputed: a mark written into a row of the
+  // first token survives the next keystroke, and a row of a changed token does not.
+  model.run_into("The cat saw", options, typed, false);
+  const int T = int(typed.ids.size());
+  typed.layers[1].heads[2].weights(0, 0) = 42.0f;
+  typed.logits(T - 1, 0) = 42.0f;
+  model.run_into("The cat sat", options, typed, true);  // the last token changes
+  CHECK(typed.layers[1].heads[2].weights(0, 0) == 42.0f);
+  CHECK(typed.logits(T - 1, 0) != 42.0f);
+  // Without the causal mask every row depends on every token: nothing is reused.
+  GptRunOptions bidirectional = options;
+  bidirectional.attention.causal = false;
+  Trace open;
+  model.run_into("The cat", bidirectional, open, false);
+  model.run_into("The cat saw", bidirectional, open, true);
+  CHECK(trace_difference(open, model.run("The cat saw", bidirectional)) == 0.0f);
+}
+
+TEST_CASE("the simulator reuses a run's rows only for the same model and options") {
+  const TinyModel tiny;
+  const fs::path dir = fresh_dir("incremental");
+  tiny.model().save(dir.string());
+  model_registry().load("tiny-incremental", "tiny", read_file(dir / "config.json"),
+                        read_file(dir / "tokenizer.json"), read_file(dir / "model.safetensors"));
+  const Gpt& gpt = model_registry().get("tiny-incremental").gpt();
+  auto options = [](const std::string& json) {
+    return parse_run_options(R"({"model": "tiny-incremental", "top_k": 3)" + json + "}");
+  };
+  auto full = [&](const std::string& text, const RunOptions& o) {
+    GptRunOptions run;
+    run.attention = AttentionOptions{o.scale, o.causal};
+    run.top_k = o.top_k;
+    return gpt.run(text, run);
+  };
+  Simulator simulator;
+  // A sequence a reader might make: type, switch scaling off, type, switch a head
+  // off and on, turn the mask off. Every run must equal a fresh one.
+  const std::vector<std::pair<std::string, std::string>> steps = {
+      {"The cat", ""}, {"The cat saw", ""}, {"The cat saw", R"(, "scale": false)"},
+      {"The cat saw a", R"(, "scale": false)"}, {"The cat saw a dog", R"(, "ablate": ["1.2"])"},
+      {"The cat saw a dog.", ""}, {"The cat saw a dog.", R"(, "causal": false)"}, {"The cat", ""}};
+  for (const auto& [text, json] : steps) {
+    INFO(text << json);
+    const RunOptions o = options(json);
+    const Trace& trace = simulator.run(text, o);
+    if (!o.ablate.empty()) {
+      CHECK(trace.ablated);
+      CHECK(trace.baseline.top_k[0].id == full(text, o).top_k[0].id);
+      continue;
+    }
+    CHECK_FALSE(trace.ablated);
+    const float diff = trace_difference(trace, full(text, o));
+    CHECK(diff >= 0);
+    CHECK(diff <= 1e-4f);
+  }
 }

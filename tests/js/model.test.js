@@ -54,6 +54,32 @@ for (const text of ['The cat sat on the mat.', 'Once upon a time, there was a li
   });
 }
 
+// While the reader types, each run reuses the rows of the tokens the text still shares
+// with the previous run (the KV cache). Those rows must be exactly what a fresh run
+// computes: the whole trace, serialised, is compared with a new Simulator's.
+test('typing reuses earlier tokens and gives the same bits as a fresh run', () => {
+  const typed = new Engine(module);
+  const text = 'Once upon a time, the cat sat on the mat. 🦊';
+  const edits = [];
+  for (let i = 1; i <= text.length; i += 3) edits.push(text.slice(0, i));
+  edits.push(text, text.slice(0, 20), 'Once upon a dog', '', 'The end.');
+  try {
+    for (const edit of edits) {
+      const summary = typed.run(edit, { model: 'tinygpt', top_k: 5 });
+      const fresh = new Engine(module);
+      try {
+        const expected = fresh.run(edit, { model: 'tinygpt', top_k: 5 });
+        assert.deepEqual(summary, expected, JSON.stringify(edit));
+        assert.equal(typed.simulator.traceJson(), fresh.simulator.traceJson(), JSON.stringify(edit));
+      } finally {
+        fresh.dispose();
+      }
+    }
+  } finally {
+    typed.dispose();
+  }
+});
+
 test('switching heads off changes the loss and reports the baseline; errors are clear', () => {
   const text = 'The little cat sat on the mat and the little dog sat on the rug.';
   const plain = engine.run(text, { model: 'tinygpt' });
