@@ -3,6 +3,8 @@
 // thumbnail: (canvas, data, options) -> pixels; the page lays the thumbnails out.
 import { viridis } from './colormap.js';
 
+const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
+
 // data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }
 export function drawThumbnail(canvas, data, options) {
   const { weights, T } = data;
@@ -14,17 +16,20 @@ export function drawThumbnail(canvas, data, options) {
   canvas.style.height = `${options.size}px`;
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(px, px);
+  const dim = options.ablated ? 0.35 : 1;
+  // Brighten small weights (sqrt) so faint patterns stay visible at this size; the
+  // colours come from a table of 1/1024 steps rather than a colour map call per pixel.
+  const palette = Array.from({ length: STEPS + 1 }, (_, k) => viridis(Math.sqrt(k / STEPS)).map((c) => c * dim));
+  const future = [128 * dim, 128 * dim, 128 * dim];
   for (let y = 0; y < px; y++) {
     const i = Math.min(T - 1, Math.floor((y / px) * T));
     for (let x = 0; x < px; x++) {
       const j = Math.min(T - 1, Math.floor((x / px) * T));
-      // Brighten small weights (sqrt) so faint patterns stay visible at this size.
-      const [r, g, b] = j > i ? [128, 128, 128] : viridis(Math.sqrt(weights[i * T + j]));
+      const [r, g, b] = j > i ? future : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * STEPS)];
       const o = (y * px + x) * 4;
-      const dim = options.ablated ? 0.35 : 1;
-      image.data[o] = r * dim;
-      image.data[o + 1] = g * dim;
-      image.data[o + 2] = b * dim;
+      image.data[o] = r;
+      image.data[o + 1] = g;
+      image.data[o + 2] = b;
       image.data[o + 3] = j > i ? 40 : 255;
     }
   }

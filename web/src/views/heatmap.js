@@ -4,7 +4,7 @@
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
 import { viridis, cssColor, parseColor } from './colormap.js';
-import { prepareCanvas, tokenLabel } from './canvas.js';
+import { drawCellGrid, prepareCanvas, tokenLabel } from './canvas.js';
 
 const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -55,7 +55,7 @@ export function drawHeatmap(canvas, data, options) {
   const { cell, left, top, row0, col0 } = layout;
   const rows = Math.min(layout.count, T - row0), cols = Math.min(layout.count, T - col0);
 
-  drawCells(ctx, canvas, weights, T, layout, rows, cols, causal, theme);
+  drawCells(ctx, weights, T, layout, rows, cols, causal, theme);
   if (layout.showLabels) drawLabels(ctx, tokens, layout, theme, options.selected);
   if (options.selected !== null && options.selected !== undefined) drawRowOutline(ctx, options.selected, layout, theme, 1);
   if (options.hover) drawHoverOutline(ctx, options.hover, layout, theme);
@@ -63,37 +63,16 @@ export function drawHeatmap(canvas, data, options) {
   return layout;
 }
 
-// The cells, painted into an image at device resolution in one pass (a fillRect per
-// cell is too slow at a few hundred tokens), then the masked triangle hatched on top.
-function drawCells(ctx, canvas, weights, T, layout, rows, cols, causal, theme) {
+// The cells (drawCellGrid: a pixel per cell, scaled up), then the masked triangle
+// hatched on top.
+function drawCells(ctx, weights, T, layout, rows, cols, causal, theme) {
   const { cell, left, top, row0, col0 } = layout;
-  const ratio = canvas.width / layout.width;
-  const x0 = Math.round(left * ratio), y0 = Math.round(top * ratio);
-  const w = Math.max(1, Math.round((left + cols * cell) * ratio) - x0);
-  const h = Math.max(1, Math.round((top + rows * cell) * ratio) - y0);
-  const image = ctx.createImageData(w, h);
-  // One 32-bit RGBA word per pixel (little-endian: R in the low byte, as every browser
-  // lays out ImageData); each row of cells is computed once and its pixel rows copied.
-  const pixels = new Uint32Array(image.data.buffer);
-  const rgba = ([r, g, b]) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
-  const palette = new Uint32Array(256);  // weights quantised to 1/255: finer than the eye sees
-  for (let k = 0; k < 256; k++) palette[k] = rgba(viridis(k / 255));
-  const masked = rgba(parseColor(theme.masked));
-  const colOf = new Int32Array(w);
-  for (let px = 0; px < w; px++) colOf[px] = col0 + Math.min(cols - 1, Math.floor((px / ratio) / cell));
-  let previous = -1;
-  for (let py = 0; py < h; py++) {
-    const i = row0 + Math.min(rows - 1, Math.floor((py / ratio) / cell));
-    const o = py * w;
-    if (i === previous) { pixels.copyWithin(o, o - w, o); continue; }
-    previous = i;
-    for (let px = 0; px < w; px++) {
-      const j = colOf[px];
-      pixels[o + px] = causal && j > i ? masked
-        : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
-    }
-  }
-  ctx.putImageData(image, x0, y0);
+  const palette = Array.from({ length: 256 }, (_, k) => viridis(k / 255));  // 1/255 steps: finer than the eye sees
+  const masked = parseColor(theme.masked);
+  drawCellGrid(ctx, rows, cols, left, top, cell, cell, (r, c) => {
+    const i = row0 + r, j = col0 + c;
+    return causal && j > i ? masked : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
+  });
   if (causal && cell >= 6) hatchMaskedTriangle(ctx, layout, rows, cols);
 }
 

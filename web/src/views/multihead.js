@@ -4,8 +4,8 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, parseColor, headColor } from './colormap.js';
-import { prepareCanvas } from './canvas.js';
+import { diverging, parseColor, headColor } from './colormap.js';
+import { drawCellGrid, prepareCanvas } from './canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14;
 
@@ -66,11 +66,7 @@ function caption(ctx, [title, shape], x, y, colour, theme) {
 }
 
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) {
-      ctx.fillStyle = cssColor(diverging(data[r * cols + c], limit, zero));
-      ctx.fillRect(x + c * cellW, y + r * cellH, cellW, cellH);
-    }
+  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => diverging(data[r * cols + c], limit, zero));
 }
 
 function outline(ctx, x, y, w, rowH, selected, theme) {
