@@ -31,14 +31,44 @@ function showNotices(notices) {
   }));
 }
 
+// The URL follows the state, so a link reproduces the view. Discrete choices push a
+// history entry at once. Typing and sliders replace the entry many times a second,
+// and each history update costs the main thread about a millisecond and delays the
+// next frame by several (measured with npm run bench:page), so those are coalesced:
+// the URL catches up within URL_DELAY_MS of a change (at once before a push), so a
+// reload in that moment can miss the last keystrokes.
+const URL_DELAY_MS = 150;
+let pendingUrl = null, urlTimer = 0;
+
+function currentUrl() { return `${location.pathname}${location.search}${location.hash}`; }
+
+function flushUrl() {
+  clearTimeout(urlTimer);
+  urlTimer = 0;
+  const url = pendingUrl;
+  pendingUrl = null;
+  if (url === null || url === currentUrl()) return;
+  try {
+    history.replaceState(null, '', url);
+  } catch {
+    // Some browsers refuse history changes on file:// pages; the page still works.
+  }
+}
+
 function writeUrl(state, push) {
   const query = serializeState(state);
   const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
-  if (url === `${location.pathname}${location.search}${location.hash}`) return;
+  if (!push) {
+    pendingUrl = url;
+    if (!urlTimer) urlTimer = setTimeout(flushUrl, URL_DELAY_MS);
+    return;
+  }
+  flushUrl();  // the entry being left keeps the latest typed state
+  if (url === currentUrl()) return;
   try {
-    if (push) history.pushState(null, '', url); else history.replaceState(null, '', url);
+    history.pushState(null, '', url);
   } catch {
-    // Some browsers refuse history changes on file:// pages; the page still works.
+    // As above.
   }
 }
 
@@ -105,6 +135,10 @@ function wireInputs(session) {
     session.set({ token: next });
   });
   window.addEventListener('popstate', () => {
+    // A coalesced write belongs to the entry just left; it must not land on this one.
+    pendingUrl = null;
+    clearTimeout(urlTimer);
+    urlTimer = 0;
     const { state, notices } = parseState(location.search);
     session.notices = notices;
     session.state = state;
