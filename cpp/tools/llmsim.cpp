@@ -12,7 +12,7 @@ const char* kUsage =
     "  trace --text TEXT [--model DIR] [--top-k K] [--temperature T] [--seed N]\n"
     "        [--no-scale] [--no-causal]\n"
     "        run the model on TEXT and print its attention Trace as JSON\n"
-    "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ...\n"
+    "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ... (--help)\n"
     "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"
     "  eval --model DIR --text-file F      mean loss per token: {\"tokens\", \"mean_loss\"}\n"
     "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR] [--markdown]\n"

@@ -66,6 +66,31 @@ void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
   }
 }
 
+// `llmsim train --help`: every option with its default (the shipped run's).
+void print_train_help(const TrainSettings& s) {
+  std::printf(
+      "usage: llmsim train --out DIR [options]   (defaults: the shipped model's run)\n"
+      "  --out DIR             where config.json, tokenizer.json, model.safetensors go\n"
+      "  --log-dir DIR         loss log and summary (default %s)\n"
+      "  --seed N              weights, batches and repeated runs (default %llu)\n"
+      "  --threads N           OpenMP threads (default %d)\n"
+      "  --vocab N             BPE vocabulary, BOS included (default %d)\n"
+      "  --d-model N  --layers N  --heads N  --context N  --d-ff N\n"
+      "                        model shape (default %d, %d, %d, %d, %d)\n"
+      "  --steps N  --batch N  training length and sequences per step (default %d, %d)\n"
+      "  --lr X  --min-lr X  --warmup N  --weight-decay X\n"
+      "                        AdamW, cosine schedule (default %g, %g, %d, %g)\n"
+      "  --repeat-fraction X   share of synthetic repeated-run sequences (default %g)\n"
+      "  --train-bytes N  --val-bytes N  --tokenizer-bytes N\n"
+      "                        corpus sizes (default %zu, %zu, %zu)\n"
+      "  --eval-every N  --print-every N   validation and progress lines (default %d, %d)\n",
+      s.log_dir.c_str(), static_cast<unsigned long long>(s.seed), s.threads, s.config.vocab_size,
+      s.config.d_model, s.config.n_layer, s.config.n_head, s.config.context, s.config.d_ff,
+      s.train.steps, s.train.batch_size, double(s.train.max_lr), double(s.train.min_lr),
+      s.train.warmup, double(s.train.adamw.weight_decay), double(s.train.repeated_runs.fraction),
+      s.train_bytes, s.val_bytes, s.tokenizer_bytes, s.train.eval_every, s.print_every);
+}
+
 }  // namespace
 
 int train_command(const Args& args) {
@@ -87,6 +112,10 @@ int train_command(const Args& args) {
     const std::string& a = args[i];
     auto integer = [&] { return int(parse_u64(a, option_value(args, i))); };
     auto number = [&] { return float(parse_double(a, option_value(args, i))); };
+    if (a == "--help" || a == "-h") {
+      print_train_help(s);
+      return 0;
+    }
     if (a == "--out") s.out_dir = option_value(args, i);
     else if (a == "--log-dir") s.log_dir = option_value(args, i);
     else if (a == "--seed") s.seed = parse_u64(a, option_value(args, i));

@@ -118,3 +118,15 @@ test('a broken weight file is a clear error, and the module keeps working', () =
   assert.throws(() => installModel(module, { name: 'broken', title: 'x', config: '{"vocab_size": 3}', tokenizer: read('tokenizer.json').toString(), weights }), /config/);
   assert.equal(engine.run('still fine', { model: 'tinygpt' }).tokens[0], '<bos>');
 });
+
+test('llmsim train --help lists the options, with the shipped model\'s shape as the default', () => {
+  const help = execFileSync(cli, ['train', '--help'], { encoding: 'utf8' });
+  assert.match(help, /^usage: llmsim train --out DIR/);
+  for (const option of ['--out', '--log-dir', '--seed', '--threads', '--vocab', '--d-model', '--layers', '--heads',
+    '--context', '--d-ff', '--steps', '--batch', '--lr', '--min-lr', '--warmup', '--weight-decay',
+    '--repeat-fraction', '--train-bytes', '--val-bytes', '--tokenizer-bytes', '--eval-every', '--print-every'])
+    assert.ok(help.includes(option), `${option} is missing from the help`);
+  const c = JSON.parse(fs.readFileSync(path.join(modelDir, 'config.json'), 'utf8'));
+  assert.ok(help.includes(`model shape (default ${c.d_model}, ${c.n_layer}, ${c.n_head}, ${c.context}, ${c.d_ff})`), help);
+  assert.ok(help.includes(`BOS included (default ${c.vocab_size})`), help);
+});
