@@ -13,6 +13,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const cli = path.join(root, 'build/native/llmsim');
 const modelDir = path.join(root, 'web/models/tinygpt');
 const native = (args) => JSON.parse(execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 28 }));
+let nativeHeads = null;  // `llmsim heads` on the shipped model takes seconds: run it once
+const shippedHeads = () => (nativeHeads ??= native(['heads', '--model', modelDir]));
 
 let module, engine;
 before(async () => {
@@ -102,12 +104,24 @@ test('mean ablation runs in WASM and matches the native CLI', () => {
 
 test('head labels computed in WASM equal the native CLI\'s', () => {
   const wasm = engine.headLabels('tinygpt');
-  const golden = native(['heads', '--model', modelDir]);
+  const golden = shippedHeads();
   assert.equal(wasm.length, golden.length);
   wasm.forEach((h, i) => {
     assert.equal(h.label, golden[i].label, `L${h.layer}H${h.head}`);
     assert.ok(Math.abs(h.prev_token - golden[i].prev_token) < 1e-4);
   });
+});
+
+// The bars of the trained-model issue, and the kinds web/models/README.md says the
+// shipped model has: a previous-token head, a first-token sink, induction, an idle head.
+test('the shipped model has the heads its README claims', () => {
+  const heads = shippedHeads();
+  const best = (key) => Math.max(...heads.map((h) => h[key]));
+  assert.ok(best('prev_token') >= 0.6, `best previous-token score ${best('prev_token')}`);
+  assert.ok(best('first_token') >= 0.6, `best first-token score ${best('first_token')}`);
+  assert.ok(best('induction') >= 0.5, `best induction score ${best('induction')}`);
+  const labels = new Set(heads.map((h) => h.label));
+  for (const kind of ['previous-token', 'induction', 'syntactic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
 });
 
 test('a broken weight file is a clear error, and the module keeps working', () => {
