@@ -68,6 +68,62 @@ test('arcs: hovering a token reads out its strongest key with the engine\'s exac
   await page.close();
 });
 
+test('arcs on a long text: the canvas draws the stretch in view, hover and arrow keys follow the scroll, the PNG has the whole row', async () => {
+  const words = [' the', ' cat', ' sat', ' on', ' mat', ' and', ' a', ' dog', ' ran', ' to'];
+  const text = 'Once' + Array.from({ length: 80 }, (_, i) => words[i % words.length]).join('');
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=arcs&text=${encodeURIComponent(text)}`);
+  const sizes = await page.evaluate(() => {
+    const scroller = document.querySelector('.arcs-scroll'), canvas = document.getElementById('arcs-canvas');
+    return { row: scroller.scrollWidth, view: scroller.clientWidth, canvas: canvas.getBoundingClientRect().width };
+  });
+  assert.ok(sizes.row > 3 * sizes.view, JSON.stringify(sizes));  // the row is far wider than the view
+  assert.equal(Math.round(sizes.canvas), sizes.view);             // the canvas is not
+
+  // Scrolling redraws: the pixels change, and the token under the mouse is the one
+  // whose box is there in whole-row coordinates.
+  const before = await viewFingerprint(page, 'arcs');
+  await page.$eval('.arcs-scroll', (s) => { s.scrollLeft = 2000; });
+  await page.waitForFunction(() => document.querySelector('.arcs-scroll').scrollLeft === 2000);
+  await page.waitForTimeout(100);
+  assert.notEqual(await viewFingerprint(page, 'arcs'), before);
+  const box = await page.$eval('#arcs-canvas', (c) => { const r = c.getBoundingClientRect(); return { x: r.left, y: r.top, h: r.height }; });
+  await page.mouse.move(box.x + 300, box.y + box.h - 20);
+  const hovered = Number(await page.$eval('#arcs-readout', (r) => r.dataset.query));
+  const expected = await page.evaluate(() => {
+    // Token boxes as the view lays them out: 14 px system-ui labels, 6 px padding, 10 px gaps.
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = '14px system-ui, sans-serif';
+    const tokens = window.__llmsim.summary.tokens;
+    const label = (t) => String(t).replace(/ /g, '·');
+    let x = 12;
+    for (let i = 0; i < tokens.length; i++) {
+      const w = Math.max(18, ctx.measureText(label(tokens[i]).slice(0, 16)).width + 12);
+      if (2000 + 300 < x + w + 5) return i;
+      x += w + 10;
+    }
+    return -1;
+  });
+  assert.equal(hovered, expected);
+  await page.mouse.move(0, 0);
+
+  // Arrow keys past the right edge scroll the selected token into view.
+  await page.goto(`${site.url}?view=arcs&token=1&text=${encodeURIComponent(text)}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.focus('#arcs-canvas');
+  for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('token') === '41');
+  assert.ok(await page.$eval('.arcs-scroll', (s) => s.scrollLeft > 0));
+
+  // Export PNG draws the whole row, not the window.
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const bytes = await (await import('node:fs')).promises.readFile(await png.path());
+  const pngWidth = bytes.readUInt32BE(16);  // IHDR width
+  const dpr = await page.evaluate(() => window.devicePixelRatio);
+  assert.ok(Math.abs(pngWidth - sizes.row * dpr) <= 2 * dpr, `${pngWidth} vs row ${sizes.row}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('qkv: the softmax weights sum to 1 and match the heatmap row of the same token', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=qkv&layer=1&head=2&token=6`);
   const weights = await page.$$eval('#qkv-table tbody tr', (rows) => rows.map((r) => Number(r.cells[3].textContent)));

@@ -115,7 +115,7 @@ function buildTabs(session) {
   });
 }
 
-function wireInputs(session) {
+function wireInputs(session, panels) {
   $('text').addEventListener('input', () => session.set({ text: $('text').value, token: null }, { rerun: true }));
   $('model').addEventListener('change', () => {
     session.set({ model: session.engine.models[Number($('model').value)].name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
@@ -173,7 +173,8 @@ function wireInputs(session) {
     }
   });
   $('export-png').addEventListener('click', () => {
-    const canvas = document.querySelector(`section[data-view="${session.state.view}"] canvas`);
+    const panel = panels[session.state.view];  // a panel that draws only what is in view exports the whole
+    const canvas = panel.exportCanvas ? panel.exportCanvas() : panel.section.querySelector('canvas');
     if (canvas) canvas.toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
   });
 }
@@ -218,7 +219,7 @@ async function main() {
     $('views').append(section);
     panels[name] = { section, ...mountPanel(name, section, session) };
   }
-  wireInputs(session);
+  wireInputs(session, panels);
   syncControls(session);
   session.run();
   document.body.dataset.ready = 'true';

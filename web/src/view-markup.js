@@ -21,7 +21,7 @@ export const VIEW_MARKUP = {
       <fieldset class="head-picks"><legend>Overlay heads</legend><span id="arcs-heads"></span></fieldset>
       <label>hide weights below <input type="range" id="threshold" min="0" max="0.5" step="0.01" value="0.02"> <output id="threshold-value">0.02</output></label>
     </div>
-    <div class="scroll"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div>
+    <div class="scroll arcs-scroll"><div class="arcs-row"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div></div>
     <output id="arcs-readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="arcs-table"></table></details>
   </div>

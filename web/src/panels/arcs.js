@@ -1,5 +1,6 @@
 // Arcs panel: one head, or several overlaid in their own colours; a threshold; hover
-// or select a token to see only its arcs.
+// or select a token to see only its arcs. The row scrolls sideways; the canvas draws
+// only the stretch in view, so a long text costs what is on screen.
 import { drawArcs, arcsTokenAt } from '../views/arcs.js';
 import { headColor } from '../views/colormap.js';
 import { fillTable, topWeightsRows } from './alt-table.js';
@@ -11,19 +12,27 @@ export function mountArcs(section, app) {
   const thresholdValue = section.querySelector('#threshold-value');
   const table = section.querySelector('#arcs-table');
   const readout = section.querySelector('#arcs-readout');
+  const scroller = section.querySelector('.arcs-scroll');
+  const row = section.querySelector('.arcs-row');
   let hover = null;
   let layout = null;
+  let drawing = null;  // the last render's data and options, for redraws on scroll
+  let scrollFrame = 0;
+  let revealed = null;  // the selected token last scrolled into view
   const overlay = new Set();  // extra heads drawn with the selected one
 
   threshold.addEventListener('input', () => app.set({ threshold: Number(threshold.value) }));
   canvas.addEventListener('mousemove', (event) => {
     if (!layout) return;
     const rect = canvas.getBoundingClientRect();
-    const token = arcsTokenAt(layout, event.clientX - rect.left);
+    const token = arcsTokenAt(layout, event.clientX - rect.left + layout.windowX);
     if (token !== hover) { hover = token; render(); }
   });
   canvas.addEventListener('mouseleave', () => { hover = null; render(); });
   canvas.addEventListener('click', () => { if (hover !== null) app.set({ token: hover }); });
+  scroller.addEventListener('scroll', () => {
+    if (!scrollFrame) scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; draw(); });
+  });
   picks.addEventListener('change', (event) => {
     const h = Number(event.target.value);
     if (event.target.checked) overlay.add(h); else overlay.delete(h);
@@ -57,7 +66,7 @@ export function mountArcs(section, app) {
     threshold.value = String(app.state.threshold);
     thresholdValue.textContent = app.state.threshold.toFixed(2);
     if (!summary || summary.tokens.length === 0) {
-      layout = null;
+      layout = drawing = null;
       canvas.width = 0;
       table.replaceChildren();
       return;
@@ -70,11 +79,38 @@ export function mountArcs(section, app) {
       heads: heads.map((h) => ({ weights: app.matrix('weights', app.state.layer, h).data, color: heads.length > 1 ? headColor(h) : theme.accent })),
     };
     const focus = hover !== null ? hover : app.state.token;
-    layout = drawArcs(canvas, data, { theme, threshold: app.state.threshold, focus, minWidth: canvas.parentElement.clientWidth });
+    drawing = { data, options: { theme, threshold: app.state.threshold, focus } };
+    draw();
+    revealSelected();
     showReadout(focus, data.heads[0].weights);
     fillTable(table, `Layer ${app.state.layer}, head ${app.state.head}: each token's strongest keys`,
       topWeightsRows(summary.tokens, data.heads[0].weights));
   }
+  // Draws the stretch of the row in view; the row element takes the whole row's width,
+  // which is what the scroll bar scrolls.
+  function draw() {
+    if (!drawing) return;
+    const window = { x: scroller.scrollLeft, width: scroller.clientWidth };
+    layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: window.width, window });
+    row.style.width = `${layout.width}px`;
+  }
+
+  // When the selection moves (arrow keys, another view), scroll its token into view.
+  function revealSelected() {
+    const token = app.state.token;
+    if (token === revealed || token === null || !layout || token >= layout.boxes.length) { revealed = token; return; }
+    revealed = token;
+    const box = layout.boxes[token], left = scroller.scrollLeft, width = scroller.clientWidth;
+    if (box.x < left || box.x + box.w > left + width) scroller.scrollLeft = Math.max(0, box.centre - width / 2);
+  }
+
+  // The whole row, for "Export PNG".
+  function exportCanvas() {
+    const full = document.createElement('canvas');
+    if (drawing) drawArcs(full, drawing.data, { ...drawing.options, minWidth: scroller.clientWidth });
+    return full;
+  }
+
   // The focused token's strongest keys in the selected head, with exact weights.
   function showReadout(focus, weights) {
     const tokens = app.summary.tokens, T = tokens.length;
@@ -91,5 +127,5 @@ export function mountArcs(section, app) {
     readout.textContent = `${JSON.stringify(tokens[focus])} (#${focus}) attends most to ` +
       keys.map((j) => `${JSON.stringify(tokens[j])} (#${j}) ${weights[focus * T + j].toPrecision(6)}`).join(', ');
   }
-  return { render };
+  return { render, exportCanvas };
 }

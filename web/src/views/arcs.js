@@ -30,28 +30,40 @@ export function arcsTokenAt(layout, x) {
 
 // data: { tokens, heads: [{ weights: Float32Array [T*T] row-major, color }] }
 //   several heads overlay, each in its own colour
-// options: { theme: { background, text, muted, accent, tokenFill }, threshold, focus }
+// options: { theme: { background, text, muted, accent, tokenFill }, threshold, focus,
+//            minWidth, window }
 //   focus: a token index to show only that query's arcs, or null for all.
+//   window: { x, width } in CSS pixels: draw only that stretch of the row (the panel
+//   scrolls it), so a long text costs what is on screen; omitted: the whole row.
+// Returns the layout, in whole-row coordinates, with the window's left edge `windowX`.
 export function drawArcs(canvas, data, options) {
   const { tokens, heads } = data;
   const { theme, threshold = 0.02, focus = null } = options;
   const T = tokens.length;
   const layout = arcsLayout(canvas.getContext('2d'), tokens);
-  const ctx = prepareCanvas(canvas, Math.max(layout.width, options.minWidth || 0), layout.height);
+  const rowWidth = Math.max(layout.width, options.minWidth || 0);
+  const width = options.window ? Math.min(rowWidth, options.window.width) : rowWidth;
+  const x0 = options.window ? Math.max(0, Math.min(rowWidth - width, options.window.x)) : 0;
+  const ctx = prepareCanvas(canvas, width, layout.height);
   ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillRect(0, 0, width, layout.height);
+  ctx.translate(-x0, 0);
+  // A span [a, b] of the row shows if it meets the window (with room for line widths,
+  // arrowheads and self-loops).
+  const shows = (a, b) => b >= x0 - 16 && a <= x0 + width + 16;
 
   for (const { weights, color } of heads) {
     for (let i = 0; i < T; i++) {
       if (focus !== null && i !== focus) continue;
       for (let j = 0; j < T; j++) {
         const w = weights[i * T + j];
-        if (w >= threshold) drawArc(ctx, layout, i, j, w, color);
+        if (w >= threshold && shows(layout.boxes[Math.min(i, j)].centre, layout.boxes[Math.max(i, j)].centre))
+          drawArc(ctx, layout, i, j, w, color);
       }
     }
   }
-  drawTokens(ctx, layout, tokens, theme, focus);
-  return layout;
+  drawTokens(ctx, layout, tokens, theme, focus, shows);
+  return { ...layout, width: rowWidth, windowX: x0 };
 }
 
 // One arc from query i to key j, above the token row, arrowhead at the key.
@@ -82,11 +94,12 @@ function drawArc(ctx, layout, i, j, weight, colour) {
   ctx.globalAlpha = 1;
 }
 
-function drawTokens(ctx, layout, tokens, theme, focus) {
+function drawTokens(ctx, layout, tokens, theme, focus, shows) {
   ctx.font = '14px system-ui, sans-serif';
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   layout.boxes.forEach((b, i) => {
+    if (!shows(b.x, b.x + b.w)) return;
     const y = layout.baseline + 4;
     ctx.fillStyle = i === focus ? theme.accent : theme.tokenFill;
     roundRect(ctx, b.x, y, b.w, ROW - 4, 5);
