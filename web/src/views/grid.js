@@ -5,6 +5,15 @@ import { viridis } from './colormap.js';
 
 const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
 
+// Brighten small weights (sqrt) so faint patterns stay visible at this size; the
+// colours come from a table of 1/1024 steps rather than a colour map call per pixel,
+// built once per brightness (ablated thumbnails are dimmed).
+const palettes = new Map();
+function paletteFor(dim) {
+  if (!palettes.has(dim)) palettes.set(dim, Array.from({ length: STEPS + 1 }, (_, k) => viridis(Math.sqrt(k / STEPS)).map((c) => c * dim)));
+  return palettes.get(dim);
+}
+
 // data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }
 export function drawThumbnail(canvas, data, options) {
   const { weights, T } = data;
@@ -17,9 +26,7 @@ export function drawThumbnail(canvas, data, options) {
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(px, px);
   const dim = options.ablated ? 0.35 : 1;
-  // Brighten small weights (sqrt) so faint patterns stay visible at this size; the
-  // colours come from a table of 1/1024 steps rather than a colour map call per pixel.
-  const palette = Array.from({ length: STEPS + 1 }, (_, k) => viridis(Math.sqrt(k / STEPS)).map((c) => c * dim));
+  const palette = paletteFor(dim);
   const future = [128 * dim, 128 * dim, 128 * dim];
   for (let y = 0; y < px; y++) {
     const i = Math.min(T - 1, Math.floor((y / px) * T));

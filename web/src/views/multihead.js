@@ -27,8 +27,8 @@ export function drawMultihead(canvas, data, options) {
   const ctx = prepareCanvas(canvas, width, height);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, height);
-  const limit = Math.max(1e-6, ...heads.flatMap((h) => Array.from(h, Math.abs)));
-  const outLimit = Math.max(1e-6, ...Array.from(output, Math.abs));
+  const limit = Math.max(1e-6, ...heads.map(maxAbs));
+  const outLimit = Math.max(1e-6, maxAbs(output));
 
   let y = 0;
   heads.forEach((h, i) => {
@@ -65,8 +65,19 @@ function caption(ctx, [title, shape], x, y, colour, theme) {
   ctx.fillText(shape, x, y + 28);
 }
 
+function maxAbs(values) {
+  let m = 0;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+// Colours from a table of 256 steps each side of zero, not a colour map call per cell
+// (T × d_model cells: 16,384 at 128 tokens for each wide matrix).
+const STEPS = 256;
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
-  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => diverging(data[r * cols + c], limit, zero));
+  const table = Array.from({ length: 2 * STEPS + 1 }, (_, k) => diverging((k - STEPS) / STEPS, 1, zero));
+  const step = (v) => (Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v / limit)) * STEPS) : 0);
+  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => table[STEPS + step(data[r * cols + c])]);
 }
 
 function outline(ctx, x, y, w, rowH, selected, theme) {
