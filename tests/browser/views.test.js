@@ -330,10 +330,22 @@ test('grid: switching a head off changes the loss and the predictions, shown at 
   assert.match(line, /1 head off · loss \d+\.\d+ → \d+\.\d+/);
   const { base, loss } = await page.evaluate(() => ({ base: window.__llmsim.summary.baseline.loss, loss: window.__llmsim.summary.loss }));
   assert.ok(line.includes(base.toFixed(3)) && line.includes(loss.toFixed(3)), line);
+  // Beside it, the top next tokens with every head on and with this one off.
+  const table = await page.$$eval('#grid-next tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  const expected = await page.evaluate(() => {
+    const s = window.__llmsim.summary, shown = (p) => `${JSON.stringify(p.text)} ${p.probability.toFixed(3)}`;
+    return [0, 1, 2].map((i) => [`${i + 1}.`, shown(s.baseline.top_k[i]), shown(s.top_k[i])]);
+  });
+  assert.deepEqual(table, expected);
+  assert.notDeepEqual(table.map((r) => r[1]), table.map((r) => r[2]));
+  assert.ok((await page.textContent('#grid-next thead')).includes(`${id} off`));
   // Reload keeps the head off.
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
   assert.equal(await page.isChecked(`input[data-ablate="${id}"]`), false);
+  // With every head back on, the comparison goes away.
+  await page.check(`input[data-ablate="${id}"]`);
+  await page.waitForFunction(() => document.getElementById('grid-next').hidden);
   await page.close();
 });
 

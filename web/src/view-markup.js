@@ -57,6 +57,7 @@ export const VIEW_MARKUP = {
   grid: `
   <div class="view-main">
     <p id="grid-summary" class="grid-summary" aria-live="polite"></p>
+    <table id="grid-next" class="grid-next" hidden></table>
     <div id="grid" class="grid"></div>
   </div>
   <aside class="guide">

@@ -7,6 +7,7 @@ const THUMB = 92;
 export function mountGrid(section, app) {
   const grid = section.querySelector('#grid');
   const summaryLine = section.querySelector('#grid-summary');
+  const nextTable = section.querySelector('#grid-next');
 
   grid.addEventListener('click', (event) => {
     const focus = event.target.closest('[data-focus]');
@@ -59,7 +60,12 @@ export function mountGrid(section, app) {
   return {
     render() {
       const summary = app.summary;
-      if (!summary || summary.tokens.length === 0) { grid.replaceChildren(); summaryLine.textContent = ''; return; }
+      if (!summary || summary.tokens.length === 0) {
+        grid.replaceChildren();
+        summaryLine.textContent = '';
+        showNextTokens(nextTable, null, []);
+        return;
+      }
       const labels = app.engine.headLabels(app.state.model);
       const canAblate = summary.has_vocabulary;
       grid.style.setProperty('--heads', summary.n_head);
@@ -68,8 +74,26 @@ export function mountGrid(section, app) {
         for (let head = 0; head < summary.n_head; head++) cards.push(card(layer, head, labels, canAblate));
       grid.replaceChildren(...cards);
       summaryLine.textContent = gridSummary(summary, app.state.ablate, Boolean(labels));
+      showNextTokens(nextTable, summary, app.state.ablate);
     },
   };
+}
+
+// With heads off: the top next tokens with every head on, beside those without them.
+const NEXT_ROWS = 3;
+function showNextTokens(table, summary, ablate) {
+  const base = summary && summary.baseline;
+  table.hidden = !(base && ablate.length > 0);
+  if (table.hidden) { table.replaceChildren(); return; }
+  const cell = (tag, text) => { const c = document.createElement(tag); c.textContent = text; return c; };
+  const row = (tag, texts) => { const r = document.createElement('tr'); r.append(...texts.map((t) => cell(tag, t))); return r; };
+  const shown = (p) => (p ? `${JSON.stringify(p.text)} ${p.probability.toFixed(3)}` : '—');
+  const caption = cell('caption', 'Next token');
+  const head = document.createElement('thead');
+  head.append(row('th', ['', 'all heads on', `${ablate.join(', ')} off`]));
+  const body = document.createElement('tbody');
+  for (let i = 0; i < NEXT_ROWS; i++) body.append(row('td', [`${i + 1}.`, shown(base.top_k[i]), shown(summary.top_k[i])]));
+  table.replaceChildren(caption, head, body);
 }
 
 function gridSummary(summary, ablate, hasLabels) {
@@ -81,8 +105,6 @@ function gridSummary(summary, ablate, hasLabels) {
     const base = summary.baseline;
     const change = (summary.loss - base.loss) / base.loss * 100;
     parts.push(`${ablate.length} head${ablate.length === 1 ? '' : 's'} off · loss ${base.loss.toFixed(3)} → ${summary.loss.toFixed(3)} (${change >= 0 ? '+' : ''}${change.toFixed(1)}%)`);
-    const before = base.top_k[0], after = summary.top_k[0];
-    if (before && after) parts.push(`top prediction ${JSON.stringify(before.text)} → ${JSON.stringify(after.text)}`);
   }
   if (!hasLabels) parts.push('Labels are being measured…');
   return parts.join(' · ');
