@@ -119,11 +119,12 @@ static HeadAblations ablations_for(LoadedModel& model, const RunOptions& options
 }
 
 // A trained model's run into `trace`: real tokens, predictions, the loss on the text,
-// and, when heads are switched off, the same run with every head on to compare
-// against. incremental: `trace` holds this model's previous run with the same
-// forward options, so the tokens the text still shares with it are not recomputed.
+// and, when heads are switched off, the same run with every head on (into `baseline`)
+// to compare against. incremental / baseline_incremental: that trace holds this
+// model's previous run with the same forward options, so the tokens the text still
+// shares with it are not recomputed.
 static void run_trained(LoadedModel& model, const std::string& text, const RunOptions& options,
-                        Trace& trace, bool incremental) {
+                        Trace& trace, bool incremental, Trace& baseline, bool baseline_incremental) {
   GptRunOptions run;
   run.attention = AttentionOptions{options.scale, options.causal};
   run.top_k = options.top_k;
@@ -137,7 +138,7 @@ static void run_trained(LoadedModel& model, const std::string& text, const RunOp
   trace.baseline = Baseline{};
   if (!run.ablation.empty()) {
     run.ablation.clear();
-    const Trace baseline = model.gpt().run(text, run);
+    model.gpt().run_into(text, run, baseline, baseline_incremental);
     trace.ablated = true;
     trace.baseline.top_k = baseline.top_k;
     trace.baseline.loss = trace.ids.size() >= 2 ? float(next_token_loss(baseline.logits, baseline.ids)) : -1;
@@ -145,18 +146,30 @@ static void run_trained(LoadedModel& model, const std::string& text, const RunOp
 }
 
 // Whether a run with `next` may reuse the rows of the run with `last` (gpt_forward's
-// reuse): the same trained model, the same scaling, no head switched off, causal.
+// reuse): the same trained model, the same scaling, the same heads switched off in the
+// same way, causal.
 static bool same_forward(const RunOptions& last, const RunOptions& next) {
   return last.model != "random" && last.model == next.model && last.scale == next.scale &&
-         last.causal && next.causal && last.ablate.empty() && next.ablate.empty();
+         last.causal && next.causal && last.ablate == next.ablate &&
+         (last.ablate.empty() || last.ablate_mode == next.ablate_mode);
+}
+
+static RunOptions every_head_on(RunOptions options) {
+  options.ablate.clear();
+  return options;
 }
 
 const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
   const bool incremental = last_run_ && same_forward(*last_run_, options);
-  last_run_.reset();  // trace_ is in flux until this run has finished
+  const bool ablating = !options.ablate.empty();
+  const bool baseline_incremental = baseline_run_ && same_forward(*baseline_run_, every_head_on(options));
+  last_run_.reset();  // the traces are in flux until this run has finished
+  if (ablating) baseline_run_.reset();
   if (options.model != "random") {
-    run_trained(model_registry().get(options.model), text, options, trace_, incremental);
+    run_trained(model_registry().get(options.model), text, options, trace_, incremental,
+                baseline_trace_, baseline_incremental);
     last_run_ = options;
+    if (ablating) baseline_run_ = every_head_on(options);
     return trace_;
   }
   const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};

@@ -44,13 +44,18 @@ class Simulator {
   // A trained model's run keeps the rows of the previous run that the new text
   // shares with it (same options, causal): typing at the end computes only the new
   // tokens, as an LLM's KV cache does.
+  // With heads switched off, the run with every head on (trace().baseline) keeps its
+  // own rows the same way.
   const Trace& run(const std::string& text, const RunOptions& options);
   const Trace& trace() const { return trace_; }
+  // The every-head-on run behind the last run with heads switched off.
+  const Trace& baseline_trace() const { return baseline_trace_; }
 
  private:
   std::unique_ptr<RandomModel> model_;
-  Trace trace_;
-  std::optional<RunOptions> last_run_;  // the options trace_ was computed with, if it is whole
+  Trace trace_, baseline_trace_;
+  std::optional<RunOptions> last_run_;      // the options trace_ was computed with, if it is whole
+  std::optional<RunOptions> baseline_run_;  // the same for baseline_trace_
 };
 
 }  // namespace llmsim

@@ -305,35 +305,54 @@ TEST_CASE("the simulator reuses a run's rows only for the same model and options
   tiny.model().save(dir.string());
   model_registry().load("tiny-incremental", "tiny", read_file(dir / "config.json"),
                         read_file(dir / "tokenizer.json"), read_file(dir / "model.safetensors"));
-  const Gpt& gpt = model_registry().get("tiny-incremental").gpt();
   auto options = [](const std::string& json) {
     return parse_run_options(R"({"model": "tiny-incremental", "top_k": 3)" + json + "}");
   };
-  auto full = [&](const std::string& text, const RunOptions& o) {
-    GptRunOptions run;
-    run.attention = AttentionOptions{o.scale, o.causal};
-    run.top_k = o.top_k;
-    return gpt.run(text, run);
-  };
+  // Mean ablation averages each head's output over the probe texts: two tiny ones.
+  model_registry().set_probes("The cat sat on the mat. | det The cat, nsubj cat sat, pobj on mat, det the mat\n",
+                              "The [cat:animal] saw the [dog:animal] and a [red:colour] and [blue:colour] ball.\n", "A dog ran. The cat sat.\n");
   Simulator simulator;
-  // A sequence a reader might make: type, switch scaling off, type, switch a head
-  // off and on, turn the mask off. Every run must equal a fresh one.
+  // A sequence a reader might make: type, switch scaling off, type, switch heads off
+  // and type on, change the ablation, switch them on, turn the mask off. Every run,
+  // and every baseline behind an ablated run, must equal a fresh simulator's.
+  const std::string off = R"(, "ablate": ["1.2"])", off_mean = R"(, "ablate": ["1.2"], "ablate_mode": "mean")";
   const std::vector<std::pair<std::string, std::string>> steps = {
       {"The cat", ""}, {"The cat saw", ""}, {"The cat saw", R"(, "scale": false)"},
-      {"The cat saw a", R"(, "scale": false)"}, {"The cat saw a dog", R"(, "ablate": ["1.2"])"},
+      {"The cat saw a", R"(, "scale": false)"}, {"The cat saw a dog", off},
+      {"The cat saw a dog.", off}, {"The cat saw a cat.", off}, {"The cat saw a cat.", off_mean},
+      {"The cat saw a cat. A", off_mean}, {"The cat saw a cat. A", R"(, "ablate": ["0.1", "1.2"])"},
       {"The cat saw a dog.", ""}, {"The cat saw a dog.", R"(, "causal": false)"}, {"The cat", ""}};
   for (const auto& [text, json] : steps) {
     INFO(text << json);
     const RunOptions o = options(json);
     const Trace& trace = simulator.run(text, o);
-    if (!o.ablate.empty()) {
-      CHECK(trace.ablated);
-      CHECK(trace.baseline.top_k[0].id == full(text, o).top_k[0].id);
-      continue;
-    }
-    CHECK_FALSE(trace.ablated);
-    const float diff = trace_difference(trace, full(text, o));
+    Simulator fresh;
+    const Trace& expected = fresh.run(text, o);
+    const float diff = trace_difference(trace, expected);
     CHECK(diff >= 0);
     CHECK(diff <= 1e-4f);
+    CHECK(trace.ablated == !o.ablate.empty());
+    if (!o.ablate.empty()) {
+      CHECK(trace.baseline.top_k[0].id == expected.baseline.top_k[0].id);
+      CHECK(std::abs(trace.baseline.loss - expected.baseline.loss) <= 1e-4f * (1 + expected.baseline.loss));
+      const float base_diff = trace_difference(simulator.baseline_trace(), fresh.baseline_trace());
+      CHECK(base_diff >= 0);
+      CHECK(base_diff <= 1e-4f);
+    }
   }
+
+  // With heads off, both the ablated run and the every-head-on run behind it keep
+  // their rows: a mark in the first token's row survives the next keystroke.
+  const RunOptions ablated = options(off);
+  Trace& typed = const_cast<Trace&>(simulator.run("The dog", ablated));
+  Trace& baseline = const_cast<Trace&>(simulator.baseline_trace());
+  typed.layers[1].heads[2].weights(0, 0) = 42.0f;
+  baseline.layers[0].heads[1].weights(0, 0) = 43.0f;
+  simulator.run("The dog ran", ablated);
+  CHECK(simulator.trace().layers[1].heads[2].weights(0, 0) == 42.0f);
+  CHECK(simulator.baseline_trace().layers[0].heads[1].weights(0, 0) == 43.0f);
+  // Another set of heads off: the ablated rows are recomputed, the baseline's kept.
+  simulator.run("The dog ran", options(R"(, "ablate": ["0.1"])"));
+  CHECK(simulator.trace().layers[1].heads[2].weights(0, 0) != 42.0f);
+  CHECK(simulator.baseline_trace().layers[0].heads[1].weights(0, 0) == 43.0f);
 }

@@ -57,20 +57,25 @@ for (const text of ['The cat sat on the mat.', 'Once upon a time, there was a li
 }
 
 // While the reader types, each run reuses the rows of the tokens the text still shares
-// with the previous run (the KV cache). Those rows must be exactly what a fresh run
-// computes: the whole trace, serialised, is compared with a new Simulator's.
-test('typing reuses earlier tokens and gives the same bits as a fresh run', () => {
+// with the previous run (the KV cache), and so does the every-head-on run behind a run
+// with heads switched off. Those rows must be exactly what a fresh run computes: the
+// summary (baseline loss and top-k included) and the whole trace, serialised, are
+// compared with a new Simulator's.
+test('typing reuses earlier tokens and gives the same bits as a fresh run, with heads on or off', () => {
   const typed = new Engine(module);
   const text = 'Once upon a time, the cat sat on the mat. 🦊';
   const edits = [];
   for (let i = 1; i <= text.length; i += 3) edits.push(text.slice(0, i));
   edits.push(text, text.slice(0, 20), 'Once upon a dog', '', 'The end.');
+  const settings = [{}, { ablate: ['0.3', '2.1'] }, { ablate: ['1.2'], ablate_mode: 'mean' }];
   try {
-    for (const edit of edits) {
-      const summary = typed.run(edit, { model: 'tinygpt', top_k: 5 });
+    for (const setting of settings) for (const edit of edits) {
+      const options = { model: 'tinygpt', top_k: 5, ...setting };
+      const summary = typed.run(edit, options);
       const fresh = new Engine(module);
       try {
-        const expected = fresh.run(edit, { model: 'tinygpt', top_k: 5 });
+        const expected = fresh.run(edit, options);
+        assert.equal(Boolean(summary.baseline), Boolean(setting.ablate) && summary.tokens.length > 0, JSON.stringify(edit));
         assert.deepEqual(summary, expected, JSON.stringify(edit));
         assert.equal(typed.simulator.traceJson(), fresh.simulator.traceJson(), JSON.stringify(edit));
       } finally {
