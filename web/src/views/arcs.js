@@ -51,6 +51,10 @@ export function drawArcs(canvas, data, options) {
   // A span [a, b] of the row shows if it meets the window (with room for line widths,
   // arrowheads and self-loops).
   const shows = (a, b) => b >= x0 - 16 && a <= x0 + width + 16;
+  // The faintest arc's opacity. With every query's arcs drawn, it shrinks with the
+  // number of queries: on a long text hundreds of faint arcs would otherwise merge
+  // into one solid mass and hide the strong ones.
+  const faint = focus !== null ? 0.15 : 0.15 * Math.min(1, 24 / Math.max(1, T));
 
   for (const { weights, color } of heads) {
     for (let i = 0; i < T; i++) {
@@ -58,7 +62,7 @@ export function drawArcs(canvas, data, options) {
       for (let j = 0; j < T; j++) {
         const w = weights[i * T + j];
         if (w >= threshold && shows(layout.boxes[Math.min(i, j)].centre, layout.boxes[Math.max(i, j)].centre))
-          drawArc(ctx, layout, i, j, w, color);
+          drawArc(ctx, layout, i, j, w, color, faint);
       }
     }
   }
@@ -67,12 +71,12 @@ export function drawArcs(canvas, data, options) {
 }
 
 // One arc from query i to key j, above the token row, arrowhead at the key.
-function drawArc(ctx, layout, i, j, weight, colour) {
+function drawArc(ctx, layout, i, j, weight, colour, faint) {
   const y = layout.baseline;
   const from = layout.boxes[i].centre, to = layout.boxes[j].centre;
   ctx.strokeStyle = colour;
   ctx.fillStyle = colour;
-  ctx.globalAlpha = Math.min(1, 0.15 + 0.85 * weight);
+  ctx.globalAlpha = Math.min(1, faint + (1 - faint) * weight);
   ctx.lineWidth = 0.75 + 5 * weight;
   ctx.beginPath();
   if (i === j) {  // attending to itself: a small loop
