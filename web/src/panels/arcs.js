@@ -90,8 +90,8 @@ export function mountArcs(section, app) {
   // which is what the scroll bar scrolls.
   function draw() {
     if (!drawing) return;
-    const window = { x: scroller.scrollLeft, width: scroller.clientWidth };
-    layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: window.width, window });
+    const inView = { x: scroller.scrollLeft, width: scroller.clientWidth };
+    layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: inView.width, window: inView });
     row.style.width = `${layout.width}px`;
   }
 
