@@ -277,20 +277,23 @@ struct Description {
 
 class DocumentWriter {
  public:
-  explicit DocumentWriter(Rng& rng) : rng_(rng) {}
+  DocumentWriter(Rng& rng, const CorpusOptions& options) : rng_(rng), options_(options) {}
 
   std::string document() {
     begin_document();
     std::vector<std::string> sentences;
-    const int kind = weighted({12, 4, 2, 2, 1});
+    // Weight 0 for the game keeps the draws, so the text, of a corpus without it.
+    const int kind = weighted({12, 4, 2, 2, 1, options_.word_game ? 2 : 0});
     switch (kind) {
       case 0: sentences = story(); break;
       case 1: sentences = description(); break;
       case 2: sentences = counting(); break;
       case 3: sentences = colours(); break;
-      default: sentences = rhyme(); break;
+      case 4: sentences = rhyme(); break;
+      default: sentences = word_game(); break;
     }
-    const double r = kind == 4 ? 1.0 : rng_.uniform();  // a rhyme repeats itself already
+    // A rhyme repeats itself already; a repeat in a word game would be a snap.
+    const double r = kind >= 4 ? 1.0 : rng_.uniform();
     if (r < 0.11) add_repeated_sentence(sentences);
     else if (r < 0.22) add_magic_words(sentences);
     for (std::string& s : sentences) s = capitalised(s);
@@ -745,6 +748,43 @@ class DocumentWriter {
     return s;
   }
 
+  // ---- a word game: "snap" when a word is of a kind already said in the game
+  // ("Tom said cat. Mia said red. Tom said dog, snap!"). Ordinary text gives a
+  // causal model little reason to look from a word back to earlier words of its
+  // category: what follows "dog" rarely depends on an earlier "cat". Here the
+  // token right after the word does, so a head that sends a word to earlier
+  // words of its kind is what predicts the snap: the semantic head.
+  std::vector<std::string> word_game() {
+    static const std::vector<const std::vector<std::string>*> kinds = {
+        &kColours, &kNumbers, &kAnimals, &kFoods, &kToys, &kClothes, &kNatureWords, &kFeelings};
+    std::vector<const std::vector<std::string>*> in_play;  // 2 to 4 kinds, all different
+    const int n_kinds = 2 + below(3);
+    while (int(in_play.size()) < n_kinds) {
+      const auto* k = kinds[size_t(below(kinds.size()))];
+      if (std::find(in_play.begin(), in_play.end(), k) == in_play.end()) in_play.push_back(k);
+    }
+    std::vector<std::string> s;
+    hero_named_ = true;
+    s.push_back(cat({hero_.name, " and ", friend_.name, " played snap with words."}));
+    std::vector<std::string> said;  // every word once, so a snap is never a repeat
+    std::vector<const std::vector<std::string>*> kinds_said;
+    const int turns = 5 + below(4);
+    for (int t = 0; t < turns; ++t) {
+      const auto* kind = in_play[size_t(below(in_play.size()))];
+      std::string word;
+      do word = pick(*kind);
+      while (std::find(said.begin(), said.end(), word) != said.end());
+      said.push_back(word);
+      const bool snap = std::find(kinds_said.begin(), kinds_said.end(), kind) != kinds_said.end();
+      kinds_said.push_back(kind);
+      const std::string& player = t % 2 == 0 ? hero_.name : friend_.name;
+      s.push_back(cat({t > 0 && chance(0.3) ? "then " : "", player, " said ", word,
+                       snap ? ", snap!" : "."}));
+    }
+    s.push_back(cat({one_of({"they laughed.", "it was a fun game.", "they played again."})}));
+    return s;
+  }
+
   // ---- verbatim repeats, for induction heads
   // A sentence said again later, before the last one (which ends the story).
   void add_repeated_sentence(std::vector<std::string>& s) {
@@ -779,6 +819,7 @@ class DocumentWriter {
   }
 
   Rng& rng_;
+  CorpusOptions options_;
   Character hero_, friend_;
   bool hero_named_ = false;
   Category topic_ = kAnimal;
@@ -793,11 +834,11 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream) {
   return splitmix64(state);
 }
 
-std::string documents(uint64_t seed, size_t bytes) {
+std::string documents(uint64_t seed, size_t bytes, const CorpusOptions& options) {
   Rng rng(seed);
   std::string text;
   while (text.size() < bytes) {
-    DocumentWriter writer(rng);
+    DocumentWriter writer(rng, options);
     if (!text.empty()) text += "\n\n";
     text += writer.document();
   }
@@ -806,14 +847,15 @@ std::string documents(uint64_t seed, size_t bytes) {
 
 }  // namespace
 
-CorpusSplit generate_corpus(uint64_t seed, size_t train_bytes, size_t validation_bytes) {
-  return {documents(stream_seed(seed, 0), train_bytes),
-          documents(stream_seed(seed, 1), validation_bytes)};
+CorpusSplit generate_corpus(uint64_t seed, size_t train_bytes, size_t validation_bytes,
+                            const CorpusOptions& options) {
+  return {documents(stream_seed(seed, 0), train_bytes, options),
+          documents(stream_seed(seed, 1), validation_bytes, options)};
 }
 
-std::string generate_document(uint64_t seed) {
+std::string generate_document(uint64_t seed, const CorpusOptions& options) {
   Rng rng(seed);
-  return DocumentWriter(rng).document();
+  return DocumentWriter(rng, options).document();
 }
 
 const std::vector<std::pair<std::string, std::vector<std::string>>>& corpus_categories() {

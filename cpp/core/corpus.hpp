@@ -6,7 +6,11 @@
 //     preposition -> object, in stories (past tense) and descriptions (present
 //     tense, with subject-verb agreement); syntactic heads have structure to track;
 //   - topics: a document keeps to one category (animals, food, toys, ...) and a
-//     small cast of its words, so words of one category co-occur: semantic heads;
+//     small cast of its words, so words of one category co-occur;
+//   - optionally (CorpusOptions::word_game), a word game in about 9% of the
+//     documents: players take turns saying a word and "snap" follows a word of a
+//     kind already said ("Tom said cat. Mia said red. Tom said dog, snap!"), so
+//     what comes right after a word depends on earlier words of its category;
 //   - repeats: about one document in four says an earlier span again verbatim:
 //     11% repeat a random word sequence ("magic words: owl nine drum"), 11% a
 //     sentence, 5% are nursery rhymes (half sung twice), plus chance repeats:
@@ -23,6 +27,12 @@
 
 namespace llmsim {
 
+struct CorpusOptions {
+  // The "snap" word game (see above). Off in the shipped model's corpus: the
+  // runs with it are in web/models/README.md ("what was tried").
+  bool word_game = false;
+};
+
 struct CorpusSplit {
   std::string train, validation;
 };
@@ -32,10 +42,11 @@ struct CorpusSplit {
 // overshoots by less than one document (under 2 KB). The validation documents
 // come from the same grammar with an independent random stream of the same seed.
 // The same seed gives the same bytes on every platform.
-CorpusSplit generate_corpus(uint64_t seed, size_t train_bytes, size_t validation_bytes);
+CorpusSplit generate_corpus(uint64_t seed, size_t train_bytes, size_t validation_bytes,
+                            const CorpusOptions& options = {});
 
 // One document, for looking at the grammar's output.
-std::string generate_document(uint64_t seed);
+std::string generate_document(uint64_t seed, const CorpusOptions& options = {});
 
 // The word categories of the grammar, in a fixed order, for the head-analysis
 // probes: {"colour", {"red", ...}}, {"animal", {"cat", ...}}, ... Nouns are in

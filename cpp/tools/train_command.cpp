@@ -32,6 +32,7 @@ struct TrainSettings {
   std::string out_dir, log_dir = "build/tinygpt";
   uint64_t seed = 1;
   size_t train_bytes = 12000000, val_bytes = 300000, tokenizer_bytes = 3000000;
+  CorpusOptions corpus;
   GptConfig config;
   TrainOptions train;
   int threads = 2;
@@ -83,12 +84,14 @@ void print_train_help(const TrainSettings& s) {
       "  --repeat-fraction X   share of synthetic repeated-run sequences (default %g)\n"
       "  --train-bytes N  --val-bytes N  --tokenizer-bytes N\n"
       "                        corpus sizes (default %zu, %zu, %zu)\n"
+      "  --word-game on|off    the \"snap\" word game in the corpus (default %s)\n"
       "  --eval-every N  --print-every N   validation and progress lines (default %d, %d)\n",
       s.log_dir.c_str(), static_cast<unsigned long long>(s.seed), s.threads, s.config.vocab_size,
       s.config.d_model, s.config.n_layer, s.config.n_head, s.config.context, s.config.d_ff,
       s.train.steps, s.train.batch_size, double(s.train.max_lr), double(s.train.min_lr),
       s.train.warmup, double(s.train.adamw.weight_decay), double(s.train.repeated_runs.fraction),
-      s.train_bytes, s.val_bytes, s.tokenizer_bytes, s.train.eval_every, s.print_every);
+      s.train_bytes, s.val_bytes, s.tokenizer_bytes, s.corpus.word_game ? "on" : "off",
+      s.train.eval_every, s.print_every);
 }
 
 }  // namespace
@@ -122,7 +125,11 @@ int train_command(const Args& args) {
     else if (a == "--train-bytes") s.train_bytes = parse_u64(a, option_value(args, i));
     else if (a == "--val-bytes") s.val_bytes = parse_u64(a, option_value(args, i));
     else if (a == "--tokenizer-bytes") s.tokenizer_bytes = parse_u64(a, option_value(args, i));
-    else if (a == "--vocab") s.config.vocab_size = integer();
+    else if (a == "--word-game") {
+      const std::string v = option_value(args, i);
+      if (v != "on" && v != "off") throw Error("--word-game takes on or off, not \"" + v + "\"");
+      s.corpus.word_game = v == "on";
+    } else if (a == "--vocab") s.config.vocab_size = integer();
     else if (a == "--d-model") s.config.d_model = integer();
     else if (a == "--layers") s.config.n_layer = integer();
     else if (a == "--heads") s.config.n_head = integer();
@@ -153,8 +160,9 @@ int train_command(const Args& args) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
 
-  std::cerr << "generating the corpus (seed " << s.seed << ")...\n";
-  const CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes);
+  std::cerr << "generating the corpus (seed " << s.seed
+            << (s.corpus.word_game ? ", with the word game" : "") << ")...\n";
+  const CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes, s.corpus);
   std::cerr << "training the tokenizer on " << std::min(s.tokenizer_bytes, corpus.train.size())
             << " bytes...\n";
   const BpeTokenizer tokenizer =
@@ -220,6 +228,7 @@ int train_command(const Args& args) {
       {"weight_decay", s.train.adamw.weight_decay},
       {"repeat_fraction", s.train.repeated_runs.fraction},
       {"threads", s.threads},
+      {"word_game", s.corpus.word_game},
       {"train_bytes", corpus.train.size()},
       {"train_tokens", train_stream.size()},
       {"validation_tokens", val_stream.size()},

@@ -63,11 +63,17 @@ TEST_CASE("the corpus bytes are pinned, so native and WASM builds train on the s
   // If the grammar changes on purpose, update the value. If it changes otherwise,
   // generation became platform-dependent (e.g. two random draws in one unsequenced
   // expression such as a() + b(): see cat() in corpus.cpp).
+  auto fnv1a = [](const std::string& text) {
+    uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+    return h;
+  };
   const std::string text = generate_corpus(1, 50000, 0).train;
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
   CHECK(text.size() == 50115);
-  CHECK(h == 0xb711d7a1bb1ac044ULL);
+  CHECK(fnv1a(text) == 0xb711d7a1bb1ac044ULL);  // the shipped model's corpus, unchanged
+  const std::string game = generate_corpus(1, 50000, 0, {/*word_game=*/true}).train;
+  CHECK(game.size() == 50045);
+  CHECK(fnv1a(game) == 0xc2391f72143a55c0ULL);
 }
 
 TEST_CASE("requested sizes are honoured to within one document") {
@@ -159,6 +165,41 @@ TEST_CASE("about a fifth of the documents repeat an earlier span verbatim") {
   CHECK(sentence / n > 0.07);
   CHECK(any / n > 0.15);
   CHECK(any / n < 0.4);
+}
+
+TEST_CASE("the word game says snap exactly when a word of the same kind was said before") {
+  // The kind of each word, from the probes' category table (not the generator's lists).
+  std::map<std::string, std::string> kind_of;
+  for (const auto& [category, words] : corpus_categories())
+    for (const std::string& w : words) kind_of[w] = category;
+  size_t games = 0, turns = 0, snaps = 0;
+  const std::vector<std::string> docs =
+      split_documents(generate_corpus(1, 400000, 0, {/*word_game=*/true}).train);
+  for (const std::string& doc : docs) {
+    if (doc.find(" played snap with words.") == std::string::npos) continue;
+    ++games;
+    std::set<std::string> kinds_said, words_said;
+    // Each turn: "... said WORD." or "... said WORD, snap!"
+    for (size_t p = doc.find(" said "); p != std::string::npos; p = doc.find(" said ", p + 1)) {
+      const size_t end = doc.find_first_of(".,", p + 6);
+      const std::string word = doc.substr(p + 6, end - p - 6);
+      const bool snap = doc.compare(end, 7, ", snap!") == 0;
+      INFO(doc << "\nword: " << word);
+      REQUIRE(kind_of.count(word) == 1);
+      REQUIRE(words_said.insert(word).second);  // never the same word twice
+      CHECK(snap == (kinds_said.count(kind_of[word]) == 1));
+      kinds_said.insert(kind_of[word]);
+      ++turns;
+      snaps += snap;
+    }
+  }
+  // About one document in eleven, with both outcomes common.
+  CHECK(games / double(docs.size()) > 0.05);
+  CHECK(games / double(docs.size()) < 0.15);
+  CHECK(snaps / double(turns) > 0.3);
+  CHECK(snaps / double(turns) < 0.7);
+  // Without the option, no game.
+  CHECK(corpus().train.find(" played snap with words.") == std::string::npos);
 }
 
 TEST_CASE("set phrases are common, for predictable continuations") {
