@@ -753,7 +753,8 @@ class DocumentWriter {
   // causal model little reason to look from a word back to earlier words of its
   // category: what follows "dog" rarely depends on an earlier "cat". Here the
   // token right after the word does, so a head that sends a word to earlier
-  // words of its kind is what predicts the snap: the semantic head.
+  // words of its kind predicts the snap. Which runs grow one, and whether it also
+  // works outside the game: web/models/README.md, "A word game to grow one".
   std::vector<std::string> word_game() {
     static const std::vector<const std::vector<std::string>*> kinds = {
         &kColours, &kNumbers, &kAnimals, &kFoods, &kToys, &kClothes, &kNatureWords, &kFeelings};

@@ -29,7 +29,7 @@ namespace llmsim {
 
 struct CorpusOptions {
   // The "snap" word game (see above). Off in the shipped model's corpus: the
-  // runs with it are in web/models/README.md ("what was tried").
+  // runs with it are in web/models/README.md ("A word game to grow one").
   bool word_game = false;
 };
 
