@@ -28,33 +28,74 @@ static std::string loss_clause(const HeadReport& r) {
   return "; mean-ablating it changes the loss by " + percent(r.importance_relative);
 }
 
+// The three specific behaviours, each as a test and as a clause that quotes its numbers.
+static bool is_induction(const HeadReport& r, const LabelThresholds& t) {
+  return r.induction >= t.induction;
+}
+
+static bool is_syntactic(const HeadReport& r, const LabelThresholds& t) {
+  return !r.syntactic_relation.empty() && r.syntactic_accuracy >= t.syntactic_accuracy &&
+         r.syntactic_accuracy - r.syntactic_baseline >= t.syntactic_margin &&
+         r.syntactic_weight >= t.syntactic_weight;
+}
+
+static bool is_semantic(const HeadReport& r, const LabelThresholds& t) {
+  return r.semantic >= t.semantic_ratio && r.semantic_share >= t.semantic_share &&
+         r.semantic_z >= t.semantic_z;
+}
+
+static std::string induction_clause(const HeadReport& r, const LabelThresholds& t) {
+  return "induction score " + fixed2(r.induction) + " (>= " + fixed2(t.induction) +
+         "): on repeated tokens it looks at what followed the last occurrence";
+}
+
+static std::string syntactic_clause(const HeadReport& r, const LabelThresholds& t) {
+  return r.syntactic_relation + ": looks hardest at the right word in " +
+         fixed2(r.syntactic_accuracy) + " of pairs (>= " + fixed2(t.syntactic_accuracy) +
+         "; the best fixed offset gets " + fixed2(r.syntactic_baseline) + "), with mean weight " +
+         fixed2(r.syntactic_weight) + " on it";
+}
+
+static std::string semantic_clause(const HeadReport& r, const LabelThresholds& t) {
+  return fixed2(r.semantic_share) + " of its attention goes to earlier words of the same " +
+         "category, " + fixed2(r.semantic) + "x the " + fixed2(r.semantic_control) +
+         " it gives those positions when the words are swapped (>= " + fixed2(t.semantic_ratio) +
+         "x; z = " + fixed1(r.semantic_z) + ")";
+}
+
 void label_head(HeadReport& r, const LabelThresholds& t) {
   const PatternScores& s = r.reference;
-  // A specific label also says where the head rests when its pattern does not apply.
-  std::string rests;
-  if (s.first_token >= t.first_token)
-    rests = "; otherwise it rests on the first token (" + fixed2(s.first_token) + ")";
-  else if (s.prev_token >= t.prev_token)
-    rests = "; otherwise it looks at the previous token (" + fixed2(s.prev_token) + ")";
-  if (r.induction >= t.induction) {
-    r.label = "induction";
-    r.reason = "induction score " + fixed2(r.induction) + " (>= " + fixed2(t.induction) +
-               "): on repeated tokens it looks at what followed the last occurrence" + rests;
-  } else if (!r.syntactic_relation.empty() && r.syntactic_accuracy >= t.syntactic_accuracy &&
-             r.syntactic_accuracy - r.syntactic_baseline >= t.syntactic_margin &&
-             r.syntactic_weight >= t.syntactic_weight) {
-    r.label = "syntactic";
-    r.reason = r.syntactic_relation + ": looks hardest at the right word in " +
-               fixed2(r.syntactic_accuracy) + " of pairs (>= " + fixed2(t.syntactic_accuracy) +
-               "; the best fixed offset gets " + fixed2(r.syntactic_baseline) +
-               "), with mean weight " + fixed2(r.syntactic_weight) + " on it" + rests;
-  } else if (r.semantic >= t.semantic_ratio && r.semantic_share >= t.semantic_share &&
-             r.semantic_z >= t.semantic_z) {
-    r.label = "semantic";
-    r.reason = fixed2(r.semantic_share) + " of its attention goes to earlier words of the same " +
-               "category, " + fixed2(r.semantic) + "x the " + fixed2(r.semantic_control) +
-               " it gives those positions when the words are swapped (>= " +
-               fixed2(t.semantic_ratio) + "x; z = " + fixed1(r.semantic_z) + ")" + rests;
+  // A head can clear more than one specific rule (a head that sends objects to their
+  // verbs may also send words to earlier words of their kind). The first rule names
+  // it; the others are listed in `also` and quoted in the reason, so none is hidden.
+  struct Behaviour {
+    const char* label;
+    bool holds;
+    std::string clause;
+  };
+  const Behaviour specific[] = {
+      {"induction", is_induction(r, t), induction_clause(r, t)},
+      {"syntactic", is_syntactic(r, t), syntactic_clause(r, t)},
+      {"semantic", is_semantic(r, t), semantic_clause(r, t)},
+  };
+  r.label.clear();
+  r.also.clear();
+  for (const Behaviour& b : specific) {
+    if (!b.holds) continue;
+    if (r.label.empty()) {
+      r.label = b.label;
+      r.reason = b.clause;
+    } else {
+      r.also.push_back(b.label);
+      r.reason += "; it is also " + std::string(b.label) + ": " + b.clause;
+    }
+  }
+  if (!r.label.empty()) {
+    // A specific label also says where the head rests when its pattern does not apply.
+    if (s.first_token >= t.first_token)
+      r.reason += "; otherwise it rests on the first token (" + fixed2(s.first_token) + ")";
+    else if (s.prev_token >= t.prev_token)
+      r.reason += "; otherwise it looks at the previous token (" + fixed2(s.prev_token) + ")";
   } else if (s.prev_token >= t.prev_token) {
     r.label = "previous-token";
     r.reason = fixed2(s.prev_token) + " of its attention goes to the previous token (>= " +
@@ -118,6 +159,7 @@ nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
       {"importance_rank", r.importance_rank},
       {"importance_zero", round4(r.importance_zero)},
       {"label", r.label},
+      {"also", r.also},
       {"reason", r.reason},
       {"reference", pattern_to_json(r.reference)}};
   return j;

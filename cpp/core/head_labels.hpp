@@ -6,6 +6,8 @@
 // The rules, tried in this order (the first that holds wins). The specific
 // behaviours come first: a head that rests on the first token whenever its pattern
 // does not apply is still, say, a semantic head, and the reason says it also rests.
+// A head that clears more than one specific rule is named by the first, and the
+// others are listed in `also` and quoted in its reason.
 // They cannot be won by position alone: syntax must beat the fixed-offset baseline
 // and semantics the shuffled control, which a previous-token head does not.
 //   induction          induction >= 0.30   (weight on the token after the previous
@@ -71,6 +73,7 @@ struct HeadReport {
   int importance_rank = 0;         // 1 = the most important head
   float importance_zero = 0;       // loss increase (nats), this head alone zero-ablated
   std::string label, reason;
+  std::vector<std::string> also;   // further specific rules it clears (after `label`)
 };
 
 // Sets report.label and report.reason from the other fields.
@@ -79,7 +82,7 @@ void label_head(HeadReport& report, const LabelThresholds& thresholds = {});
 // The JSON for one head: {"layer", "head", "prev_token", "first_token", "self",
 // "induction", "entropy", "syntactic": {"relation", "accuracy", "baseline", "weight"},
 // "semantic", "semantic_share", "semantic_control", "semantic_z", "importance",
-// "importance_relative", "importance_rank", "importance_zero", "label", "reason",
+// "importance_relative", "importance_rank", "importance_zero", "label", "also", "reason",
 // "reference": {"prev_token", "first_token", "self", "entropy"}}. Numbers are rounded
 // to 4 decimals so that the output is stable to read and to diff.
 nlohmann::ordered_json head_report_to_json(const HeadReport& report);

@@ -35,7 +35,9 @@ static void print_markdown(const std::vector<HeadReport>& reports) {
               << number(r.semantic_share) << " / " << number(r.semantic_control) << ", "
               << number(r.semantic_z, "%.1f") << " | "
               << number(100 * r.importance_relative, "%+.1f") << "% | " << r.importance_rank
-              << " | " << r.label << " |\n";
+              << " | " << r.label;
+    for (const std::string& other : r.also) std::cout << " + " << other;
+    std::cout << " |\n";
   }
 }
 

@@ -140,3 +140,34 @@ TEST_CASE("the JSON has the issue's fields, and null text scores for a short tex
   r.text.queries = 3;
   CHECK(head_report_to_json(r).at("prev_token") == 0.1235);  // rounded to 4 decimals
 }
+
+TEST_CASE("a head that clears two specific rules is named by the first and lists the other") {
+  HeadReport r = plain_head();
+  r.syntactic_accuracy = 0.62f;  // the numbers of a real head: dobj and semantic at once
+  r.syntactic_baseline = 0.20f;
+  r.syntactic_weight = 0.28f;
+  r.semantic = 1.59f;
+  r.semantic_share = 0.12f;
+  r.semantic_control = 0.075f;
+  r.semantic_z = 5.1f;
+  label_head(r);
+  CHECK(r.label == "syntactic");
+  REQUIRE(r.also.size() == 1);
+  CHECK(r.also[0] == "semantic");
+  CHECK(r.reason.find("det: ") == 0);
+  CHECK(r.reason.find("; it is also semantic: 0.12 of its attention") != std::string::npos);
+  CHECK(head_report_to_json(r).at("also") == nlohmann::ordered_json::array({"semantic"}));
+
+  r.induction = 0.4f;  // all three: induction names it, in the documented order
+  label_head(r);
+  CHECK(r.label == "induction");
+  CHECK(r.also == std::vector<std::string>{"syntactic", "semantic"});
+
+  r.induction = 0.0f;
+  r.semantic_z = 2.0f;  // one rule again: nothing else is listed
+  label_head(r);
+  CHECK(r.label == "syntactic");
+  CHECK(r.also.empty());
+  CHECK(head_report_to_json(r).at("also").empty());
+  CHECK(r.reason.find("also") == std::string::npos);
+}

@@ -24,6 +24,11 @@ export function mountGrid(section, app) {
     app.set({ ablate: [...ablate].sort() }, { rerun: true, push: true });
   });
 
+  // "syntactic + semantic" for a head that clears more than one specific rule.
+  function labelText(info) {
+    return [info.label, ...(info.also || [])].join(' + ');
+  }
+
   function card(layer, head, labels, canAblate) {
     const id = `${layer}.${head}`;
     const off = app.state.ablate.includes(id);
@@ -34,7 +39,7 @@ export function mountGrid(section, app) {
     focus.type = 'button';
     focus.className = 'thumb';
     focus.dataset.focus = id;
-    focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${info.label}` : ''}`);
+    focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
     const canvas = document.createElement('canvas');
     drawThumbnail(canvas, { weights: app.matrix('weights', layer, head).data, T: app.summary.tokens.length }, { size: THUMB, ablated: off });
     focus.append(canvas);
@@ -43,7 +48,7 @@ export function mountGrid(section, app) {
     name.textContent = `L${layer} H${head}`;
     const label = document.createElement('div');
     label.className = 'head-label';
-    label.textContent = info ? info.label : '—';
+    label.textContent = info ? labelText(info) : '—';
     if (info) label.title = info.reason;
     const toggle = document.createElement('label');
     toggle.className = 'check head-toggle';
