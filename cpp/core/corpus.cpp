@@ -283,7 +283,7 @@ class DocumentWriter {
     begin_document();
     std::vector<std::string> sentences;
     // Weight 0 for the game keeps the draws, so the text, of a corpus without it.
-    const int kind = weighted({12, 4, 2, 2, 1, options_.word_game ? 2 : 0});
+    const int kind = weighted({12, 4, 2, 2, 1, options_.word_game ? 4 : 0});
     switch (kind) {
       case 0: sentences = story(); break;
       case 1: sentences = description(); break;

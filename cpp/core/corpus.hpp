@@ -7,14 +7,15 @@
 //     tense, with subject-verb agreement); syntactic heads have structure to track;
 //   - topics: a document keeps to one category (animals, food, toys, ...) and a
 //     small cast of its words, so words of one category co-occur;
-//   - optionally (CorpusOptions::word_game), a word game in about 9% of the
-//     documents: players take turns saying a word and "snap" follows a word of a
-//     kind already said ("Tom said cat. Mia said red. Tom said dog, snap!"), so
-//     what comes right after a word depends on earlier words of its category;
+//   - with CorpusOptions::word_game (on for the shipped model), a word game in
+//     about 16% of the documents: players take turns saying a word, and "snap"
+//     follows a word of a kind already said ("Tom said cat. Mia said red. Tom
+//     said dog, snap!"), so what comes right after a word depends on earlier
+//     words of its category: a semantic head;
 //   - repeats: about one document in four says an earlier span again verbatim:
 //     11% repeat a random word sequence ("magic words: owl nine drum"), 11% a
 //     sentence, 5% are nursery rhymes (half sung twice), plus chance repeats:
-//     induction heads;
+//     induction heads (shares without the game; with it each is a sixth less);
 //   - set phrases: "Once upon a time", "The cat sat on the mat", counting
 //     "one, two, three", true colour mixing facts: predictable continuations.
 // The text is printable ASCII; documents are separated by "\n\n" and contain no
@@ -28,8 +29,9 @@
 namespace llmsim {
 
 struct CorpusOptions {
-  // The "snap" word game (see above). Off in the shipped model's corpus: the
-  // runs with it are in web/models/README.md ("A word game to grow one").
+  // The "snap" word game (see above). Off by default, which is the grammar alone;
+  // `llmsim train` turns it on, as in the shipped model's corpus. What it does to
+  // the heads: web/models/README.md ("A word game to grow one").
   bool word_game = false;
 };
 

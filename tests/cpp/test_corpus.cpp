@@ -70,10 +70,10 @@ TEST_CASE("the corpus bytes are pinned, so native and WASM builds train on the s
   };
   const std::string text = generate_corpus(1, 50000, 0).train;
   CHECK(text.size() == 50115);
-  CHECK(fnv1a(text) == 0xb711d7a1bb1ac044ULL);  // the shipped model's corpus, unchanged
+  CHECK(fnv1a(text) == 0xb711d7a1bb1ac044ULL);  // the grammar without the game
   const std::string game = generate_corpus(1, 50000, 0, {/*word_game=*/true}).train;
-  CHECK(game.size() == 50045);
-  CHECK(fnv1a(game) == 0xc2391f72143a55c0ULL);
+  CHECK(game.size() == 50101);
+  CHECK(fnv1a(game) == 0xb1f799ae4e1985ffULL);  // the shipped model's corpus
 }
 
 TEST_CASE("requested sizes are honoured to within one document") {
@@ -193,9 +193,9 @@ TEST_CASE("the word game says snap exactly when a word of the same kind was said
       snaps += snap;
     }
   }
-  // About one document in eleven, with both outcomes common.
-  CHECK(games / double(docs.size()) > 0.05);
-  CHECK(games / double(docs.size()) < 0.15);
+  // About one document in six (weight 4 of 25), with both outcomes common.
+  CHECK(games / double(docs.size()) > 0.12);
+  CHECK(games / double(docs.size()) < 0.20);
   CHECK(snaps / double(turns) > 0.3);
   CHECK(snaps / double(turns) < 0.7);
   // Without the option, no game.
