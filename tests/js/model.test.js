@@ -113,20 +113,22 @@ test('head labels computed in WASM equal the native CLI\'s', () => {
   assert.equal(wasm.length, golden.length);
   wasm.forEach((h, i) => {
     assert.equal(h.label, golden[i].label, `L${h.layer}H${h.head}`);
+    assert.deepEqual(h.also, golden[i].also, `L${h.layer}H${h.head}`);
     assert.ok(Math.abs(h.prev_token - golden[i].prev_token) < 1e-4);
   });
 });
 
 // The bars of the trained-model issue, and the kinds web/models/README.md says the
-// shipped model has: a previous-token head, a first-token sink, induction, an idle head.
+// shipped model has: previous-token, first-token sink, induction, syntactic, semantic
+// (as a head's label or as a rule it also clears) and idle.
 test('the shipped model has the heads its README claims', () => {
   const heads = shippedHeads();
   const best = (key) => Math.max(...heads.map((h) => h[key]));
   assert.ok(best('prev_token') >= 0.6, `best previous-token score ${best('prev_token')}`);
   assert.ok(best('first_token') >= 0.6, `best first-token score ${best('first_token')}`);
   assert.ok(best('induction') >= 0.5, `best induction score ${best('induction')}`);
-  const labels = new Set(heads.map((h) => h.label));
-  for (const kind of ['previous-token', 'induction', 'syntactic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
+  const labels = new Set(heads.flatMap((h) => [h.label, ...h.also]));
+  for (const kind of ['previous-token', 'induction', 'syntactic', 'semantic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
 });
 
 test('a broken weight file is a clear error, and the module keeps working', () => {
