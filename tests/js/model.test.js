@@ -131,6 +131,21 @@ test('the shipped model has the heads its README claims', () => {
   for (const kind of ['previous-token', 'induction', 'syntactic', 'semantic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
 });
 
+// HEADS.md is the table the README points readers to: it must be what the CLI prints
+// for the shipped weights now, and its label column must carry every rule a head clears.
+test('web/models/HEADS.md is the current `llmsim heads --markdown`, labels and all', () => {
+  const printed = execFileSync(cli, ['heads', '--model', modelDir, '--markdown'], { encoding: 'utf8' });
+  const committed = fs.readFileSync(path.join(root, 'web/models/HEADS.md'), 'utf8');
+  assert.ok(committed.endsWith(printed), 'HEADS.md is stale: rerun `llmsim heads --model web/models/tinygpt --markdown`');
+  const rows = printed.trim().split('\n').slice(2).map((line) => line.split('|').map((c) => c.trim()));
+  const heads = shippedHeads();
+  assert.equal(rows.length, heads.length);
+  rows.forEach((cells, i) => {
+    assert.equal(cells[1], `${heads[i].layer}.${heads[i].head}`);
+    assert.equal(cells[11], [heads[i].label, ...heads[i].also].join(' + '));
+  });
+});
+
 test('a broken weight file is a clear error, and the module keeps working', () => {
   const read = (f) => fs.readFileSync(path.join(modelDir, f));
   const weights = new Uint8Array(read('model.safetensors'));
