@@ -319,7 +319,7 @@ Gpt Gpt::load(const std::string& dir) {
                               weights_path);
 }
 
-void Gpt::save(const std::string& dir) const {
+void Gpt::save(const std::string& dir, DType dtype) const {
   const std::string config_path = dir + "/config.json";
   std::ofstream config_out(config_path);
   if (!config_out) throw Error(config_path + ": cannot write the file");
@@ -329,7 +329,7 @@ void Gpt::save(const std::string& dir) const {
   TensorFile file = gpt_weights_to_tensors(weights_);
   file.metadata["format"] = "llmsim-gpt";
   file.metadata["config"] = config_.to_json().dump();
-  write_safetensors(dir + "/model.safetensors", file, DType::F16);
+  write_safetensors(dir + "/model.safetensors", file, dtype);
 }
 
 Trace Gpt::run_ids(const std::vector<int>& ids, const GptRunOptions& options) const {

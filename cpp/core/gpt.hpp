@@ -118,7 +118,8 @@ class Gpt {
   // From a folder holding config.json, tokenizer.json and model.safetensors.
   static Gpt load(const std::string& dir);
   // Writes those three files into `dir` (which must exist); weights as F16.
-  void save(const std::string& dir) const;
+  // Weights as F16 (the default) or I8 with per-row scales (safetensors.hpp).
+  void save(const std::string& dir, DType dtype = DType::F16) const;
 
   const GptConfig& config() const { return config_; }
   const GptWeights& weights() const { return weights_; }

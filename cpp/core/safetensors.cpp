@@ -149,8 +149,10 @@ uint32_t load_u32_le(const uint8_t* p) {
 }
 uint16_t load_u16_le(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
 
-size_t dtype_bytes(DType dtype) { return dtype == DType::F16 ? 2 : 4; }
-const char* dtype_name(DType dtype) { return dtype == DType::F16 ? "F16" : "F32"; }
+size_t dtype_bytes(DType dtype) { return dtype == DType::I8 ? 1 : dtype == DType::F16 ? 2 : 4; }
+const char* dtype_name(DType dtype) {
+  return dtype == DType::I8 ? "I8" : dtype == DType::F16 ? "F16" : "F32";
+}
 
 // One tensor's header entry, checked on its own (the layout is checked across entries).
 struct Entry {
@@ -168,8 +170,9 @@ DType parse_dtype(const std::string& name, const json& entry, const std::string&
   const std::string& dtype = it->get_ref<const std::string&>();
   if (dtype == "F32") return DType::F32;
   if (dtype == "F16") return DType::F16;
+  if (dtype == "I8") return DType::I8;
   fail(source, "tensor " + quoted(name) + " has dtype " + quoted(dtype) +
-                   "; only F16 and F32 are supported");
+                   "; only F16, F32 and I8 (with per-row scales) are supported");
 }
 
 std::vector<int64_t> parse_shape(const std::string& name, const json& entry,
@@ -307,10 +310,34 @@ Tensor decode(const Entry& e, const uint8_t* data, const std::string& source) {
   const uint8_t* p = data + e.begin;
   if (e.dtype == DType::F32) {
     for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float_from_bits(load_u32_le(p + 4 * i));
+  } else if (e.dtype == DType::I8) {
+    for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float(int8_t(p[i]));
   } else {
     for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = half_to_float(load_u16_le(p + 2 * i));
   }
   return t;
+}
+
+// An I8 tensor [rows, ...] holds round(x / scale[row]); its partner "<name>.scale"
+// (F16 or F32, shape [rows]) holds the scales. Multiplies them back in and drops the
+// partner, so callers see float weights whatever the file stores.
+void apply_row_scales(TensorFile& file, const std::string& name, const std::string& source) {
+  const std::string scale_name = name + std::string(kRowScaleSuffix);
+  const auto scale_it = file.tensors.find(scale_name);
+  if (scale_it == file.tensors.end())
+    fail(source, "I8 tensor " + quoted(name) + " needs its per-row scales in a tensor " +
+                     quoted(scale_name));
+  Tensor& t = file.tensors.at(name);
+  const Tensor& scale = scale_it->second;
+  const int64_t rows = t.shape.empty() ? 1 : t.shape[0];
+  if (scale.shape != std::vector<int64_t>{rows})
+    fail(source, "scale tensor " + quoted(scale_name) + " has shape " +
+                     shape_to_string(scale.shape) + " but " + quoted(name) + " has " +
+                     std::to_string(rows) + " rows");
+  const size_t row_size = rows == 0 ? 0 : t.data.size() / size_t(rows);
+  for (size_t r = 0; r < size_t(rows); ++r)
+    for (size_t c = 0; c < row_size; ++c) t.data[r * row_size + c] *= scale.data[r];
+  file.tensors.erase(scale_it);
 }
 
 json parse_header_json(const uint8_t* begin, const uint8_t* end, const std::string& source) {
@@ -362,6 +389,8 @@ TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::strin
   check_layout(pointers, data_size, source);
 
   for (const Entry& e : entries) file.tensors.emplace(e.name, decode(e, data, source));
+  for (const Entry& e : entries)
+    if (e.dtype == DType::I8) apply_row_scales(file, e.name, source);
   return file;
 }
 
@@ -426,16 +455,65 @@ void append_f32(std::vector<uint8_t>& out, const Tensor& t) {
 
 }  // namespace
 
-std::vector<uint8_t> serialize_safetensors(const TensorFile& file, DType dtype) {
+namespace {
+
+// With DType::I8, matrices (2-D or more) become I8 rows with an F32 scale per row,
+// round(x / s) with s = max|row| / 127, so each row keeps its own range; vectors
+// (LayerNorm gains, biases) are few and sensitive, and stay F16.
+TensorFile quantize_rows(const TensorFile& file) {
+  TensorFile out;
+  out.metadata = file.metadata;
+  for (const auto& [name, tensor] : file.tensors) {
+    if (name.size() > kRowScaleSuffix.size() &&
+        name.compare(name.size() - kRowScaleSuffix.size(), kRowScaleSuffix.size(),
+                     kRowScaleSuffix) == 0)
+      throw Error("cannot write tensor " + quoted(name) + " as I8: names ending in " +
+                  quoted(std::string(kRowScaleSuffix)) + " are reserved for scales");
+    const uint64_t count = checked_tensor_count(name, tensor);
+    if (tensor.shape.size() < 2 || count == 0) {
+      out.tensors.emplace(name, tensor);
+      continue;
+    }
+    const size_t rows = size_t(tensor.shape[0]), row_size = size_t(count) / rows;
+    Tensor q{tensor.shape, std::vector<float>(size_t(count))};
+    Tensor scale{{int64_t(rows)}, std::vector<float>(rows)};
+    for (size_t r = 0; r < rows; ++r) {
+      const float* x = tensor.data.data() + r * row_size;
+      float largest = 0;
+      for (size_t c = 0; c < row_size; ++c) largest = std::max(largest, std::fabs(x[c]));
+      if (!std::isfinite(largest))
+        throw Error("cannot write tensor " + quoted(name) + " as I8: row " + std::to_string(r) +
+                    " is not finite");
+      scale.data[r] = largest / 127.0f;
+      for (size_t c = 0; c < row_size; ++c)
+        q.data[r * row_size + c] = largest == 0 ? 0.0f : std::nearbyint(x[c] / scale.data[r]);
+    }
+    out.tensors.emplace(name, std::move(q));
+    out.tensors.emplace(name + std::string(kRowScaleSuffix), std::move(scale));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize_safetensors(const TensorFile& input, DType dtype) {
+  const TensorFile quantized = dtype == DType::I8 ? quantize_rows(input) : TensorFile{};
+  const TensorFile& file = dtype == DType::I8 ? quantized : input;
+  // Under I8 each tensor has its own type: I8 matrices, F32 scales, F16 vectors.
+  auto type_of = [&](const std::string& name, const Tensor& tensor) {
+    if (dtype != DType::I8) return dtype;
+    if (input.tensors.count(name) == 0) return DType::F32;  // a scale
+    return tensor.shape.size() >= 2 && !tensor.data.empty() ? DType::I8 : DType::F16;
+  };
   // ordered_json keeps insertion order, so the header reads like the reference's:
   // "__metadata__" first, then tensors by name, each as dtype, shape, data_offsets.
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
   uint64_t offset = 0;
   for (const auto& [name, tensor] : file.tensors) {
-    const uint64_t bytes = checked_tensor_count(name, tensor) * dtype_bytes(dtype);
+    const uint64_t bytes = checked_tensor_count(name, tensor) * dtype_bytes(type_of(name, tensor));
     nlohmann::ordered_json entry = nlohmann::ordered_json::object();
-    entry["dtype"] = dtype_name(dtype);
+    entry["dtype"] = dtype_name(type_of(name, tensor));
     entry["shape"] = tensor.shape;
     entry["data_offsets"] = {offset, offset + bytes};
     header[name] = std::move(entry);
@@ -457,8 +535,11 @@ std::vector<uint8_t> serialize_safetensors(const TensorFile& file, DType dtype) 
   store_le(out, text.size(), 8);
   out.insert(out.end(), text.begin(), text.end());
   for (const auto& [name, tensor] : file.tensors) {
-    if (dtype == DType::F16)
+    const DType type = type_of(name, tensor);
+    if (type == DType::F16)
       append_f16(out, name, tensor);
+    else if (type == DType::I8)
+      for (float v : tensor.data) out.push_back(uint8_t(int8_t(v)));
     else
       append_f32(out, tensor);
   }

@@ -3,7 +3,8 @@
 // The header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]}
 // (offsets relative to the first data byte) and may hold "__metadata__": {str: str}.
 //
-// Reading accepts F32 and F16 tensors and returns them as float. A file is read from a
+// Reading accepts F32 and F16 tensors, and I8 tensors with per-row scales (below),
+// and returns them as float. A file is read from a
 // byte buffer (the WASM build gets the file from JS and has no filesystem) or a path.
 // Every malformed input throws llmsim::Error "<source>: <problem>"; a lying header
 // never causes a read out of bounds or an allocation larger than the input itself.
@@ -21,13 +22,20 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "matrix.hpp"
 
 namespace llmsim {
 
-enum class DType { F16, F32 };
+// I8: a matrix [rows, ...] stored as int8 q with a partner tensor "<name>.scale" of
+// shape [rows] (F32 or F16): the weight is q · scale[row]. The reader multiplies the
+// scales back in and drops the partner; a missing or misshapen partner is an Error.
+// Not a format of the reference implementation's own, but a file any safetensors
+// reader can open (it sees the int8 values and the scales as two tensors).
+enum class DType { F16, F32, I8 };
+constexpr std::string_view kRowScaleSuffix = ".scale";
 
 struct Tensor {
   std::vector<int64_t> shape;  // [] is a scalar (one element)
@@ -49,7 +57,8 @@ TensorFile read_safetensors(const std::string& path);
 
 // The writer lays tensors out in name order, writes "__metadata__" first (and only if
 // there is any), and pads the header with spaces to a multiple of 8 bytes, as the
-// reference does, so the data starts 8-byte aligned. With DType::F16 a finite value
+// reference does, so the data starts 8-byte aligned. With DType::I8 matrices are
+// written as I8 with F32 row scales and vectors as F16. With DType::F16 a finite value
 // beyond F16's range (|x| >= 65520) is an Error, not a silent infinity.
 std::vector<uint8_t> serialize_safetensors(const TensorFile& file, DType dtype);
 void write_safetensors(const std::string& path, const TensorFile& file, DType dtype);

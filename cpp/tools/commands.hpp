@@ -15,6 +15,7 @@ int eval_command(const Args& args);
 int heads_command(const Args& args);
 int predict_command(const Args& args);
 int ablate_command(const Args& args);
+int convert_command(const Args& args);
 
 // Loads the trained model in `dir` (config.json, tokenizer.json, model.safetensors)
 // into the model registry under the folder's name, which it returns.

@@ -664,3 +664,60 @@ TEST_CASE("tensor_matrix and tensor_vector check shapes and keep row-major order
   inconsistent.tensors["x"] = Tensor{{2, 2}, {1, 2, 3}};
   CHECK_THROWS_WITH(tensor_matrix(inconsistent, "x", 2, 2, "m"), Contains("holds 3 values"));
 }
+
+TEST_CASE("I8 rows with per-row scales: hand-built bytes read as q times the row's scale",
+          "[safetensors][i8]") {
+  // w: I8 [2, 3] = [[127, -64, 0], [1, 2, -127]]; w.scale: F32 [2] = [0.5, 2]
+  const std::string header =
+      R"({"w":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]},)"
+      R"("w.scale":{"dtype":"F32","shape":[2],"data_offsets":[6,14]}})";
+  std::vector<uint8_t> data = {127, uint8_t(-64), 0, 1, 2, uint8_t(-127)};
+  for (uint32_t bits : {0x3f000000u /* 0.5 */, 0x40000000u /* 2 */})
+    for (int i = 0; i < 4; ++i) data.push_back(uint8_t(bits >> (8 * i)));
+  const TensorFile f = parse(file_bytes(header, data));
+  REQUIRE(f.tensors.size() == 1);  // the scale partner is folded in and dropped
+  const std::vector<float> expected = {63.5f, -32.0f, 0.0f, 2.0f, 4.0f, -254.0f};
+  CHECK(f.tensors.at("w").data == expected);
+
+  const std::string no_scale = R"({"w":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]}})";
+  CHECK_THROWS_WITH(parse(file_bytes(no_scale, {1, 2, 3, 4, 5, 6})),
+                    Contains("needs its per-row scales") && Contains("w.scale"));
+  const std::string wrong_rows =
+      R"({"w":{"dtype":"I8","shape":[2,3],"data_offsets":[0,6]},)"
+      R"("w.scale":{"dtype":"F32","shape":[3],"data_offsets":[6,18]}})";
+  CHECK_THROWS_WITH(parse(file_bytes(wrong_rows, std::vector<uint8_t>(18, 0))),
+                    Contains("has shape [3]") && Contains("2 rows"));
+}
+
+TEST_CASE("writing I8 keeps every weight within half a step of its row's scale",
+          "[safetensors][i8]") {
+  Rng rng(7);
+  TensorFile file;
+  Tensor m{{5, 40}, {}}, v{{40}, {}};
+  for (int r = 0; r < 5; ++r)
+    for (int c = 0; c < 40; ++c) m.data.push_back(float(rng.normal()) * float(1 << (2 * r)));  // rows of very different size
+  for (int c = 0; c < 40; ++c) v.data.push_back(float(rng.normal()));
+  m.data[3] = 0;
+  file.tensors = {{"m", m}, {"v", v}, {"zero", Tensor{{2, 2}, {0, 0, 0, 0}}}};
+  const std::vector<uint8_t> bytes = serialize_safetensors(file, DType::I8);
+  // One I8 byte per matrix element plus 4-byte scales, 2-byte F16 for the vector.
+  const uint64_t header = [&] { uint64_t h = 0; for (int i = 7; i >= 0; --i) h = h << 8 | bytes[size_t(i)]; return h; }();
+  CHECK(bytes.size() - 8 - header == 5 * 40 + 5 * 4 + 40 * 2 + 2 * 2 + 2 * 4);
+  const TensorFile back = parse(bytes);
+  REQUIRE(back.tensors.size() == 3);
+  for (int r = 0; r < 5; ++r) {
+    float largest = 0;
+    for (int c = 0; c < 40; ++c) largest = std::max(largest, std::fabs(m.data[size_t(r * 40 + c)]));
+    const float step = largest / 127;
+    for (int c = 0; c < 40; ++c)
+      CHECK(std::fabs(back.tensors.at("m").data[size_t(r * 40 + c)] - m.data[size_t(r * 40 + c)]) <=
+            0.5f * step * 1.0001f);
+  }
+  CHECK(back.tensors.at("m").data[3] == 0.0f);
+  CHECK(back.tensors.at("zero").data == std::vector<float>(4, 0.0f));
+  for (int c = 0; c < 40; ++c)
+    CHECK(back.tensors.at("v").data[size_t(c)] == half_to_float(float_to_half(v.data[size_t(c)])));
+
+  file.tensors.emplace("x.scale", Tensor{{2, 2}, {1, 2, 3, 4}});
+  CHECK_THROWS_WITH(serialize_safetensors(file, DType::I8), Contains("reserved for scales"));
+}
