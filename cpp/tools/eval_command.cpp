@@ -1,7 +1,9 @@
 // llmsim eval --model DIR --text-file F
 // Mean loss per token of the model on a text: the text's tokens are read in pieces
 // of BOS + up to context − 1 tokens, and every token is predicted once, from the
-// tokens before it in its piece. Prints {"tokens": N, "mean_loss": x} (nats).
+// tokens before it in its piece. Prints {"tokens": N, "mean_loss": x} (nats per
+// token), then the same loss in bits per byte of the text (which compares across
+// tokenizers), the text's bytes and words, and tokens per word (text_loss.hpp).
 #include <cmath>
 #include <iostream>
 
@@ -9,6 +11,7 @@
 
 #include "../core/error.hpp"
 #include "../core/gpt.hpp"
+#include "../core/text_loss.hpp"
 #include "commands.hpp"
 
 namespace llmsim::cli {
@@ -22,23 +25,22 @@ int eval_command(const Args& args) {
   }
   if (model_dir.empty() || text_file.empty()) throw Error("eval needs --model DIR and --text-file F");
   const Gpt model = Gpt::load(model_dir);
-  const std::string text = read_text_file(text_file);
-  const std::vector<int> stream = model.tokenizer().encode(text, /*add_bos=*/false).ids;
-  if (stream.empty()) throw Error(text_file + ": the text has no tokens");
-  double total = 0;
-  int64_t count = 0;
-  for (const std::vector<int>& ids :
-       split_into_sequences(stream, model.tokenizer().bos_id(), model.config().context)) {
-    Trace trace;
-    gpt_forward(model.config(), model.weights(), ids, GptRunOptions{}, trace);
-    for (size_t j = 0; j + 1 < ids.size(); ++j) {  // position j predicts ids[j + 1]
-      const auto row = trace.logits.row(Eigen::Index(j)).cast<double>();
-      const double max = row.maxCoeff();
-      total += max + std::log((row.array() - max).exp().sum()) - row(ids[j + 1]);
-      ++count;
+  const std::string path = text_file;
+  const TextLoss loss = [&] {
+    try {
+      return gpt_text_loss(model, read_text_file(path));
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
     }
-  }
-  std::cout << nlohmann::json{{"tokens", count}, {"mean_loss", total / double(count)}}.dump() << "\n";
+  }();
+  std::cout << nlohmann::json{{"tokens", loss.tokens},
+                              {"mean_loss", loss.nats_per_token()},
+                              {"bytes", loss.bytes},
+                              {"bits_per_byte", loss.bits_per_byte()},
+                              {"words", loss.words},
+                              {"tokens_per_word", loss.tokens_per_word()}}
+                   .dump()
+            << "\n";
   return 0;
 }
 

@@ -14,12 +14,15 @@ const char* kUsage =
     "        run the model on TEXT and print its attention Trace as JSON\n"
     "  train --out DIR [--log-dir DIR] [--seed N] [--steps N] [--threads N] ... (--help)\n"
     "        train the GPT from scratch (corpus, tokenizer, model); see web/models/README.md\n"
-    "  eval --model DIR --text-file F      mean loss per token: {\"tokens\", \"mean_loss\"}\n"
+    "  eval --model DIR --text-file F      loss on a text: {\"tokens\", \"mean_loss\",\n"
+    "        \"bytes\", \"bits_per_byte\", \"words\", \"tokens_per_word\"}\n"
     "  heads --model DIR [--text TEXT | --text-file F] [--probes DIR] [--markdown]\n"
     "        measure and label every head: JSON array, one object per head\n"
     "  ablate --model DIR --text TEXT --heads 0.1,2.3 [--mode zero|mean] [--top-k K]\n"
     "        switch heads off: loss and top-k next tokens before/after, as JSON\n"
-    "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n";
+    "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n"
+    "  convert --model DIR --out DIR --dtype f16|f32|i8   rewrite the weights (i8: int8 rows\n"
+    "        with per-row scales)\n";
 
 }  // namespace
 
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
       {"heads", heads_command},
       {"predict", predict_command},
       {"ablate", ablate_command},
+      {"convert", convert_command},
   };
   Args args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
