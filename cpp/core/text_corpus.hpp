@@ -1,0 +1,36 @@
+// A training corpus read from text files, beside the generated one of corpus.hpp:
+// the English corpus that scripts/corpus/build-english.mjs assembles from packaged
+// sources (WordNet, State of the Union addresses, Austen). The folder holds
+// manifest.json ({"sources": [{"file", "package", "version", "licence", "modern",
+// "bytes", "sha256"}, ...]}) and one text file per source, whose documents are
+// separated by "\n\n", as the generated corpus's are.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "corpus.hpp"
+
+namespace llmsim {
+
+struct TextCorpus {
+  CorpusSplit split;        // documents separated by "\n\n", each part ending in "\n\n"
+  nlohmann::json manifest;  // the folder's manifest.json, as read
+  // Bytes of training text from sources the manifest marks "modern", and from all.
+  size_t modern_train_bytes = 0, train_bytes = 0;
+};
+
+// Reads every source of DIR/manifest.json. Document k of a source (0-based) is
+// held out for validation when k % validation_every == validation_every − 1, so
+// every source is represented in both parts. A missing folder, manifest or file, or
+// a file whose size is not the manifest's, is an Error that says how to build it.
+TextCorpus load_text_corpus(const std::string& dir, int validation_every = 100);
+
+// About `bytes` of whole documents taken evenly from across `text` (documents
+// separated by "\n\n"), for training a tokenizer on a sample that has every source
+// in its share rather than the first few megabytes of one.
+std::string even_document_sample(const std::string& text, size_t bytes);
+
+}  // namespace llmsim
