@@ -460,7 +460,7 @@ TEST_CASE("bogus headers are rejected", "[safetensors][bad]") {
   }
   SECTION("unknown or unsupported dtypes") {
     CHECK_THAT(error_of_header(R"({"a":{"dtype":"F17","shape":[1],"data_offsets":[0,4]}})"),
-               Contains("bad.safetensors: tensor \"a\" has dtype \"F17\"; only F16 and F32"));
+               Contains("bad.safetensors: tensor \"a\" has dtype \"F17\"; only F16, F32 and I8"));
     CHECK_THAT(error_of_header(R"({"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})"),
                Contains("dtype \"BF16\""));
   }
