@@ -79,4 +79,36 @@ std::string even_document_sample(const std::string& text, size_t bytes) {
   return sample;
 }
 
+TrainingText training_text(uint64_t seed, size_t story_train_bytes, size_t story_validation_bytes,
+                           const CorpusOptions& options, const std::string& english_dir) {
+  TrainingText text;
+  text.split = generate_corpus(seed, story_train_bytes, story_validation_bytes, options);
+  if (english_dir.empty()) return text;
+  TextCorpus english = load_text_corpus(english_dir);
+  const size_t total = english.train_bytes + text.split.train.size();
+  text.english = {{"dir", english_dir},
+                  {"manifest", english.manifest},
+                  {"english_train_bytes", english.train_bytes},
+                  {"modern_train_bytes", english.modern_train_bytes},
+                  {"story_train_bytes", text.split.train.size()},
+                  {"modern_share", double(english.modern_train_bytes) / double(total)}};
+  text.split.train = english.split.train + text.split.train;
+  text.split.validation = english.split.validation + text.split.validation;
+  return text;
+}
+
+std::string tokenizer_training_text(const TrainingText& text, size_t bytes) {
+  return text.english.is_null() ? text.split.train.substr(0, bytes)
+                                : even_document_sample(text.split.train, bytes);
+}
+
+void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
+                      std::vector<int>& stream, std::vector<size_t>& doc_starts) {
+  for_each_document(text, [&](size_t begin, size_t end) {
+    doc_starts.push_back(stream.size());
+    const std::vector<int> ids = tokenizer.encode(text.substr(begin, end - begin), false).ids;
+    stream.insert(stream.end(), ids.begin(), ids.end());
+  });
+}
+
 }  // namespace llmsim

@@ -6,11 +6,13 @@
 // separated by "\n\n", as the generated corpus's are.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bpe_tokenizer.hpp"
 #include "corpus.hpp"
 
 namespace llmsim {
@@ -32,5 +34,26 @@ TextCorpus load_text_corpus(const std::string& dir, int validation_every = 100);
 // separated by "\n\n"), for training a tokenizer on a sample that has every source
 // in its share rather than the first few megabytes of one.
 std::string even_document_sample(const std::string& text, size_t bytes);
+
+// The text `llmsim train` learns from: the generated stories (corpus.hpp) and, with
+// english_dir, the English corpus in front of them; validation is the held-out
+// documents of each. `english` reports the English part (null without it): the
+// manifest, byte counts and the share of modern English in the training text.
+struct TrainingText {
+  CorpusSplit split;
+  nlohmann::json english;
+};
+TrainingText training_text(uint64_t seed, size_t story_train_bytes, size_t story_validation_bytes,
+                           const CorpusOptions& options, const std::string& english_dir);
+
+// The text the tokenizer learns its merges from: the stories alone train on their
+// first bytes (as the shipped tinygpt did); a mixed corpus on an even sample, so
+// every source has its share of the merges.
+std::string tokenizer_training_text(const TrainingText& text, size_t bytes);
+
+// Encodes documents (separated by "\n\n", each encoded with its separator) into one
+// stream; doc_starts gets the stream position where each document begins.
+void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
+                      std::vector<int>& stream, std::vector<size_t>& doc_starts);
 
 }  // namespace llmsim

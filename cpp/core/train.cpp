@@ -1,9 +1,16 @@
 #include "train.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <limits>
 #include <map>
+#include <sstream>
+#include <type_traits>
 
 #include "error.hpp"
 
@@ -343,18 +350,32 @@ SequenceSampler::SequenceSampler(const std::vector<int>& stream, std::vector<siz
     if (s <= last) doc_starts_.push_back(s);
 }
 
+uint64_t SequenceSampler::draw() {
+  ++draws_;
+  return rng_.next_u64();
+}
+
+uint64_t SequenceSampler::next_draw() const {
+  Rng copy = rng_;
+  return copy.next_u64();
+}
+
+void SequenceSampler::skip(uint64_t draws) {
+  for (uint64_t i = 0; i < draws; ++i) draw();
+}
+
 size_t SequenceSampler::position(bool at_document_start) {
   if (at_document_start && !doc_starts_.empty())
-    return doc_starts_[rng_.next_u64() % doc_starts_.size()];
-  return rng_.next_u64() % (stream_.size() - size_t(T_) + 1);
+    return doc_starts_[draw() % doc_starts_.size()];
+  return draw() % (stream_.size() - size_t(T_) + 1);
 }
 
 void SequenceSampler::repeated_run(int* in, int* out) {
   const int span = runs_.max_length - runs_.min_length + 1;
-  const int n = runs_.min_length + int(rng_.next_u64() % uint64_t(span));
+  const int n = runs_.min_length + int(draw() % uint64_t(span));
   std::vector<int> run(static_cast<size_t>(n));
   for (int& id : run) {
-    do id = int(rng_.next_u64() % uint64_t(runs_.vocab_size));
+    do id = int(draw() % uint64_t(runs_.vocab_size));
     while (id == bos_);
   }
   // The sequence is BOS, R, R, R, … cut at T tokens; the targets are the same shifted by one.
@@ -368,7 +389,9 @@ void SequenceSampler::sample(int B, int* inputs, int* targets) {
     int* in = inputs + size_t(b) * T_;
     int* out = targets + size_t(b) * T_;
     // Drawn only when runs are on, so the plain data order stays what it was.
-    if (runs_.fraction > 0 && rng_.uniform() < runs_.fraction) {
+    // uniform() is one next_u64(): counted as one draw (skip() replays it as one, and
+    // a resume checks the replay against next_draw()).
+    if (runs_.fraction > 0 && (++draws_, rng_.uniform()) < runs_.fraction) {
       repeated_run(in, out);
       continue;
     }
@@ -415,6 +438,330 @@ std::pair<double, int64_t> evaluate_loss(GptTrainer& trainer, const std::vector<
   return {count > 0 ? total / double(count) : 0.0, count};
 }
 
+// ---- checkpoints -------------------------------------------------------------------
+
+namespace {
+
+constexpr char kCheckpointMagic[8] = {'L', 'L', 'M', 'S', 'I', 'M', 'C', 'K'};
+constexpr uint32_t kCheckpointVersion = 1;
+constexpr uint32_t kByteOrderMark = 0x01020304;  // reads back differently on the other byte order
+constexpr size_t kCheckpointHeaderBytes = 32;    // magic, version, mark, payload size, hash
+
+uint64_t fnv1a(const void* data, size_t n, uint64_t h = 0xcbf29ce484222325ULL) {
+  const unsigned char* bytes = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= bytes[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+size_t parameter_count_of(const GptConfig& config) {
+  const std::vector<ParameterInfo> layout = parameter_layout(config);
+  return layout.back().offset + size_t(layout.back().rows) * layout.back().cols;
+}
+
+// The payload is plain values as their bytes, in the order of TrainCheckpoint. Flags
+// go as one byte (a bool read from a foreign byte would be undefined behaviour).
+class PayloadWriter {
+ public:
+  template <class T>
+  void put(const T& value) {
+    static_assert(std::is_arithmetic<T>::value && !std::is_same<T, bool>::value, "plain numbers");
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  void floats(const AlignedFloats& v) {
+    put(uint64_t(v.size()));
+    bytes_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float));
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+// Reads the payload back; every read is checked against the bytes that are left, so
+// a file that ends early is an Error, never a read past the end.
+class PayloadReader {
+ public:
+  PayloadReader(const std::string& bytes, size_t begin, const std::string& path)
+      : bytes_(bytes), pos_(begin), path_(path) {}
+  template <class T>
+  T get(const char* what) {
+    static_assert(std::is_arithmetic<T>::value && !std::is_same<T, bool>::value, "plain numbers");
+    need(sizeof(T), what);
+    T value;
+    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return value;
+  }
+  bool flag(const char* what) {
+    const uint8_t b = get<uint8_t>(what);
+    if (b > 1) throw Error(path_ + ": not a valid checkpoint (" + what + " is neither 0 nor 1)");
+    return b == 1;
+  }
+  void floats(AlignedFloats& v, size_t expected, const char* what) {
+    const uint64_t n = get<uint64_t>(what);
+    if (n != expected)
+      throw Error(path_ + ": the checkpoint's " + what + " hold " + std::to_string(n) +
+                  " numbers where its config has " + std::to_string(expected) + " parameters");
+    need(n * sizeof(float), what);  // before allocating: n is bounded by the config's size
+    v.resize(n);
+    std::memcpy(v.data(), bytes_.data() + pos_, n * sizeof(float));
+    pos_ += n * sizeof(float);
+  }
+  void need(size_t n, const char* what) const {
+    if (n > bytes_.size() - pos_)
+      throw Error(path_ + ": the checkpoint ends early (truncated?): " + std::to_string(n) +
+                  " bytes of " + what + " at byte " + std::to_string(pos_) + ", " +
+                  std::to_string(bytes_.size() - pos_) + " left");
+  }
+  size_t left() const { return bytes_.size() - pos_; }
+
+ private:
+  const std::string& bytes_;
+  size_t pos_;
+  const std::string& path_;
+};
+
+// One TrainProgress on disk: 2 ints, a flag, 7 doubles.
+constexpr size_t kProgressBytes = 2 * 4 + 1 + 7 * 8;
+
+template <class T>
+std::string number_text(T value) {
+  std::ostringstream out;
+  out.precision(std::numeric_limits<T>::max_digits10);  // floats in full: they must match exactly
+  out << value;
+  return out.str();
+}
+
+// Every setting of this run that differs from the checkpointed run's, in words; empty
+// when the run continues the same one.
+std::vector<std::string> run_differences(const TrainCheckpoint& c, const GptConfig& config,
+                                         const TrainOptions& o, int threads,
+                                         uint64_t train_hash, uint64_t val_hash) {
+  std::vector<std::string> d;
+  auto compare = [&](const char* name, auto there, auto here) {
+    if (!(there == here))
+      d.push_back(std::string(name) + " " + number_text(there) + " there, " + number_text(here) +
+                  " here");
+  };
+  compare("vocab_size", c.config.vocab_size, config.vocab_size);
+  compare("d_model", c.config.d_model, config.d_model);
+  compare("n_layer", c.config.n_layer, config.n_layer);
+  compare("n_head", c.config.n_head, config.n_head);
+  compare("context", c.config.context, config.context);
+  compare("d_ff", c.config.d_ff, config.d_ff);
+  const TrainOptions& t = c.options;
+  compare("steps", t.steps, o.steps);
+  compare("batch_size", t.batch_size, o.batch_size);
+  compare("seq_len", t.seq_len, o.seq_len);
+  compare("max_lr", t.max_lr, o.max_lr);
+  compare("min_lr", t.min_lr, o.min_lr);
+  compare("warmup", t.warmup, o.warmup);
+  compare("beta1", t.adamw.beta1, o.adamw.beta1);
+  compare("beta2", t.adamw.beta2, o.adamw.beta2);
+  compare("eps", t.adamw.eps, o.adamw.eps);
+  compare("weight_decay", t.adamw.weight_decay, o.adamw.weight_decay);
+  compare("grad_clip", t.grad_clip, o.grad_clip);
+  compare("seed", t.seed, o.seed);
+  compare("eval_every", t.eval_every, o.eval_every);
+  compare("eval_batches", t.eval_batches, o.eval_batches);
+  compare("repeat fraction", t.repeated_runs.fraction, o.repeated_runs.fraction);
+  compare("repeat vocab_size", t.repeated_runs.vocab_size, o.repeated_runs.vocab_size);
+  compare("repeat min_length", t.repeated_runs.min_length, o.repeated_runs.min_length);
+  compare("repeat max_length", t.repeated_runs.max_length, o.repeated_runs.max_length);
+  compare("threads (Eigen's GEMMs sum in an order that depends on them)", c.threads, threads);
+  if (c.train_tokens_hash != train_hash)
+    d.push_back("the training tokens (a different corpus or tokenizer: hash " +
+                std::to_string(c.train_tokens_hash) + " there, " + std::to_string(train_hash) +
+                " here)");
+  if (c.val_tokens_hash != val_hash)
+    d.push_back("the validation tokens (hash " + std::to_string(c.val_tokens_hash) + " there, " +
+                std::to_string(val_hash) + " here)");
+  return d;
+}
+
+}  // namespace
+
+uint64_t token_stream_hash(const std::vector<int>& stream, const std::vector<size_t>& doc_starts,
+                           int bos_id) {
+  // The sizes go first, so one sequence cannot pass for another cut differently.
+  const uint64_t sizes[2] = {stream.size(), doc_starts.size()};
+  uint64_t h = fnv1a(sizes, sizeof sizes);
+  h = fnv1a(stream.data(), stream.size() * sizeof(int), h);
+  for (size_t s : doc_starts) {
+    const uint64_t s64 = s;
+    h = fnv1a(&s64, sizeof s64, h);
+  }
+  const int32_t bos = bos_id;
+  return fnv1a(&bos, sizeof bos, h);
+}
+
+void save_checkpoint(const std::string& path, const TrainCheckpoint& c) {
+  PayloadWriter w;
+  const GptConfig& g = c.config;
+  for (int v : {g.vocab_size, g.d_model, g.n_layer, g.n_head, g.context, g.d_ff}) w.put(int32_t(v));
+  const TrainOptions& o = c.options;
+  w.put(int32_t(o.steps));
+  w.put(int32_t(o.batch_size));
+  w.put(int32_t(o.seq_len));
+  w.put(o.max_lr);
+  w.put(o.min_lr);
+  w.put(int32_t(o.warmup));
+  w.put(o.adamw.beta1);
+  w.put(o.adamw.beta2);
+  w.put(o.adamw.eps);
+  w.put(o.adamw.weight_decay);
+  w.put(o.grad_clip);
+  w.put(uint64_t(o.seed));
+  w.put(int32_t(o.eval_every));
+  w.put(int32_t(o.eval_batches));
+  w.put(o.repeated_runs.fraction);
+  w.put(int32_t(o.repeated_runs.vocab_size));
+  w.put(int32_t(o.repeated_runs.min_length));
+  w.put(int32_t(o.repeated_runs.max_length));
+  w.put(int32_t(c.threads));
+  w.put(c.train_tokens_hash);
+  w.put(c.val_tokens_hash);
+  w.put(int32_t(c.step));
+  w.put(c.sampler_draws);
+  w.put(c.sampler_next);
+  w.floats(c.parameters);
+  w.floats(c.adam_m);
+  w.floats(c.adam_v);
+  w.put(uint64_t(c.curve.size()));
+  for (const TrainProgress& p : c.curve) {
+    w.put(int32_t(p.step));
+    w.put(int32_t(p.steps));
+    w.put(uint8_t(p.checkpoint_written ? 1 : 0));
+    for (double v : {p.loss, p.val_loss, p.learning_rate, p.grad_norm, p.tokens_per_second,
+                     p.elapsed_seconds, p.eta_seconds})
+      w.put(v);
+  }
+
+  const std::string& payload = w.bytes();
+  const uint64_t payload_size = payload.size(), payload_hash = fnv1a(payload.data(), payload.size());
+  char header[kCheckpointHeaderBytes];
+  std::memcpy(header, kCheckpointMagic, 8);
+  std::memcpy(header + 8, &kCheckpointVersion, 4);
+  std::memcpy(header + 12, &kByteOrderMark, 4);
+  std::memcpy(header + 16, &payload_size, 8);
+  std::memcpy(header + 24, &payload_hash, 8);
+
+  // Written whole beside the target, then renamed over it: rename replaces a file in
+  // one step, so a kill at any moment leaves either the old checkpoint or the new one.
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(header, sizeof header);
+    out.write(payload.data(), std::streamsize(payload.size()));
+    out.close();
+    if (!out) throw Error(temporary + ": cannot write the checkpoint (does the folder exist? is the disk full?)");
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    throw Error("cannot rename " + temporary + " to " + path + ": " + std::strerror(errno));
+}
+
+TrainCheckpoint load_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) throw Error(path + ": cannot open the checkpoint (no such file? a run writes one every "
+                              "--checkpoint-every steps)");
+  const std::streamoff file_size = in.tellg();
+  in.seekg(0);
+  char header[kCheckpointHeaderBytes] = {};
+  in.read(header, std::streamsize(std::min<std::streamoff>(file_size, sizeof header)));
+  if (file_size < 8 || std::memcmp(header, kCheckpointMagic, 8) != 0)
+    throw Error(path + " is not an llmsim checkpoint (it does not start with \"LLMSIMCK\")");
+  if (file_size < std::streamoff(kCheckpointHeaderBytes))
+    throw Error(path + ": the checkpoint ends inside its header (truncated: " +
+                std::to_string(file_size) + " bytes)");
+  uint32_t version, mark;
+  uint64_t payload_size, payload_hash;
+  std::memcpy(&version, header + 8, 4);
+  std::memcpy(&mark, header + 12, 4);
+  std::memcpy(&payload_size, header + 16, 8);
+  std::memcpy(&payload_hash, header + 24, 8);
+  if (mark != kByteOrderMark)
+    throw Error(path + ": the checkpoint was written on a machine of the other byte order");
+  if (version != kCheckpointVersion)
+    throw Error(path + ": checkpoint format version " + std::to_string(version) +
+                "; this build reads version " + std::to_string(kCheckpointVersion));
+  const uint64_t held = uint64_t(file_size) - kCheckpointHeaderBytes;
+  if (held < payload_size)
+    throw Error(path + ": the checkpoint is truncated: its header promises " +
+                std::to_string(payload_size) + " bytes of state, the file holds " +
+                std::to_string(held));
+  if (held > payload_size)
+    throw Error(path + ": the checkpoint has " + std::to_string(held - payload_size) +
+                " bytes after the state its header describes (not a file this program wrote)");
+  std::string payload(payload_size, '\0');
+  in.read(&payload[0], std::streamsize(payload_size));
+  if (!in) throw Error(path + ": cannot read the checkpoint");
+  if (fnv1a(payload.data(), payload.size()) != payload_hash)
+    throw Error(path + ": the checkpoint is corrupted (its contents do not match the hash in "
+                       "its header)");
+
+  // The hash says these are the bytes the writer wrote; the reader checks every size
+  // anyway, so even a file crafted to pass the hash is never read out of bounds.
+  PayloadReader r(payload, 0, path);
+  TrainCheckpoint c;
+  GptConfig& g = c.config;
+  for (int* v : {&g.vocab_size, &g.d_model, &g.n_layer, &g.n_head, &g.context, &g.d_ff})
+    *v = r.get<int32_t>("the config");
+  g.validate(path + " (its config)");
+  TrainOptions& o = c.options;
+  o.steps = r.get<int32_t>("the options");
+  o.batch_size = r.get<int32_t>("the options");
+  o.seq_len = r.get<int32_t>("the options");
+  o.max_lr = r.get<float>("the options");
+  o.min_lr = r.get<float>("the options");
+  o.warmup = r.get<int32_t>("the options");
+  o.adamw.beta1 = r.get<float>("the options");
+  o.adamw.beta2 = r.get<float>("the options");
+  o.adamw.eps = r.get<float>("the options");
+  o.adamw.weight_decay = r.get<float>("the options");
+  o.grad_clip = r.get<double>("the options");
+  o.seed = r.get<uint64_t>("the options");
+  o.eval_every = r.get<int32_t>("the options");
+  o.eval_batches = r.get<int32_t>("the options");
+  o.repeated_runs.fraction = r.get<double>("the options");
+  o.repeated_runs.vocab_size = r.get<int32_t>("the options");
+  o.repeated_runs.min_length = r.get<int32_t>("the options");
+  o.repeated_runs.max_length = r.get<int32_t>("the options");
+  c.threads = r.get<int32_t>("the thread count");
+  c.train_tokens_hash = r.get<uint64_t>("the token hashes");
+  c.val_tokens_hash = r.get<uint64_t>("the token hashes");
+  c.step = r.get<int32_t>("the step");
+  if (c.step < 0 || c.step > o.steps)
+    throw Error(path + ": the checkpoint's step " + std::to_string(c.step) +
+                " is outside its run of " + std::to_string(o.steps) + " steps");
+  c.sampler_draws = r.get<uint64_t>("the sampler's state");
+  c.sampler_next = r.get<uint64_t>("the sampler's state");
+  const size_t n_params = parameter_count_of(g);
+  r.floats(c.parameters, n_params, "parameters");
+  r.floats(c.adam_m, n_params, "AdamW first moments");
+  r.floats(c.adam_v, n_params, "AdamW second moments");
+  const uint64_t n_curve = r.get<uint64_t>("the loss curve");
+  if (n_curve != uint64_t(c.step))
+    throw Error(path + ": the checkpoint's loss curve has " + std::to_string(n_curve) +
+                " steps, not its step " + std::to_string(c.step));
+  r.need(n_curve * kProgressBytes, "the loss curve");  // before allocating
+  c.curve.resize(n_curve);
+  for (TrainProgress& p : c.curve) {
+    p.step = r.get<int32_t>("the loss curve");
+    p.steps = r.get<int32_t>("the loss curve");
+    p.checkpoint_written = r.flag("a checkpoint flag");
+    for (double* v : {&p.loss, &p.val_loss, &p.learning_rate, &p.grad_norm, &p.tokens_per_second,
+                      &p.elapsed_seconds, &p.eta_seconds})
+      *v = r.get<double>("the loss curve");
+  }
+  if (r.left() != 0)
+    throw Error(path + ": the checkpoint has " + std::to_string(r.left()) +
+                " bytes after its loss curve (not a file this program wrote)");
+  return c;
+}
+
 // ---- the training loop -------------------------------------------------------------
 
 TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
@@ -422,6 +769,21 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
                       const std::vector<size_t>& train_doc_starts,
                       const std::vector<int>& val_stream, int bos_id,
                       const std::function<void(const TrainProgress&)>& on_progress) {
+  return train_gpt(config, options, train_stream, train_doc_starts, val_stream, bos_id,
+                   CheckpointOptions{}, on_progress);
+}
+
+TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
+                      const std::vector<int>& train_stream,
+                      const std::vector<size_t>& train_doc_starts,
+                      const std::vector<int>& val_stream, int bos_id,
+                      const CheckpointOptions& checkpoint,
+                      const std::function<void(const TrainProgress&)>& on_progress) {
+  if (checkpoint.every < 0 || checkpoint.stop_after < 0)
+    throw Error("the checkpoint interval and the stopping step must be 0 or more");
+  const bool checkpoints = checkpoint.every > 0 || checkpoint.resume;
+  if (checkpoints && checkpoint.path.empty())
+    throw Error("checkpoints need a file to be written to or resumed from");
   const int T = options.seq_len > 0 ? options.seq_len : config.context;
   const int B = options.batch_size;
   GptTrainer trainer(config, B, T);
@@ -432,10 +794,67 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
   SequenceSampler sampler(train_stream, train_doc_starts, bos_id, T, options.seed ^ 0x5eed0da7aULL,
                           runs);
   std::vector<int> inputs(size_t(B) * T), targets(size_t(B) * T);
+  // What a checkpoint records of the data and the machine (hashing reads every token,
+  // so only when there are checkpoints).
+  const int threads = Eigen::nbThreads();
+  const uint64_t train_hash =
+      checkpoints ? token_stream_hash(train_stream, train_doc_starts, bos_id) : 0;
+  const uint64_t val_hash = checkpoints ? token_stream_hash(val_stream, {}, bos_id) : 0;
 
   TrainResult result;
+  int first_step = 0;         // 0-based index of the first step this call takes
+  double elapsed_before = 0;  // training seconds of the sessions before a resume
+  if (checkpoint.resume) {
+    TrainCheckpoint saved = load_checkpoint(checkpoint.path);
+    const std::vector<std::string> differences =
+        run_differences(saved, config, options, threads, train_hash, val_hash);
+    if (!differences.empty()) {
+      std::string list;
+      for (const std::string& d : differences) list += (list.empty() ? "" : "; ") + d;
+      throw Error("cannot resume " + checkpoint.path +
+                  ": it was written by a run with other settings, which this run would not "
+                  "continue bit for bit: " + list +
+                  ". Resume with the options the run was started with, or start afresh.");
+    }
+    std::copy(saved.parameters.begin(), saved.parameters.end(), trainer.parameters().begin());
+    std::copy(saved.adam_m.begin(), saved.adam_m.end(), trainer.adam_first_moments().begin());
+    std::copy(saved.adam_v.begin(), saved.adam_v.end(), trainer.adam_second_moments().begin());
+    sampler.skip(saved.sampler_draws);
+    if (sampler.next_draw() != saved.sampler_next)
+      throw Error("cannot resume " + checkpoint.path + ": replaying the sampler's " +
+                  std::to_string(saved.sampler_draws) +
+                  " draws did not reach the state the checkpoint recorded (did the sampler "
+                  "change since the run was checkpointed?)");
+    result.curve = std::move(saved.curve);
+    first_step = result.resumed_from = saved.step;
+    elapsed_before = result.curve.empty() ? 0 : result.curve.back().elapsed_seconds;
+    if (checkpoint.on_resume) checkpoint.on_resume(saved.step);
+  }
+
+  // The state after `steps_taken` steps, as a resumed run needs it.
+  auto save = [&](int steps_taken) {
+    TrainCheckpoint c;
+    c.config = config;
+    c.options = options;
+    c.threads = threads;
+    c.train_tokens_hash = train_hash;
+    c.val_tokens_hash = val_hash;
+    c.step = steps_taken;
+    c.sampler_draws = sampler.draws();
+    c.sampler_next = sampler.next_draw();
+    c.parameters = trainer.parameters();
+    c.adam_m = trainer.adam_first_moments();
+    c.adam_v = trainer.adam_second_moments();
+    c.curve = result.curve;
+    save_checkpoint(checkpoint.path, c);
+  };
+
   const auto start = std::chrono::steady_clock::now();
-  for (int step = 0; step < options.steps; ++step) {
+  for (int step = first_step; step < options.steps; ++step) {
+    if (checkpoint.stop_after > 0 && step >= checkpoint.stop_after) {
+      result.complete = false;
+      break;
+    }
     sampler.sample(B, inputs.data(), targets.data());
     TrainProgress p;
     p.step = step + 1;
@@ -449,17 +868,23 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
 
     const bool last = step + 1 == options.steps;
     if (!val_stream.empty() && options.eval_every > 0 &&
-        ((step + 1) % options.eval_every == 0 || last)) {
+        ((step + 1) % options.eval_every == 0 || last))
       p.val_loss = evaluate_loss(trainer, val_stream, bos_id, options.eval_batches).first;
-      if (last) result.final_val_loss = p.val_loss;
-    }
-    p.elapsed_seconds =
+    // Rates over this session only: a resumed run's clock restarts at the resume.
+    const double session =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    p.tokens_per_second = double(step + 1) * B * T / std::max(p.elapsed_seconds, 1e-9);
-    p.eta_seconds = p.elapsed_seconds / (step + 1) * (options.steps - step - 1);
+    const int session_steps = step + 1 - first_step;
+    p.elapsed_seconds = elapsed_before + session;
+    p.tokens_per_second = double(session_steps) * B * T / std::max(session, 1e-9);
+    p.eta_seconds = session / session_steps * (options.steps - step - 1);
+    p.checkpoint_written = checkpoint.every > 0 && (step + 1) % checkpoint.every == 0;
     result.curve.push_back(p);
+    if (p.checkpoint_written) save(step + 1);
     if (on_progress) on_progress(p);
   }
+  // The last step's validation, also when it was taken before a resume at the end.
+  if (result.complete && !result.curve.empty() && result.curve.back().val_loss >= 0)
+    result.final_val_loss = result.curve.back().val_loss;
   result.weights = trainer.weights();
   return result;
 }

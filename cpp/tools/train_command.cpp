@@ -5,6 +5,17 @@
 //   LOG/loss.csv (step, loss, val_loss, lr), LOG/validation.txt (held-out text),
 //   LOG/training.json (settings, time, losses, the bigram baseline)
 // Progress goes to stderr, one line every --print-every steps and at every validation.
+//
+// A long run survives a stopped session: every --checkpoint-every steps (default 500,
+// 0 = never) it saves its whole state to LOG/checkpoint.bin (train.hpp: weights,
+// AdamW's moments, the sampler's place, the loss curve so far, and the settings and
+// token hashes it was started with). Running the same command again with --resume
+// continues from that file and ends bit for bit as the uninterrupted run would, with
+// the same outputs (only the timings in training.json differ). The corpus and the
+// tokenizer are rebuilt from the options, as they are deterministic; a resume with
+// options that would train differently (steps, batch, schedule, seed, shape, corpus,
+// threads, ...) is refused with the differences named. --stop-after N (for testing
+// resumes) ends the run after step N as a kill would, writing nothing but checkpoints.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -34,6 +45,7 @@ struct TrainSettings {
   std::string out_dir, log_dir = "build/tinygpt";
   std::string english_dir;  // --english: the packaged English corpus beside the stories
   std::vector<std::string> heldout_files;  // --heldout: texts scored after training
+  bool score_only = false;  // --score-only: score the model in --out, train nothing
   uint64_t seed = 1;
   size_t train_bytes = 12000000, val_bytes = 300000, tokenizer_bytes = 3000000;
   CorpusOptions corpus;
@@ -41,6 +53,9 @@ struct TrainSettings {
   TrainOptions train;
   int threads = 2;
   int print_every = 25;
+  int checkpoint_every = 500;  // steps between LOG/checkpoint.bin saves; 0: none
+  bool resume = false;         // --resume: continue from LOG/checkpoint.bin
+  int stop_after = 0;          // --stop-after: testing, end after this step as a kill would
 };
 
 std::string duration_text(double seconds) {
@@ -56,19 +71,50 @@ void write_text(const std::string& path, const std::string& text) {
   if (!out) throw Error(path + ": cannot write the file");
 }
 
-// Documents are separated by "\n\n"; each is encoded with its separator, so the
-// stream is the corpus's tokens and doc_starts says where each document begins.
-void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
-                      std::vector<int>& stream, std::vector<size_t>& doc_starts) {
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find("\n\n", begin);
-    end = end == std::string::npos ? text.size() : end + 2;
-    doc_starts.push_back(stream.size());
-    const std::vector<int> ids = tokenizer.encode(text.substr(begin, end - begin), false).ids;
-    stream.insert(stream.end(), ids.begin(), ids.end());
-    begin = end;
+// The baselines a model must beat: unigram and bigram models of the same training
+// tokens, add-k smoothed, with k chosen on the validation split.
+struct Baselines {
+  BigramModel bigram;  // its BOS row is the unigram (bigram.hpp)
+  double best_k = 0, best_val_loss = 1e30;
+  nlohmann::json val_loss_by_k = nlohmann::json::object();
+};
+
+Baselines fit_baselines(const std::vector<int>& train_stream, const std::vector<int>& val_stream,
+                        const GptConfig& config, int bos_id) {
+  Baselines b{BigramModel(train_stream, config.vocab_size, bos_id)};
+  std::vector<int> val_inputs, val_targets;
+  consecutive_sequences(val_stream, bos_id, config.context, val_inputs, val_targets);
+  for (double k : {0.001, 0.01, 0.03, 0.1, 0.3, 1.0}) {
+    const double loss = b.bigram.mean_loss(val_inputs, val_targets, k);
+    b.val_loss_by_k[std::to_string(k).substr(0, 5)] = loss;
+    if (loss < b.best_val_loss) b.best_val_loss = loss, b.best_k = k;
   }
+  return b;
+}
+
+// Held-out texts: the model against the baselines (k from the validation split, not
+// from the held-out text), per token and per byte.
+nlohmann::json score_heldout(const std::vector<std::string>& files, const Gpt& model,
+                             const Baselines& b) {
+  auto row = [](const TextLoss& l) {
+    return nlohmann::json{{"nats_per_token", l.nats_per_token()}, {"bits_per_byte", l.bits_per_byte()}};
+  };
+  const int context = model.config().context;
+  nlohmann::json heldout = nlohmann::json::array();
+  for (const std::string& path : files) {
+    const std::string text = read_text_file(path);
+    const TextLoss gpt = gpt_text_loss(model, text);
+    heldout.push_back(
+        {{"file", path},
+         {"bytes", gpt.bytes},
+         {"tokens", gpt.tokens},
+         {"tokens_per_word", gpt.tokens_per_word()},
+         {"model", row(gpt)},
+         {"bigram", row(ngram_text_loss(b.bigram, model.tokenizer(), context, text, b.best_k, false))},
+         {"unigram", row(ngram_text_loss(b.bigram, model.tokenizer(), context, text, b.best_k, true))}});
+    std::cerr << "held-out " << path << ": " << heldout.back().dump() << "\n";
+  }
+  return heldout;
 }
 
 // `llmsim train --help`: every option with its default (the shipped run's).
@@ -93,13 +139,22 @@ void print_train_help(const TrainSettings& s) {
       "                        --train-bytes is then the generated stories' share\n"
       "  --heldout FILE        after training, score FILE (repeatable) with the model and\n"
       "                        with unigram and bigram baselines of the same tokens\n"
-      "  --eval-every N  --print-every N   validation and progress lines (default %d, %d)\n",
+      "  --score-only          train nothing: score the --heldout files with the model in\n"
+      "                        --out, which these same options trained\n"
+      "  --eval-every N  --print-every N   validation and progress lines (default %d, %d)\n"
+      "  --checkpoint-every N  save the run's state to LOG/checkpoint.bin every N steps\n"
+      "                        (default %d; 0: never)\n"
+      "  --resume              continue the run saved in LOG/checkpoint.bin; give the same\n"
+      "                        other options (a change that would alter the result is an\n"
+      "                        error): it ends bit for bit as the uninterrupted run\n"
+      "  --stop-after N        for testing --resume: stop after step N as a kill would,\n"
+      "                        writing only checkpoints\n",
       s.log_dir.c_str(), static_cast<unsigned long long>(s.seed), s.threads, s.config.vocab_size,
       s.config.d_model, s.config.n_layer, s.config.n_head, s.config.context, s.config.d_ff,
       s.train.steps, s.train.batch_size, double(s.train.max_lr), double(s.train.min_lr),
       s.train.warmup, double(s.train.adamw.weight_decay), double(s.train.repeated_runs.fraction),
       s.train_bytes, s.val_bytes, s.tokenizer_bytes, s.corpus.word_game ? "on" : "off",
-      s.train.eval_every, s.print_every);
+      s.train.eval_every, s.print_every, s.checkpoint_every);
 }
 
 }  // namespace
@@ -136,6 +191,7 @@ int train_command(const Args& args) {
     else if (a == "--tokenizer-bytes") s.tokenizer_bytes = parse_u64(a, option_value(args, i));
     else if (a == "--english") s.english_dir = option_value(args, i);
     else if (a == "--heldout") s.heldout_files.push_back(option_value(args, i));
+    else if (a == "--score-only") s.score_only = true;
     else if (a == "--word-game") {
       const std::string v = option_value(args, i);
       if (v != "on" && v != "off") throw Error("--word-game takes on or off, not \"" + v + "\"");
@@ -156,6 +212,9 @@ int train_command(const Args& args) {
     else if (a == "--repeat-fraction") s.train.repeated_runs.fraction = number();
     else if (a == "--threads") s.threads = integer();
     else if (a == "--print-every") s.print_every = integer();
+    else if (a == "--checkpoint-every") s.checkpoint_every = integer();
+    else if (a == "--resume") s.resume = true;
+    else if (a == "--stop-after") s.stop_after = integer();
     else throw Error("unknown argument \"" + a + "\" for train");
   }
   if (s.out_dir.empty()) throw Error("train needs --out DIR (e.g. web/models/tinygpt)");
@@ -173,30 +232,16 @@ int train_command(const Args& args) {
 
   std::cerr << "generating the corpus (seed " << s.seed
             << (s.corpus.word_game ? ", with the word game" : "") << ")...\n";
-  CorpusSplit corpus = generate_corpus(s.seed, s.train_bytes, s.val_bytes, s.corpus);
-  nlohmann::json english_report = nullptr;
-  if (!s.english_dir.empty()) {
-    // English first, then the stories; validation is the held-out documents of each.
-    TextCorpus english = load_text_corpus(s.english_dir);
-    const size_t total = english.train_bytes + corpus.train.size();
-    english_report = {{"dir", s.english_dir},
-                      {"manifest", english.manifest},
-                      {"english_train_bytes", english.train_bytes},
-                      {"modern_train_bytes", english.modern_train_bytes},
-                      {"story_train_bytes", corpus.train.size()},
-                      {"modern_share", double(english.modern_train_bytes) / double(total)}};
-    std::cerr << "English corpus: " << english.train_bytes << " bytes ("
-              << english.modern_train_bytes << " modern), stories " << corpus.train.size()
-              << " bytes: modern English is " << english_report["modern_share"].get<double>()
-              << " of the text\n";
-    corpus.train = english.split.train + corpus.train;
-    corpus.validation = english.split.validation + corpus.validation;
-  }
-  // The stories alone train on their first bytes (as the shipped tinygpt did); a
-  // mixed corpus on an even sample, so every source has its share of the merges.
-  const std::string tokenizer_text = s.english_dir.empty()
-                                         ? corpus.train.substr(0, s.tokenizer_bytes)
-                                         : even_document_sample(corpus.train, s.tokenizer_bytes);
+  const TrainingText text =
+      training_text(s.seed, s.train_bytes, s.val_bytes, s.corpus, s.english_dir);
+  const CorpusSplit& corpus = text.split;
+  const nlohmann::json& english_report = text.english;
+  if (!english_report.is_null())
+    std::cerr << "English corpus: " << english_report["english_train_bytes"] << " bytes ("
+              << english_report["modern_train_bytes"] << " modern), stories "
+              << english_report["story_train_bytes"] << " bytes: modern English is "
+              << english_report["modern_share"].get<double>() << " of the text\n";
+  const std::string tokenizer_text = tokenizer_training_text(text, s.tokenizer_bytes);
   std::cerr << "training the tokenizer on " << tokenizer_text.size() << " bytes...\n";
   const BpeTokenizer tokenizer = BpeTokenizer::train(tokenizer_text, s.config.vocab_size);
   s.config.vocab_size = tokenizer.vocab_size();  // may stop short of the request
@@ -212,54 +257,73 @@ int train_command(const Args& args) {
             << " parameters; " << s.train.steps << " steps of " << s.train.batch_size << " x "
             << s.config.context << " tokens, " << s.threads << " threads\n";
 
-  const TrainResult result = train_gpt(
-      s.config, s.train, train_stream, doc_starts, val_stream, tokenizer.bos_id(),
-      [&](const TrainProgress& p) {
-        if (p.step % s.print_every != 0 && p.val_loss < 0 && p.step != 1) return;
-        char line[256];
-        std::snprintf(line, sizeof line, "step %5d/%d | loss %.4f | %s | lr %.2e | %6.0f tok/s | %s, eta %s",
-                      p.step, p.steps, p.loss,
-                      p.val_loss >= 0 ? ("val " + std::to_string(p.val_loss).substr(0, 6)).c_str()
-                                      : "          ",
-                      p.learning_rate, p.tokens_per_second, duration_text(p.elapsed_seconds).c_str(),
-                      duration_text(p.eta_seconds).c_str());
-        std::cerr << line << std::endl;
-      });
-  const double train_seconds = result.curve.empty() ? 0 : result.curve.back().elapsed_seconds;
-
-  // The baseline: a bigram model of the same tokens, on the same validation pairs.
-  std::vector<int> val_inputs, val_targets;
-  consecutive_sequences(val_stream, tokenizer.bos_id(), s.config.context, val_inputs, val_targets);
-  const BigramModel bigram(train_stream, s.config.vocab_size, tokenizer.bos_id());
-  nlohmann::json bigram_losses = nlohmann::json::object();
-  double best_k = 0, best_bigram = 1e30;
-  for (double k : {0.001, 0.01, 0.03, 0.1, 0.3, 1.0}) {
-    const double loss = bigram.mean_loss(val_inputs, val_targets, k);
-    bigram_losses[std::to_string(k).substr(0, 5)] = loss;
-    if (loss < best_bigram) best_bigram = loss, best_k = k;
+  if (s.score_only) {
+    // Nothing is trained: the model these options trained (in --out) is scored.
+    const Gpt model = Gpt::load(s.out_dir);
+    if (model.tokenizer().merges() != tokenizer.merges())
+      throw Error(s.out_dir + " was not trained with these options: its tokenizer differs from "
+                              "the one they make");
+    const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id());
+    std::cout << nlohmann::json{{"bigram_best_k", baselines.best_k},
+                                {"bigram_val_loss", baselines.best_val_loss},
+                                {"heldout", score_heldout(s.heldout_files, model, baselines)}}
+                     .dump()
+              << "\n";
+    return 0;
   }
+
+  // The run's state goes to LOG/checkpoint.bin as it trains, and --resume reads it back
+  // (train.hpp checks that these options would continue the same run).
+  CheckpointOptions checkpoint;
+  checkpoint.path = s.log_dir + "/checkpoint.bin";
+  checkpoint.every = s.checkpoint_every;
+  checkpoint.resume = s.resume;
+  checkpoint.stop_after = s.stop_after;
+  checkpoint.on_resume = [&](int step) {
+    std::cerr << "resuming at step " << step << " of " << s.train.steps << " from "
+              << checkpoint.path << "\n";
+  };
+  if (!s.resume && s.checkpoint_every > 0 && s.checkpoint_every <= s.train.steps &&
+      std::filesystem::exists(checkpoint.path))
+    std::cerr << "note: " << checkpoint.path << " holds an earlier run's checkpoint; this run "
+              << "starts afresh and replaces it at step " << s.checkpoint_every
+              << " (--resume would continue that run)\n";
+  int last_checkpoint = 0;
+  const TrainResult result = train_gpt(
+      s.config, s.train, train_stream, doc_starts, val_stream, tokenizer.bos_id(), checkpoint,
+      [&](const TrainProgress& p) {
+        if (p.step % s.print_every == 0 || p.val_loss >= 0 || p.step == 1) {
+          char line[256];
+          std::snprintf(line, sizeof line, "step %5d/%d | loss %.4f | %s | lr %.2e | %6.0f tok/s | %s, eta %s",
+                        p.step, p.steps, p.loss,
+                        p.val_loss >= 0 ? ("val " + std::to_string(p.val_loss).substr(0, 6)).c_str()
+                                        : "          ",
+                        p.learning_rate, p.tokens_per_second, duration_text(p.elapsed_seconds).c_str(),
+                        duration_text(p.eta_seconds).c_str());
+          std::cerr << line << std::endl;
+        }
+        if (p.checkpoint_written) {
+          last_checkpoint = p.step;
+          std::cerr << "checkpoint: step " << p.step << " saved to " << checkpoint.path << std::endl;
+        }
+      });
+  if (!result.complete) {
+    // --stop-after: as after a kill, only the checkpoints are written.
+    const int resumable = last_checkpoint > 0 ? last_checkpoint : result.resumed_from;
+    std::cerr << "stopped after step " << result.curve.size() << " of " << s.train.steps
+              << " (--stop-after); "
+              << (resumable > 0 ? "--resume continues from the checkpoint at step " +
+                                      std::to_string(resumable)
+                                : std::string("no checkpoint was written"))
+              << "\n";
+    return 0;
+  }
+  const double train_seconds = result.curve.empty() ? 0 : result.curve.back().elapsed_seconds;
 
   const Gpt model(s.config, result.weights, tokenizer);
   model.save(s.out_dir);
-
-  // Held-out texts: the model against unigram and bigram models of the same training
-  // tokens (k chosen on the validation split above, not on the held-out text).
-  nlohmann::json heldout = nlohmann::json::array();
-  for (const std::string& path : s.heldout_files) {
-    const std::string text = read_text_file(path);
-    auto row = [](const TextLoss& l) {
-      return nlohmann::json{{"nats_per_token", l.nats_per_token()}, {"bits_per_byte", l.bits_per_byte()}};
-    };
-    const TextLoss gpt = gpt_text_loss(model, text);
-    heldout.push_back({{"file", path},
-                       {"bytes", gpt.bytes},
-                       {"tokens", gpt.tokens},
-                       {"tokens_per_word", gpt.tokens_per_word()},
-                       {"model", row(gpt)},
-                       {"bigram", row(ngram_text_loss(bigram, tokenizer, s.config.context, text, best_k, false))},
-                       {"unigram", row(ngram_text_loss(bigram, tokenizer, s.config.context, text, best_k, true))}});
-    std::cerr << "held-out " << path << ": " << heldout.back().dump() << "\n";
-  }
+  const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id());
+  const nlohmann::json heldout = score_heldout(s.heldout_files, model, baselines);
   std::ofstream csv(s.log_dir + "/loss.csv");
   if (!csv) throw Error(s.log_dir + "/loss.csv: cannot write (does the folder exist?)");
   csv << "step,loss,val_loss,lr\n";
@@ -290,14 +354,15 @@ int train_command(const Args& args) {
       {"tokens_per_second", result.curve.empty() ? 0 : result.curve.back().tokens_per_second},
       {"final_train_loss", result.curve.empty() ? 0 : result.curve.back().loss},
       {"final_val_loss", result.final_val_loss},
-      {"bigram_val_loss_by_k", bigram_losses},
-      {"bigram_best_k", best_k},
-      {"bigram_val_loss", best_bigram},
+      {"bigram_val_loss_by_k", baselines.val_loss_by_k},
+      {"bigram_best_k", baselines.best_k},
+      {"bigram_val_loss", baselines.best_val_loss},
       {"heldout", heldout},
   };
   write_text(s.log_dir + "/training.json", report.dump(2) + "\n");
   std::cerr << "done in " << duration_text(since_start()) << ": validation loss "
-            << result.final_val_loss << " (bigram baseline " << best_bigram << " at k = " << best_k
+            << result.final_val_loss << " (bigram baseline " << baselines.best_val_loss
+            << " at k = " << baselines.best_k
             << "); wrote " << s.out_dir << " and " << s.log_dir << "\n";
   std::cout << report.dump() << "\n";
   return 0;
