@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cctype>
+#include <set>
 #include <sstream>
 
 #include "error.hpp"
@@ -87,6 +88,31 @@ PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& 
   for (int l = 0; l < model.n_layer; ++l)
     for (int h = 0; h < model.n_head; ++h)
       scores[l][h] = float(sums[l][h] / options.induction_repeats);
+  return scores;
+}
+
+std::optional<PerHead<float>> passage_induction_scores(const HeadModel& model,
+                                                       const std::vector<std::string>& passages) {
+  PerHead<double> sums = per_head(model, 0.0);
+  int used = 0;
+  Trace trace;
+  for (const std::string& passage : passages) {
+    const EncodedText once = model.encode(" " + passage);  // [BOS, P]
+    const int n = int(once.ids.size()) - 1;
+    const std::set<int> distinct(once.ids.begin() + 1, once.ids.end());
+    if (n < 2 || int(distinct.size()) != n || 2 * n + 1 > model.context) continue;
+    std::vector<int> probe = once.ids;                           // [BOS, P]
+    probe.insert(probe.end(), once.ids.begin() + 1, once.ids.end());  // [BOS, P, P]
+    model.forward(probe, {}, trace);
+    for (int l = 0; l < model.n_layer; ++l)
+      for (int h = 0; h < model.n_head; ++h)
+        sums[l][h] += induction_score(trace.layers.at(l).heads.at(h).weights, n);
+    ++used;
+  }
+  if (used == 0) return std::nullopt;
+  PerHead<float> scores = per_head(model, 0.0f);
+  for (int l = 0; l < model.n_layer; ++l)
+    for (int h = 0; h < model.n_head; ++h) scores[l][h] = float(sums[l][h] / used);
   return scores;
 }
 
@@ -271,6 +297,8 @@ std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& prob
                                       const std::string& text,
                                       const HeadAnalysisOptions& options) {
   const PerHead<float> induction = induction_scores(model, options.induction);
+  const std::optional<PerHead<float>> induction_text =
+      passage_induction_scores(model, probes.repeated);
   const PerHead<PatternScores> reference = pattern_scores(model, probes.validation);
   const PerHead<PatternScores> on_text =
       text.empty() ? reference : pattern_scores(model, {text});
@@ -288,6 +316,7 @@ std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& prob
       r.text = on_text[l][h];
       r.reference = reference[l][h];
       r.induction = induction.at(l).at(h);
+      if (induction_text) r.induction_text = induction_text->at(l).at(h);
       const RelationCounts& counts = syntax.counts[l][h];
       // The relation this head is most syntactic about: the largest margin over the
       // position-only baseline (raw accuracy would favour det, which adjacency solves).

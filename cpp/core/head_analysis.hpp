@@ -23,6 +23,7 @@
 // z = mean(d) / (sd(d) / sqrt(n)); a ratio that noise could produce has a small z.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,14 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
 // heads.hpp's induction score, averaged over options.induction_repeats probes
 // [BOS, R, R] drawn with options.seed (score_heads does the same on a Gpt directly).
 PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options);
+
+// The induction score on ordinary text: each repeated passage P (probes.hpp) is read as
+// [BOS, P, P] with P the tokens of " " + passage, and scored as the random probe is
+// (heads.hpp: mean A[i, i−n+1] over the second copy, n = |P|). Averaged over the
+// passages whose n tokens are all different (a repeated token would give a second
+// earlier occurrence) and whose 2n + 1 tokens fit the context; nullopt when none do.
+std::optional<PerHead<float>> passage_induction_scores(const HeadModel& model,
+                                                       const std::vector<std::string>& passages);
 
 // The shipped GPT as a HeadModel. It refers to `gpt`, which must outlive it.
 HeadModel gpt_head_model(const Gpt& gpt);

@@ -144,6 +144,7 @@ nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
       {"first_token", scored(r.text, r.text.first_token)},
       {"self", scored(r.text, r.text.self)},
       {"induction", round4(r.induction)},
+      {"induction_text", r.induction_text ? nlohmann::ordered_json(round4(*r.induction_text)) : nullptr},
       {"entropy", round4(r.text.entropy)},
       {"syntactic",
        {{"relation", r.syntactic_relation},

@@ -28,6 +28,7 @@
 // the validation text), so a head's label does not change with the text the reader
 // types.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,8 @@ struct HeadReport {
   int layer = 0, head = 0;
   PatternScores text;       // on the text the reader gave (or the validation text)
   PatternScores reference;  // on the validation text: what the label reads
-  float induction = 0;
+  float induction = 0;              // on repeated random tokens
+  std::optional<float> induction_text;  // on repeated passages of text; none: no passages
   std::string syntactic_relation;  // the relation with the largest margin over baseline
   float syntactic_accuracy = 0;
   float syntactic_baseline = 0;    // best fixed-offset accuracy for that relation

@@ -20,6 +20,11 @@ const std::vector<HeadReport>& LoadedModel::head_reports(const Probes& probes) {
   return *reports_;
 }
 
+void LoadedModel::forget_analysis() {
+  means_.reset();
+  reports_.reset();
+}
+
 void ModelRegistry::load(const std::string& name, const std::string& title,
                          const std::string& config_json, const std::string& tokenizer_json,
                          const std::string& weights) {
@@ -44,14 +49,19 @@ std::vector<const LoadedModel*> ModelRegistry::models() const {
   return list;
 }
 
-void ModelRegistry::set_probes(const std::string& syntax, const std::string& semantic,
-                               const std::string& validation) {
-  probes_ = std::make_unique<Probes>(parse_probes(syntax, semantic, validation));
+void ModelRegistry::set_probes(const std::string& model, const std::string& syntax,
+                               const std::string& semantic, const std::string& validation,
+                               const std::string& repeated) {
+  probes_[model] = parse_probes(syntax, semantic, validation, repeated);
+  const auto loaded = models_.find(model);
+  if (loaded != models_.end()) loaded->second->forget_analysis();
 }
 
-const Probes& ModelRegistry::probes() const {
-  if (!probes_) throw Error("the head-analysis probes are not loaded");
-  return *probes_;
+const Probes& ModelRegistry::probes(const std::string& model) const {
+  const auto found = probes_.find(model);
+  if (found == probes_.end())
+    throw Error("the head-analysis probes of model \"" + model.substr(0, 40) + "\" are not loaded");
+  return found->second;
 }
 
 ModelRegistry& model_registry() {

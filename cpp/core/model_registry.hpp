@@ -29,6 +29,8 @@ class LoadedModel {
   const HeadMeans& head_means(const Probes& probes);
   // Every head's scores, label and reason, on the probes.
   const std::vector<HeadReport>& head_reports(const Probes& probes);
+  // Drops what was derived from the probes (they were replaced).
+  void forget_analysis();
 
  private:
   std::string name_, title_;
@@ -48,14 +50,18 @@ class ModelRegistry {
   LoadedModel& get(const std::string& name);
   std::vector<const LoadedModel*> models() const;
 
-  // The head-analysis probes (web/probes/*.txt contents).
-  void set_probes(const std::string& syntax, const std::string& semantic,
-                  const std::string& validation);
-  const Probes& probes() const;
+  // The head-analysis probes of the model called `model` (the contents of its probe
+  // folder's files, e.g. web/probes/english/*.txt; `repeated` may be empty). Each model
+  // has its own: a model is analysed on text of the kind it was trained on. May come
+  // before or after the model itself.
+  void set_probes(const std::string& model, const std::string& syntax,
+                  const std::string& semantic, const std::string& validation,
+                  const std::string& repeated);
+  const Probes& probes(const std::string& model) const;  // Error if none were set
 
  private:
   std::map<std::string, std::unique_ptr<LoadedModel>> models_;
-  std::unique_ptr<Probes> probes_;
+  std::map<std::string, Probes> probes_;  // by model name
 };
 
 // The process-wide registry.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "error.hpp"
@@ -267,16 +268,39 @@ std::vector<std::string> parse_validation_texts(const std::string& contents,
   return texts;
 }
 
+std::vector<std::string> parse_repeated_passages(const std::string& contents,
+                                                 const std::string& name) {
+  std::vector<std::string> passages;
+  std::string line;
+  std::istringstream in(contents);
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#' || line.find_first_not_of(" \t") == std::string::npos)
+      continue;
+    // A repeated word would give the second copy two earlier occurrences to copy from.
+    std::set<std::string> seen;
+    for (const ProbeWord& w : probe_words(line))
+      if (!seen.insert(w.text).second)
+        throw Error(name + " line " + std::to_string(number) + ": the word \"" + w.text +
+                    "\" occurs twice; an induction passage repeats nothing inside one copy");
+    passages.push_back(line);
+  }
+  return passages;
+}
+
 Probes parse_probes(const std::string& syntax, const std::string& semantic,
-                    const std::string& validation) {
+                    const std::string& validation, const std::string& repeated) {
   return {parse_syntax_probe(syntax), parse_semantic_probe(semantic),
-          parse_validation_texts(validation)};
+          parse_validation_texts(validation), parse_repeated_passages(repeated)};
 }
 
 Probes load_probes(const std::string& directory) {
   const std::string d = directory.empty() || directory.back() == '/' ? directory : directory + "/";
+  const std::string repeated = d + "repeated.txt";
   return {load_syntax_probe(d + "syntax.txt"), load_semantic_probe(d + "semantic.txt"),
-          parse_validation_texts(read_text_file(d + "validation.txt"), d + "validation.txt")};
+          parse_validation_texts(read_text_file(d + "validation.txt"), d + "validation.txt"),
+          std::ifstream(repeated) ? parse_repeated_passages(read_text_file(repeated), repeated)
+                                  : std::vector<std::string>{}};
 }
 
 std::vector<std::string> probe_texts(const Probes& probes) {

@@ -92,21 +92,31 @@ std::string read_text_file(const std::string& path);  // Error if it cannot be r
 std::vector<SyntaxSentence> load_syntax_probe(const std::string& path);
 SemanticProbe load_semantic_probe(const std::string& path);
 
-// ---- All probes together (web/probes/) ----
-// validation.txt holds held-out stories, one per paragraph: the reference text for the
-// pattern scores the labels read, and the text head importance is measured on.
+// ---- Repeated passages (web/probes/english/repeated.txt) ----
+// One passage per line, in which no word occurs twice: the induction test says each
+// passage twice in a row (head_analysis.hpp). Blank lines and '#' lines are comments.
+// Error naming the line for a passage that repeats a word.
+std::vector<std::string> parse_repeated_passages(const std::string& contents,
+                                                 const std::string& name = "repeated passages");
+
+// ---- All probes together (one folder per model family: web/probes/english/,
+// web/probes/stories/) ----
+// validation.txt holds held-out text, one document per paragraph: the reference text
+// for the pattern scores the labels read, and the text head importance is measured on.
 struct Probes {
   std::vector<SyntaxSentence> syntax;
   SemanticProbe semantic;
   std::vector<std::string> validation;  // documents
+  std::vector<std::string> repeated;    // passages; may be empty (no repeated.txt)
 };
 
 // validation.txt: documents separated by blank lines; '#' lines are comments.
 std::vector<std::string> parse_validation_texts(const std::string& contents,
                                                 const std::string& name = "validation text");
 Probes parse_probes(const std::string& syntax, const std::string& semantic,
-                    const std::string& validation);
-Probes load_probes(const std::string& directory);  // syntax.txt, semantic.txt, validation.txt
+                    const std::string& validation, const std::string& repeated = "");
+// syntax.txt, semantic.txt, validation.txt and, if the folder has it, repeated.txt.
+Probes load_probes(const std::string& directory);
 
 // Every text the mean ablation averages over: validation, syntax and semantic sentences.
 std::vector<std::string> probe_texts(const Probes& probes);

@@ -114,7 +114,7 @@ static HeadAblations ablations_for(LoadedModel& model, const RunOptions& options
   }
   const AblationMode mode = parse_ablation_mode(options.ablate_mode);
   const HeadMeans* means =
-      mode == AblationMode::mean ? &model.head_means(model_registry().probes()) : nullptr;
+      mode == AblationMode::mean ? &model.head_means(model_registry().probes(model.name())) : nullptr;
   return make_ablations(model.head_model(), heads, mode, means);
 }
 

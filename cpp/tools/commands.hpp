@@ -26,8 +26,9 @@ const std::string& option_value(const Args& args, size_t& i);  // the value afte
 uint64_t parse_u64(const std::string& flag, const std::string& text);
 double parse_double(const std::string& flag, const std::string& text);
 std::string read_text_file(const std::string& path);  // the whole file, or Error naming it
-// The probe folder: `given` if not empty; else the web/probes next to a model in
-// web/models/NAME; else web/probes under the working directory.
+// The probe folder: `given` if not empty; else, for a model in web/models/NAME, the set
+// web/models/models.json names for NAME (web/probes/<set>, beside web/models; "english"
+// when the manifest does not list NAME); else web/probes/<set> under the working directory.
 std::string find_probes_dir(const std::string& given, const std::string& model_dir);
 
 }  // namespace llmsim::cli

@@ -122,11 +122,13 @@ std::string load_model(const std::string& name, const std::string& title, const 
   }
 }
 
-// The head-analysis probes (web/probes/*.txt). Returns "" or {"error"}.
-std::string set_probes(const std::string& syntax, const std::string& semantic,
-                       const std::string& validation) {
+// The head-analysis probes of one model (its probe folder's files, e.g.
+// web/probes/english/*.txt; `repeated` may be ""). Returns "" or {"error"}.
+std::string set_probes(const std::string& model, const std::string& syntax,
+                       const std::string& semantic, const std::string& validation,
+                       const std::string& repeated) {
   try {
-    llmsim::model_registry().set_probes(syntax, semantic, validation);
+    llmsim::model_registry().set_probes(model, syntax, semantic, validation, repeated);
     return "";
   } catch (const std::exception& e) {
     return error_json(e.what());
@@ -150,7 +152,7 @@ std::string list_models() {
 std::string head_report(const std::string& name) {
   try {
     llmsim::LoadedModel& model = llmsim::model_registry().get(name);
-    return llmsim::head_reports_to_json(model.head_reports(llmsim::model_registry().probes())).dump();
+    return llmsim::head_reports_to_json(model.head_reports(llmsim::model_registry().probes(name))).dump();
   } catch (const std::exception& e) {
     return error_json(e.what());
   }

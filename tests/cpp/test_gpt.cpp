@@ -309,8 +309,8 @@ TEST_CASE("the simulator reuses a run's rows only for the same model and options
     return parse_run_options(R"({"model": "tiny-incremental", "top_k": 3)" + json + "}");
   };
   // Mean ablation averages each head's output over the probe texts: two tiny ones.
-  model_registry().set_probes("The cat sat on the mat. | det The cat, nsubj cat sat, pobj on mat, det the mat\n",
-                              "The [cat:animal] saw the [dog:animal] and a [red:colour] and [blue:colour] ball.\n", "A dog ran. The cat sat.\n");
+  model_registry().set_probes("tiny-incremental", "The cat sat on the mat. | det The cat, nsubj cat sat, pobj on mat, det the mat\n",
+                              "The [cat:animal] saw the [dog:animal] and a [red:colour] and [blue:colour] ball.\n", "A dog ran. The cat sat.\n", "");
   Simulator simulator;
   // A sequence a reader might make: type, switch scaling off, type, switch heads off
   // and type on, change the ablation, switch them on, turn the mask off. Every run,

@@ -175,14 +175,15 @@ struct Harness {
   }
 };
 
+// The story probes: the Harness's model is a hand-built story-world model.
 std::string probe_dir() {
-  for (const std::string d : {"web/probes/", "../../web/probes/"})
+  for (const std::string d : {"web/probes/stories/", "../../web/probes/stories/"})
     try {
       read_text_file(d + "syntax.txt");
       return d;
     } catch (const Error&) {
     }
-  FAIL("cannot find web/probes; run from the repository root");
+  FAIL("cannot find web/probes/stories; run from the repository root");
   return "";
 }
 
@@ -373,4 +374,34 @@ TEST_CASE("pattern scores read a text longer than the context in pieces, each wi
   CHECK(scores[0][1].queries == 8);
   CHECK(scores[0][1].first_token == 1.0f);
   CHECK(scores[0][0].prev_token == 1.0f);
+}
+
+TEST_CASE("induction on repeated passages: [BOS, P, P] scored like the random probe") {
+  Harness harness(shipped_probes().semantic);
+  // The second passage repeats "the" inside one copy and the third does not fit the
+  // context twice: both are skipped, so only the first is scored.
+  std::string long_passage;
+  for (int i = 0; i < 200; ++i) long_passage += "w" + std::to_string(i) + " ";
+  const auto scores = passage_induction_scores(
+      harness.model, {"one two three four five", "the cat saw the dog", long_passage});
+  REQUIRE(scores.has_value());
+  // n = 5, T = 11: the induction head puts all its weight on i − n + 1 over i = 6..10.
+  CHECK((*scores)[1][3] == 1.0f);
+  // The uniform head gives row i weight 1/(i+1) everywhere, by hand:
+  CHECK((*scores)[0][3] == Approx((1.0 / 7 + 1.0 / 8 + 1.0 / 9 + 1.0 / 10 + 1.0 / 11) / 5));
+  CHECK((*scores)[0][0] == 0.0f);  // previous token: i − 1, never i − 4
+  CHECK((*scores)[0][1] == 0.0f);  // first token
+
+  CHECK_FALSE(passage_induction_scores(harness.model, {"the cat saw the dog"}).has_value());
+  CHECK_FALSE(passage_induction_scores(harness.model, {}).has_value());
+
+  // analyse_heads reports it per head when the probes have passages, and not otherwise.
+  Probes probes = shipped_probes();
+  CHECK_FALSE(analyse_heads(harness.model, probes, "")[7].induction_text.has_value());
+  probes.repeated = {"one two three four five"};
+  const auto reports = analyse_heads(harness.model, probes, "");
+  REQUIRE(reports[7].induction_text.has_value());
+  CHECK(*reports[7].induction_text == 1.0f);
+  CHECK(head_report_to_json(reports[7])["induction_text"] == 1.0);
+  CHECK(head_report_to_json(analyse_heads(harness.model, shipped_probes(), "")[7])["induction_text"].is_null());
 }

@@ -12,19 +12,22 @@ using namespace llmsim;
 
 // ctest runs the tests from the source tree (WORKING_DIRECTORY in CMakeLists.txt);
 // running the binary from the build folder works too.
-static std::string probe_path(const std::string& file) {
+// `set`: the probe folder, "english" (the default model's) or "stories" (tinygpt's).
+static std::string probe_path(const std::string& set, const std::string& file) {
   for (const std::string prefix : {"web/probes/", "../../web/probes/"})
     try {
-      read_text_file(prefix + file);
-      return prefix + file;
+      read_text_file(prefix + set + "/" + file);
+      return prefix + set + "/" + file;
     } catch (const Error&) {
     }
-  FAIL("cannot find web/probes/" << file << "; run from the repository root");
+  FAIL("cannot find web/probes/" << set << "/" << file << "; run from the repository root");
   return "";
 }
 
-TEST_CASE("the shipped syntax probe holds at least 150 pairs covering all five relations") {
-  const auto sentences = load_syntax_probe(probe_path("syntax.txt"));
+TEST_CASE("the shipped syntax probes hold at least 150 pairs covering all five relations") {
+  const std::string set = GENERATE("english", "stories");
+  INFO(set);
+  const auto sentences = load_syntax_probe(probe_path(set, "syntax.txt"));
   std::map<std::string, int> per_relation;
   int pairs = 0;
   for (const SyntaxSentence& s : sentences)
@@ -40,8 +43,10 @@ TEST_CASE("the shipped syntax probe holds at least 150 pairs covering all five r
   }
 }
 
-TEST_CASE("the shipped semantic probe has several categories and many queries") {
-  const SemanticProbe probe = load_semantic_probe(probe_path("semantic.txt"));
+TEST_CASE("the shipped semantic probes have several categories and many queries") {
+  const std::string set = GENERATE("english", "stories");
+  INFO(set);
+  const SemanticProbe probe = load_semantic_probe(probe_path(set, "semantic.txt"));
   CHECK(probe.categories.size() >= 4);
   int queries = 0;
   for (const SemanticSentence& s : probe.sentences) {
@@ -54,12 +59,71 @@ TEST_CASE("the shipped semantic probe has several categories and many queries") 
   CHECK(queries >= 50);
 }
 
-TEST_CASE("the shipped probe folder loads as a whole") {
-  const std::string syntax = probe_path("syntax.txt");
+TEST_CASE("the shipped probe folders load as a whole; only English has repeated passages") {
+  const std::string set = GENERATE("english", "stories");
+  INFO(set);
+  const std::string syntax = probe_path(set, "syntax.txt");
   const Probes probes = load_probes(syntax.substr(0, syntax.size() - std::string("syntax.txt").size()));
   CHECK(probes.validation.size() >= 3);
   CHECK(probe_texts(probes).size() ==
         probes.validation.size() + probes.syntax.size() + probes.semantic.sentences.size());
+  CHECK(probes.repeated.size() == (set == "english" ? 12u : 0u));
+}
+
+TEST_CASE("repeated passages: one per line, comments skipped, a repeated word is an Error") {
+  const auto passages = parse_repeated_passages("# note\n\nOne red kite flew.\r\nTwo small boats.\n");
+  REQUIRE(passages.size() == 2);
+  CHECK(passages[0] == "One red kite flew.");
+  CHECK(passages[1] == "Two small boats.");
+  CHECK_THROWS_WITH(parse_repeated_passages("ok then\nthe cat saw the dog\n", "r.txt"),
+                    Catch::Contains("r.txt line 2: the word \"the\" occurs twice"));
+  // Case counts: "The" and "the" are different words (different tokens too).
+  CHECK(parse_repeated_passages("The cat saw the dog\n").size() == 1);
+}
+
+// The English probes must measure the heads on text the model never saw: no probe
+// sentence (nor the held-out test text) may occur in the corpus it was trained on.
+// Needs the corpus (./build.sh corpus); skipped when it was not built.
+TEST_CASE("no English probe sentence occurs in the training corpus") {
+  std::string corpus;
+  for (const std::string dir : {"build/corpus/english/", "../../build/corpus/english/"})
+    for (const char* file : {"wordnet.txt", "sotu-modern.txt", "sotu-early.txt", "austen.txt"})
+      try {
+        corpus += read_text_file(dir + file);
+      } catch (const Error&) {
+      }
+  if (corpus.empty()) {
+    WARN("build/corpus/english is absent (./build.sh corpus builds it): not checked");
+    return;
+  }
+  const std::string syntax = probe_path("english", "syntax.txt");
+  const Probes probes = load_probes(syntax.substr(0, syntax.size() - std::string("syntax.txt").size()));
+  std::vector<std::string> sentences = probe_texts(probes);
+  sentences.insert(sentences.end(), probes.repeated.begin(), probes.repeated.end());
+  // The held-out text the tests score the shipped model on, too.
+  for (const std::string& file : {"tests/data/english-heldout.txt", "../../tests/data/english-heldout.txt"})
+    try {
+      for (const std::string& t : parse_validation_texts(read_text_file(file))) sentences.push_back(t);
+      break;
+    } catch (const Error&) {
+    }
+  int checked = 0;
+  for (const std::string& text : sentences) {
+    // Each sentence of a paragraph on its own: a shorter unit is a stricter test.
+    size_t begin = 0;
+    while (begin < text.size()) {
+      size_t end = text.find_first_of(".!?", begin);
+      end = end == std::string::npos ? text.size() : end + 1;
+      std::string sentence = text.substr(begin, end - begin);
+      sentence.erase(0, sentence.find_first_not_of(" \n"));
+      begin = end;
+      if (sentence.size() < 25) continue;  // "He smiled." may well be in Austen
+      ++checked;
+      INFO(sentence);
+      CHECK(corpus.find(sentence) == std::string::npos);
+    }
+  }
+  CHECK(checked >= 200);
 }
 
 TEST_CASE("syntax annotations resolve #K and the nearest earlier occurrence") {
@@ -184,8 +248,8 @@ TEST_CASE("every probe word is a word of the shipped model's corpus, in its cate
   const std::string corpus = generate_corpus(1, 1000000, 0).train;
   std::set<std::string> known;
   for (const ProbeWord& w : probe_words(corpus)) known.insert(w.text);
-  const auto syntax = load_syntax_probe(probe_path("syntax.txt"));
-  const SemanticProbe semantic = load_semantic_probe(probe_path("semantic.txt"));
+  const auto syntax = load_syntax_probe(probe_path("stories", "syntax.txt"));
+  const SemanticProbe semantic = load_semantic_probe(probe_path("stories", "semantic.txt"));
   for (const SyntaxSentence& s : syntax)
     for (const ProbeWord& w : s.words) {
       INFO("syntax line " << s.line << ": " << w.text);
