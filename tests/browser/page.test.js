@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { launch, serveDist, openPage, screenshot, root } from './harness.js';
+import { MANIFEST } from '../../web/src/manifest.js';
 
 // Viridis anchors as published (t = 0, 1/8, ..., 1), written out here so the test
 // does not borrow the page's own colour code.
@@ -25,7 +26,7 @@ function viridisInverse([r, g, b]) {
 
 function nativeTrace(text) {
   const cli = path.join(root, 'build/native/llmsim');
-  const model = path.join(root, 'web/models/tinygpt');  // the page's default model
+  const model = path.join(root, 'web/models', MANIFEST.default);  // the page's default model
   return JSON.parse(execFileSync(cli, ['trace', '--model', model, '--text', text], { encoding: 'utf8', maxBuffer: 1 << 28 }));
 }
 

@@ -7,8 +7,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getModule, Engine, installModel, installProbes } from '../../web/src/engine.js';
+import { getModule, Engine, installModel } from '../../web/src/engine.js';
+import { MANIFEST } from '../../web/src/manifest.js';
 
+// tinygpt, the story world: the model web/models/README.md and HEADS.md describe.
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cli = path.join(root, 'build/native/llmsim');
 const modelDir = path.join(root, 'web/models/tinygpt');
@@ -18,12 +20,9 @@ const shippedHeads = () => (nativeHeads ??= native(['heads', '--model', modelDir
 
 let module, engine;
 before(async () => {
-  module = await getModule();
-  const read = (f) => fs.readFileSync(path.join(modelDir, f));
-  installModel(module, { name: 'tinygpt', title: 'tinygpt', config: read('config.json').toString(), tokenizer: read('tokenizer.json').toString(), weights: new Uint8Array(read('model.safetensors')) });
-  const probe = (f) => fs.readFileSync(path.join(root, 'web/probes', f), 'utf8');
-  installProbes(module, { syntax: probe('syntax.txt'), semantic: probe('semantic.txt'), validation: probe('validation.txt') });
+  module = await getModule();  // with the manifest's default model installed
   engine = new Engine(module);
+  await engine.ensureModel('tinygpt');  // in Node, from web/models/tinygpt and web/probes/stories
 });
 
 function maxAbsDiff(a, b) {
@@ -32,9 +31,18 @@ function maxAbsDiff(a, b) {
   return m;
 }
 
-test('the trained model is listed first, so it is the default', () => {
-  assert.equal(engine.models[0].name, 'tinygpt');
-  assert.equal(engine.models.at(-1).name, 'random');
+test('the models are the manifest\'s, in its order, then random; the default is installed at start, the others on demand', async () => {
+  assert.deepEqual(engine.models.map((m) => m.name), [...MANIFEST.models.map((m) => m.name), 'random']);
+  assert.deepEqual(engine.models.slice(0, -1).map((m) => m.title), MANIFEST.models.map((m) => m.title));
+  const fresh = new Engine(module);
+  try {
+    assert.equal(fresh.isInstalled(MANIFEST.default), true);
+    assert.equal(fresh.isInstalled('tinygpt'), true);  // installed by before(), shared by every engine on the module
+    assert.equal(fresh.run('Hi', { model: MANIFEST.default }).model_name, MANIFEST.default);
+    await assert.rejects(fresh.ensureModel('nope'), /no model "nope"/);
+  } finally {
+    fresh.dispose();
+  }
 });
 
 for (const text of ['The cat sat on the mat.', 'Once upon a time, there was a little fox named Pip. 🦊 ünïcode']) {

@@ -192,10 +192,18 @@ async function main() {
   const panels = {};
   const session = new Session(engine, state, document.documentElement, {
     onState: writeUrl,
+    onLoading(title) {
+      // A model chosen for the first time: its script is on its way (engine.ensureModel).
+      syncControls(session);
+      showStatus(`Loading the model “${title}”…`, false);
+      document.body.dataset.loading = 'true';
+    },
     onRun(summary, error) {
+      delete document.body.dataset.loading;
       syncControls(session);
       if (error) showStatus(error.message, true);
       else showStatus(statusLine(summary, session.state.text), Boolean(summary.warning));
+      document.body.dataset.ready = 'true';  // the first run (or its error) is on screen
     },
     onRender() {
       showNotices(session.notices);
@@ -221,9 +229,8 @@ async function main() {
   }
   wireInputs(session, panels);
   syncControls(session);
-  session.run();
-  document.body.dataset.ready = 'true';
   window.__llmsim = session;  // for the browser tests and the curious
+  session.run();
 }
 
 main();

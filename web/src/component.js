@@ -5,6 +5,8 @@
 // own simulator in it), and draws inside a shadow root whose styles neither leak out
 // nor let the host page's styles in. Attribute values are untrusted: each is checked
 // like a URL parameter, and a bad one falls back to its default with a notice.
+// The models come from scripts beside this one, loaded by the engine: llmsim-data.js
+// (the default model) at start, models/<name>.js when an element asks for that model.
 import { getModule, Engine } from './engine.js';
 import { parseState, VIEWS } from './state.js';
 import { Session } from './session.js';
@@ -42,18 +44,6 @@ function adoptStyles(root) {
     style.textContent = COMPONENT_CSS;
     root.append(style);
   }
-}
-
-// llmsim-data.js (the models) sits beside this script; load it unless the page has.
-const scriptBase = document.currentScript ? new URL('.', document.currentScript.src).href : '';
-function loadDataScript() {
-  if (globalThis.LLMSIM_DATA || !scriptBase) return Promise.resolve();
-  return new Promise((resolve) => {
-    const script = document.createElement('script');
-    script.src = `${scriptBase}llmsim-data.js`;
-    script.onload = script.onerror = () => resolve();  // without it: random weights only
-    document.head.append(script);
-  });
 }
 
 const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
@@ -107,13 +97,17 @@ export class LlmAttentionElement extends HTMLElement {
     this.statusLine.textContent = 'Loading the attention simulator…';
     let engine;
     try {
-      engine = new Engine(await getModule(loadDataScript));
+      engine = new Engine(await getModule());
     } catch (error) {
       this.statusLine.textContent = `The simulator could not start: ${error.message}`;
       return;
     }
     const { state, notices } = this.attributeState();
     this.session = new Session(engine, state, this, {
+      onLoading: (title) => {
+        this.statusLine.textContent = `Loading the model “${title}”…`;
+        this.statusLine.hidden = false;
+      },
       onRun: (summary, error) => {
         this.statusLine.textContent = error ? error.message : summary.warning || '';
         this.statusLine.hidden = !this.statusLine.textContent;
@@ -121,6 +115,7 @@ export class LlmAttentionElement extends HTMLElement {
       onRender: () => {
         this.showNotices();
         if (this.panel) this.panel.render();
+        if (this.session.loading) return;  // ready once the model has run (or failed)
         this.dataset.ready = 'true';
         this.dispatchEvent(new CustomEvent('llm-attention:render', { bubbles: true, composed: true }));
       },

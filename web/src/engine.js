@@ -1,11 +1,24 @@
 // The only file that touches the WASM module. It loads the module, turns the core's
-// error results into JS Errors, and hands out copies of the Trace's matrices as
-// Float32Arrays (copies, because a view into WASM memory detaches when it grows).
+// error results into JS Errors, hands out copies of the Trace's matrices as
+// Float32Arrays (copies, because a view into WASM memory detaches when it grows), and
+// owns which trained models are installed in the module (ensureModel).
+//
+// What loads when, in the browser: the manifest (web/models/models.json) is bundled
+// into the page's scripts, so every model's name and title is known at once. The
+// default model and its probes come in llmsim-data.js, which index.html loads before
+// app.js (the web component loads it itself). Every other model is its own script,
+// models/<name>.js beside the page's scripts, loaded the first time it is chosen.
+// Scripts, not fetch(): a page opened from file:// may not fetch() files beside it,
+// and a classic script also loads under the strict CSP and from an embed's host page.
+// In Node (tests) the same data is read from web/models and web/probes.
 import createLlmsim from '../../build/wasm/llmsim.js';
+import { MANIFEST, manifestEntry } from './manifest.js';
 
 // A Trace's matrices, by name, and whether they belong to one head or a whole layer.
 const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'];
 const LAYER_MATRICES = ['input', 'concat', 'layer_output'];
+
+const RANDOM_MODEL = { name: 'random', title: 'Random weights', trained: false };
 
 export class Engine {
   constructor(module) {
@@ -13,11 +26,30 @@ export class Engine {
     this.simulator = new module.Simulator();
     this.maxTokens = module.maxTokens;
     this.summary = null;
-    // The models this engine can run, the default (the first trained one) first.
-    const trained = JSON.parse(module.listModels()).map((m) => ({ ...m, title: `${m.title} (trained)`, trained: true }));
-    this.models = [...trained, { name: 'random', title: 'Random weights', trained: false }];
+    this.defaultModel = MANIFEST.default;
     this.headReports = new Map();
   }
+
+  // The models this engine can run, in the dropdown's order: the manifest's (installed
+  // or not yet), any other model installed by hand (tests), and random weights last.
+  get models() {
+    const listed = MANIFEST.models.map(({ name, title }) => ({ name, title, trained: true }));
+    const extra = JSON.parse(this.module.listModels())
+      .filter((m) => !manifestEntry(m.name))
+      .map(({ name, title }) => ({ name, title, trained: true }));
+    return [...listed, ...extra, RANDOM_MODEL];
+  }
+
+  modelTitle(name) {
+    const model = this.models.find((m) => m.name === name);
+    return model ? model.title : name;
+  }
+
+  // Whether `run` can use the model now (random weights always can).
+  isInstalled(name) { return name === RANDOM_MODEL.name || installedModels(this.module).has(name); }
+
+  // Resolves once the model is installed (loading its script the first time).
+  ensureModel(name) { return ensureModel(this.module, name); }
 
   // Run options for the page's state: the model, its predictions, switched-off heads.
   modelOptions(state) {
@@ -27,7 +59,7 @@ export class Engine {
   // Measured scores and labels of every head of a trained model (computed in C++ on
   // the first call, then kept), or null for random weights.
   headLabels(model) {
-    if (!this.models.some((m) => m.name === model && m.trained)) return null;
+    if (!this.models.some((m) => m.name === model && m.trained) || !this.isInstalled(model)) return null;
     if (!this.headReports.has(model)) {
       const result = JSON.parse(this.module.headReport(model));
       if (result.error) throw new Error(result.error);
@@ -115,36 +147,103 @@ export function base64ToBytes(text) {
   return bytes;
 }
 
+// The names of the trained models installed in each module.
+const installed = new WeakMap();
+function installedModels(module) {
+  if (!installed.has(module)) installed.set(module, new Set());
+  return installed.get(module);
+}
+
 // Loads a trained model into the module: { name, title, config, tokenizer (JSON text),
 // weights (Uint8Array of model.safetensors) }. Every engine on the module can run it.
 export function installModel(module, { name, title, config, tokenizer, weights }) {
   check(module.loadModel(name, title, config, tokenizer, weights));
+  installedModels(module).add(name);
 }
 
-// The head-analysis probes: { syntax, semantic, validation } (web/probes/*.txt).
-export function installProbes(module, { syntax, semantic, validation }) {
-  check(module.setProbes(syntax, semantic, validation));
+// The head-analysis probes of one model: { syntax, semantic, validation, repeated }
+// (its probe set's files, web/probes/<set>/*.txt; a part the set lacks is "").
+export function installProbes(module, model, { syntax, semantic, validation, repeated = '' }) {
+  check(module.setProbes(model, syntax, semantic, validation, repeated));
 }
 
-// The models and probes that llmsim-data.js (built by scripts/pack-data.js) put on
-// globalThis, with the weights as base64.
-function installBundledData(module, data) {
-  if (!data) return;
-  if (data.probes) installProbes(module, data.probes);
-  for (const [name, m] of Object.entries(data.models || {}))
-    installModel(module, { name, title: m.title, config: m.config, tokenizer: m.tokenizer, weights: base64ToBytes(m.weights) });
+const isNode = typeof document === 'undefined' && typeof process !== 'undefined' && Boolean(process.versions && process.versions.node);
+
+// Where this bundle's script lives (read while it runs: document.currentScript is null
+// afterwards): the data scripts sit beside it. Without it (the source loaded as an ES
+// module), URLs resolve against the page.
+export const scriptBase = typeof document !== 'undefined' && document.currentScript && document.currentScript.src
+  ? new URL('.', document.currentScript.src).href : '';
+
+// The script that registers a model: the default one is in llmsim-data.js.
+export function modelScriptUrl(name) {
+  return `${scriptBase}${name === MANIFEST.default ? 'llmsim-data.js' : `models/${name}.js`}`;
+}
+
+function loadScript(url) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = () => resolve();
+    script.onerror = () => { script.remove(); reject(new Error(`${url} did not load`)); };
+    document.head.append(script);
+  });
+}
+
+// A model's data as its script registers it on globalThis.LLMSIM_MODELS (see
+// scripts/pack-data.js): { config, tokenizer, weights (base64), probes }.
+async function modelData(name) {
+  if (isNode) {
+    const nodeModels = './node-models.js';  // a variable, so the browser bundles never include it
+    return (await import(nodeModels)).readModel(name);
+  }
+  const registered = () => globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[name];
+  if (registered()) return registered();
+  const url = modelScriptUrl(name);
+  await loadScript(url);
+  if (!registered()) throw new Error(`${url} loaded but holds no model "${name}"`);
+  return registered();
+}
+
+// Makes sure the module has the trained model `name` (one of the manifest's) and its
+// probes, loading its data the first time; later calls share that one load. A failed
+// load stays failed (no new request on every keystroke); a reload tries again.
+const installing = new WeakMap();  // module -> Map(name -> Promise)
+export function ensureModel(module, name) {
+  if (name === RANDOM_MODEL.name || installedModels(module).has(name)) return Promise.resolve();
+  if (!installing.has(module)) installing.set(module, new Map());
+  const jobs = installing.get(module);
+  if (!jobs.has(name)) {
+    jobs.set(name, (async () => {
+      const entry = manifestEntry(name);
+      if (!entry) throw new Error(`There is no model "${name.slice(0, 40)}" here.`);
+      try {
+        const data = await modelData(name);
+        const weights = typeof data.weights === 'string' ? base64ToBytes(data.weights) : data.weights;
+        installProbes(module, name, data.probes);  // first: the model counts as installed once loaded
+        installModel(module, { name, title: entry.title, config: data.config, tokenizer: data.tokenizer, weights });
+      } catch (error) {
+        throw new Error(`The model “${entry.title}” could not be loaded: ${error.message}. Choose another model, or reload the page to try again.`);
+      }
+    })());
+  }
+  return jobs.get(name);
 }
 
 // The WASM module, loaded once per page however many engines use it (it is embedded
-// in the script, so this also works from file://), with the bundled models in it.
-// `loadData` may first fetch llmsim-data.js (the web component does).
+// in the script, so this also works from file://), with the default model installed
+// (from llmsim-data.js, loaded here unless the page already has; in Node from
+// web/models). If the default cannot load the module still starts: random weights
+// work, and running the default model reports why it is missing.
 let modulePromise = null;
-export function getModule(loadData = async () => {}) {
+export function getModule() {
   if (!modulePromise) {
-    modulePromise = Promise.all([createLlmsim({}), loadData()]).then(([module]) => {
-      installBundledData(module, globalThis.LLMSIM_DATA);
+    modulePromise = (async () => {
+      const created = createLlmsim({});
+      const module = created.ready ? await created.ready : await created;
+      await ensureModel(module, MANIFEST.default).catch(() => {});
       return module;
-    });
+    })();
   }
   return modulePromise;
 }

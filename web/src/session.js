@@ -6,7 +6,7 @@ import { readTheme } from './theme.js';
 
 export class Session {
   // host: the element whose CSS custom properties give the theme colours.
-  // hooks: { onState(state, push), onRun(summary, error), onRender() }
+  // hooks: { onState(state, push), onLoading(title), onRun(summary, error), onRender() }
   constructor(engine, state, host, hooks = {}) {
     this.engine = engine;
     this.state = state;
@@ -17,6 +17,7 @@ export class Session {
     this.notices = [];
     this.pendingRun = false;
     this.frameBusy = false;
+    this.loading = null;  // the model whose data is on its way, or null
   }
 
   theme() { return readTheme(this.host); }
@@ -55,16 +56,26 @@ export class Session {
     });
   }
 
+  // Runs the state's model on the text. A model whose data is not loaded yet is loaded
+  // first (engine.ensureModel): meanwhile the views are empty and onLoading says so;
+  // then this runs again with whatever the state is by then.
   run() {
     let error = null;
-    const models = this.engine.models;
+    const { engine } = this;
+    const models = engine.models;
     if (!models.some((m) => m.name === this.state.model)) {
-      this.notices.push(`There is no model "${this.state.model.slice(0, 40)}" here. Using ${models[0].name}.`);
-      this.state.model = models[0].name;
+      const fallback = models.some((m) => m.name === engine.defaultModel) ? engine.defaultModel : models[0].name;
+      this.notices.push(`There is no model "${this.state.model.slice(0, 40)}" here. Using ${fallback}.`);
+      this.state.model = fallback;
     }
+    if (!engine.isInstalled(this.state.model)) {
+      this.load(this.state.model);
+      return;
+    }
+    this.loading = null;
     try {
-      this.summary = this.engine.run(this.state.text, {
-        scale: this.state.scale, causal: this.state.causal, ...this.engine.modelOptions(this.state),
+      this.summary = engine.run(this.state.text, {
+        scale: this.state.scale, causal: this.state.causal, ...engine.modelOptions(this.state),
       });
       Object.assign(this.state, clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices));
       if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
@@ -72,6 +83,29 @@ export class Session {
       error = e;
       this.summary = null;
     }
+    this.finishRun(error);
+  }
+
+  load(name) {
+    if (this.loading === name) return;  // already on its way; the run follows it
+    this.loading = name;
+    this.summary = null;
+    this.matrices.clear();
+    if (this.hooks.onLoading) this.hooks.onLoading(this.engine.modelTitle(name));
+    this.render();
+    this.engine.ensureModel(name).then(() => {
+      if (this.loading !== name) return;  // the reader chose something else meanwhile
+      this.loading = null;
+      this.run();
+    }, (error) => {
+      if (this.loading !== name) return;
+      this.loading = null;
+      this.summary = null;
+      this.finishRun(error);
+    });
+  }
+
+  finishRun(error) {
     this.matrices.clear();
     if (this.hooks.onRun) this.hooks.onRun(this.summary, error);
     this.render();

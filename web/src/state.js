@@ -1,12 +1,13 @@
 // The page's state and its URL form. Everything read from a URL is untrusted: each
 // value is parsed strictly and range-checked, and a value that fails falls back to
 // its default with a notice the page shows (as text).
+import { MANIFEST } from './manifest.js';
 
 export const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'];
 export const MAX_TEXT_CHARS = 20000;
 
 export const DEFAULT_STATE = Object.freeze({
-  model: 'tinygpt',
+  model: MANIFEST.default,  // web/models/models.json; a link may name any other model
   text: 'The cat sat on the mat because it was tired.',
   layer: 0,
   head: 0,

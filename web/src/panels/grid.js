@@ -102,7 +102,7 @@ function showNextTokens(table, summary, ablate) {
 }
 
 function gridSummary(summary, ablate, hasLabels) {
-  if (!summary.has_vocabulary) return 'Random weights: no labels and no loss to compare. Choose the trained model to label and switch off heads.';
+  if (!summary.has_vocabulary) return 'Random weights: no labels and no loss to compare. Choose a trained model to label and switch off heads.';
   const parts = [];
   if (summary.loss === null || summary.loss === undefined) parts.push('Type at least two tokens to measure the loss.');
   else if (ablate.length === 0) parts.push(`All heads on · loss ${summary.loss.toFixed(3)} per token. Untick a head to switch it off.`);

@@ -24,8 +24,10 @@ export function mountPredictions(section, app) {
       const predictions = summary ? summary.top_k : [];
       append.disabled = predictions.length === 0;
       temperature.disabled = !summary || !summary.has_vocabulary;
-      if (!summary || !summary.has_vocabulary) {
-        note.textContent = 'The random model has no vocabulary, so it cannot predict a next token. Choose the trained model.';
+      if (!summary) {
+        note.textContent = '';  // loading a model, or the run failed (the status says which)
+      } else if (!summary.has_vocabulary) {
+        note.textContent = 'The random model has no vocabulary, so it cannot predict a next token. Choose a trained model.';
       } else if (predictions.length === 0) {
         note.textContent = 'Type some text to see what the model expects next.';
       } else {
