@@ -22,14 +22,17 @@ static std::string number(double x, const char* format = "%.2f") {
 
 // One row per head, the reference scores (the ones the labels read).
 static void print_markdown(const std::vector<HeadReport>& reports) {
-  std::cout << "| head | prev | first | self | entropy | induction | syntax (acc / offset / weight)"
-               " | semantic (ratio, share / control, z) | loss change | rank | label |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|\n";
+  std::cout << "| head | prev | first | self | entropy | induction | induction (text)"
+               " | syntax (acc / offset / weight) | semantic (ratio, share / control, z)"
+               " | loss change | rank | label |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (const HeadReport& r : reports) {
     const PatternScores& s = r.reference;
     std::cout << "| " << r.layer << "." << r.head << " | " << number(s.prev_token) << " | "
               << number(s.first_token) << " | " << number(s.self) << " | " << number(s.entropy)
-              << " | " << number(r.induction) << " | " << r.syntactic_relation << " "
+              << " | " << number(r.induction) << " | "
+              << (r.induction_text ? number(*r.induction_text) : std::string("–")) << " | "
+              << r.syntactic_relation << " "
               << number(r.syntactic_accuracy) << " / " << number(r.syntactic_baseline) << " / "
               << number(r.syntactic_weight) << " | " << number(r.semantic) << "x, "
               << number(r.semantic_share) << " / " << number(r.semantic_control) << ", "
