@@ -72,7 +72,9 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 // The baselines a model must beat: unigram and bigram models of the same training
-// tokens, add-k smoothed, with k chosen on the validation split.
+// tokens, add-k smoothed, with k chosen on the validation split. They are scored on
+// the sequences the trainer's validation loss reads (evaluate_loss: the first
+// max_sequences of the validation stream), so the two figures compare.
 struct Baselines {
   BigramModel bigram;  // its BOS row is the unigram (bigram.hpp)
   double best_k = 0, best_val_loss = 1e30;
@@ -80,10 +82,14 @@ struct Baselines {
 };
 
 Baselines fit_baselines(const std::vector<int>& train_stream, const std::vector<int>& val_stream,
-                        const GptConfig& config, int bos_id) {
+                        const GptConfig& config, int bos_id, int max_sequences) {
   Baselines b{BigramModel(train_stream, config.vocab_size, bos_id)};
   std::vector<int> val_inputs, val_targets;
-  consecutive_sequences(val_stream, bos_id, config.context, val_inputs, val_targets);
+  const int n = consecutive_sequences(val_stream, bos_id, config.context, val_inputs, val_targets);
+  if (n > max_sequences) {
+    val_inputs.resize(size_t(max_sequences) * config.context);
+    val_targets.resize(size_t(max_sequences) * config.context);
+  }
   for (double k : {0.001, 0.01, 0.03, 0.1, 0.3, 1.0}) {
     const double loss = b.bigram.mean_loss(val_inputs, val_targets, k);
     b.val_loss_by_k[std::to_string(k).substr(0, 5)] = loss;
@@ -263,7 +269,8 @@ int train_command(const Args& args) {
     if (model.tokenizer().merges() != tokenizer.merges())
       throw Error(s.out_dir + " was not trained with these options: its tokenizer differs from "
                               "the one they make");
-    const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id());
+    const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id(),
+                                                s.train.batch_size * s.train.eval_batches);
     std::cout << nlohmann::json{{"bigram_best_k", baselines.best_k},
                                 {"bigram_val_loss", baselines.best_val_loss},
                                 {"heldout", score_heldout(s.heldout_files, model, baselines)}}
@@ -322,7 +329,8 @@ int train_command(const Args& args) {
 
   const Gpt model(s.config, result.weights, tokenizer);
   model.save(s.out_dir);
-  const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id());
+  const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id(),
+                                                s.train.batch_size * s.train.eval_batches);
   const nlohmann::json heldout = score_heldout(s.heldout_files, model, baselines);
   std::ofstream csv(s.log_dir + "/loss.csv");
   if (!csv) throw Error(s.log_dir + "/loss.csv: cannot write (does the folder exist?)");
