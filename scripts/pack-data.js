@@ -4,7 +4,8 @@
 //   models/<name>.js beside OUT_FILE every other model with its probes, loaded by the
 //                                    engine only when a reader picks that model
 // Each script registers its model: globalThis.LLMSIM_MODELS[name] = { config,
-// tokenizer, weights (base64 of model.safetensors), probes }. Scripts, not fetch(), so
+// tokenizer, weights (base64 of model.safetensors), probes, heads (the shipped head
+// report, heads.json) }. Scripts, not fetch(), so
 // the site also works from file:// (where fetch() of a file beside the page is
 // refused) and in embeds. The manifest itself is bundled into the page's scripts
 // (web/src/manifest.js), so the page knows every model's title before loading any.
@@ -23,8 +24,8 @@ if (!MANIFEST.models.some((m) => m.name === MANIFEST.default))
   throw new Error(`web/models/models.json: the default "${MANIFEST.default}" is not one of its models`);
 
 function registration(name) {
-  const { config, tokenizer, weights, probes } = readModel(name);  // throws, naming the missing file
-  const data = { config, tokenizer, weights: Buffer.from(weights).toString('base64'), probes };
+  const { config, tokenizer, weights, probes, heads } = readModel(name);  // throws, naming the missing file
+  const data = { config, tokenizer, weights: Buffer.from(weights).toString('base64'), probes, heads };
   return `(globalThis.LLMSIM_MODELS = globalThis.LLMSIM_MODELS || {})[${JSON.stringify(name)}] = ${JSON.stringify(data)};\n`;
 }
 

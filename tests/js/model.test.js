@@ -120,9 +120,10 @@ for (const name of MODELS) {
   });
 
   // Each model on its own probe set (web/models/models.json): the page and the CLI
-  // must read the same files.
+  // must read the same files. (module.headReport computes in WASM; engine.headLabels
+  // would give the shipped heads.json, checked against the CLI below.)
   test(`head labels computed in WASM equal the native CLI's: ${name}`, () => {
-    const wasm = engine.headLabels(name);
+    const wasm = JSON.parse(module.headReport(name));
     const golden = shippedHeads(name);
     assert.equal(wasm.length, golden.length);
     wasm.forEach((h, i) => {
@@ -184,6 +185,14 @@ for (const name of MODELS) test(`web/models/HEADS.md holds the current \`llmsim 
     assert.equal(cells[1], `${heads[i].layer}.${heads[i].head}`);
     assert.equal(cells[12], [heads[i].label, ...heads[i].also].join(' + '));
   });
+});
+
+// The page shows web/models/<name>/heads.json rather than spending tens of seconds of
+// WASM on it: it must be what the CLI prints for the weights now, and what the engine gives.
+for (const name of MODELS) test(`web/models/${name}/heads.json is the current \`llmsim heads\`, and the engine shows it`, () => {
+  const shipped = JSON.parse(fs.readFileSync(path.join(dirOf(name), 'heads.json'), 'utf8'));
+  assert.deepEqual(shipped, shippedHeads(name), `heads.json is stale: rerun \`llmsim heads --model web/models/${name} > web/models/${name}/heads.json\``);
+  assert.deepEqual(engine.headLabels(name), shipped);
 });
 
 test('a broken weight file is a clear error, and the module keeps working', () => {

@@ -56,12 +56,15 @@ export class Engine {
     return { model: state.model, top_k: 8, temperature: state.temperature, ablate: state.ablate };
   }
 
-  // Measured scores and labels of every head of a trained model (computed in C++ on
-  // the first call, then kept), or null for random weights.
+  // Measured scores and labels of every head of a trained model, or null for random
+  // weights: the report shipped with the model (web/models/<name>/heads.json, what
+  // `llmsim heads` prints; a test holds it equal to the core's), else computed in C++
+  // on the first call (tens of seconds for the English model in WASM), then kept.
   headLabels(model) {
     if (!this.models.some((m) => m.name === model && m.trained) || !this.isInstalled(model)) return null;
     if (!this.headReports.has(model)) {
-      const result = JSON.parse(this.module.headReport(model));
+      const shipped = shippedHeadReports(this.module).get(model);
+      const result = shipped || JSON.parse(this.module.headReport(model));
       if (result.error) throw new Error(result.error);
       this.headReports.set(model, result);
     }
@@ -147,6 +150,13 @@ export function base64ToBytes(text) {
   return bytes;
 }
 
+// The head reports shipped with the installed models, by module and model name.
+const shippedReports = new WeakMap();
+function shippedHeadReports(module) {
+  if (!shippedReports.has(module)) shippedReports.set(module, new Map());
+  return shippedReports.get(module);
+}
+
 // The names of the trained models installed in each module.
 const installed = new WeakMap();
 function installedModels(module) {
@@ -191,7 +201,8 @@ function loadScript(url) {
 }
 
 // A model's data as its script registers it on globalThis.LLMSIM_MODELS (see
-// scripts/pack-data.js): { config, tokenizer, weights (base64), probes }.
+// scripts/pack-data.js): { config, tokenizer, weights (base64), probes, heads (JSON
+// text of the shipped head report, or null) }.
 async function modelData(name) {
   if (isNode) {
     const nodeModels = './node-models.js';  // a variable, so the browser bundles never include it
@@ -222,6 +233,7 @@ export function ensureModel(module, name) {
         const weights = typeof data.weights === 'string' ? base64ToBytes(data.weights) : data.weights;
         installProbes(module, name, data.probes);  // first: the model counts as installed once loaded
         installModel(module, { name, title: entry.title, config: data.config, tokenizer: data.tokenizer, weights });
+        if (data.heads) shippedHeadReports(module).set(name, JSON.parse(data.heads));
       } catch (error) {
         throw new Error(`The model “${entry.title}” could not be loaded: ${error.message}. Choose another model, or reload the page to try again.`);
       }

@@ -22,7 +22,7 @@ export function readProbes(set) {
   return probes;
 }
 
-// { config, tokenizer (JSON text), weights (Uint8Array of model.safetensors), probes }
+// { config, tokenizer (JSON text), weights (Uint8Array of model.safetensors), probes, heads }
 // of a model the manifest lists.
 export function readModel(name) {
   const entry = manifestEntry(name);
@@ -38,5 +38,8 @@ export function readModel(name) {
     tokenizer: file('tokenizer.json').toString('utf8'),
     weights: new Uint8Array(file('model.safetensors')),
     probes: readProbes(entry.probes),
+    // The head report `llmsim heads` printed for these weights, if shipped: the page
+    // shows it instead of computing it again (tests/js/model.test.js holds it current).
+    heads: fs.existsSync(path.join(dir, 'heads.json')) ? fs.readFileSync(path.join(dir, 'heads.json'), 'utf8') : null,
   };
 }
