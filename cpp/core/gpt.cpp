@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "gpt_ops.hpp"
+#include "head_ablation.hpp"
 
 namespace llmsim {
 
@@ -369,6 +370,12 @@ void Gpt::run_into(const std::string& text, const GptRunOptions& options, Trace&
     reuse = std::min(int(common), int(ids.size()) - 1);
   }
   gpt_forward(config_, weights_, ids, options, trace, reuse);
+  // Each new row's log-sum-exp, beside the reused rows' (all of them when the trace
+  // holds fewer: it came from elsewhere).
+  const size_t kept = trace.log_sum_exp.size() >= size_t(reuse) ? size_t(reuse) : 0;
+  trace.log_sum_exp.resize(kept);
+  for (int t = int(kept); t < int(ids.size()); ++t)
+    trace.log_sum_exp.push_back(row_log_sum_exp(trace.logits.row(t)));
   trace.tokens.resize(size_t(reuse));
   for (size_t t = size_t(reuse); t < ids.size(); ++t) trace.tokens.push_back(tokenizer_.token_display(ids[t]));
   trace.ids = ids;

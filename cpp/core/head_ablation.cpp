@@ -93,20 +93,29 @@ HeadAblations make_ablations(const HeadModel& model, const std::vector<HeadId>& 
   return ablation;
 }
 
-double next_token_loss(const Matrix& logits, const std::vector<int>& ids) {
+double row_log_sum_exp(const Eigen::Ref<const RowVector>& row) {
+  const double max = row.maxCoeff();
+  double z = 0;
+  for (int v = 0; v < row.size(); ++v) z += std::exp(double(row(v)) - max);
+  return max + std::log(z);
+}
+
+double next_token_loss(const Matrix& logits, const std::vector<double>& log_sum_exp,
+                       const std::vector<int>& ids) {
   const int T = int(ids.size());
   if (T < 2) throw Error("the loss needs at least 2 tokens: one to read, one to predict");
-  if (logits.rows() != T) throw Error("next_token_loss: logits and ids disagree on T");
+  if (logits.rows() != T || int(log_sum_exp.size()) != T)
+    throw Error("next_token_loss: logits, their log-sum-exps and ids disagree on T");
   double sum = 0;
-  for (int t = 0; t + 1 < T; ++t) {
-    // -log softmax(logits[t])[ids[t+1]], as log-sum-exp minus the target logit
-    const auto row = logits.row(t);
-    const double max = row.maxCoeff();
-    double z = 0;
-    for (int v = 0; v < row.size(); ++v) z += std::exp(double(row(v)) - max);
-    sum += max + std::log(z) - double(row(ids[t + 1]));
-  }
+  // -log softmax(logits[t])[ids[t+1]], as log-sum-exp minus the target logit
+  for (int t = 0; t + 1 < T; ++t) sum += log_sum_exp[size_t(t)] - double(logits(t, ids[t + 1]));
   return sum / (T - 1);
+}
+
+double next_token_loss(const Matrix& logits, const std::vector<int>& ids) {
+  std::vector<double> log_sum_exp(size_t(logits.rows()));
+  for (int t = 0; t < int(logits.rows()); ++t) log_sum_exp[size_t(t)] = row_log_sum_exp(logits.row(t));
+  return next_token_loss(logits, log_sum_exp, ids);
 }
 
 AblationResult run_ablation(const HeadModel& model, const std::string& text,

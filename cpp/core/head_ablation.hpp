@@ -41,6 +41,11 @@ HeadAblations make_ablations(const HeadModel& model, const std::vector<HeadId>& 
 // Mean next-token cross-entropy in nats: position t predicts ids[t + 1], t = 0..T-2.
 // logits: [T, V]. Error when T < 2 (nothing to predict).
 double next_token_loss(const Matrix& logits, const std::vector<int>& ids);
+// The same from each row's log-sum-exp (Trace::log_sum_exp), already computed.
+double next_token_loss(const Matrix& logits, const std::vector<double>& log_sum_exp,
+                       const std::vector<int>& ids);
+// log Σ exp(row), in double, shifted by the row's maximum so it cannot overflow.
+double row_log_sum_exp(const Eigen::Ref<const RowVector>& row);
 
 struct AblationResult {
   std::vector<HeadId> heads;

@@ -133,7 +133,7 @@ static void run_trained(LoadedModel& model, const std::string& text, const RunOp
   model.gpt().run_into(text, run, trace, incremental);
   trace.model_name = model.name();
   trace.has_vocabulary = true;
-  trace.loss = trace.ids.size() >= 2 ? float(next_token_loss(trace.logits, trace.ids)) : -1;
+  trace.loss = trace.ids.size() >= 2 ? float(next_token_loss(trace.logits, trace.log_sum_exp, trace.ids)) : -1;
   trace.ablated = false;
   trace.baseline = Baseline{};
   if (!run.ablation.empty()) {
@@ -141,7 +141,7 @@ static void run_trained(LoadedModel& model, const std::string& text, const RunOp
     model.gpt().run_into(text, run, baseline, baseline_incremental);
     trace.ablated = true;
     trace.baseline.top_k = baseline.top_k;
-    trace.baseline.loss = trace.ids.size() >= 2 ? float(next_token_loss(baseline.logits, baseline.ids)) : -1;
+    trace.baseline.loss = trace.ids.size() >= 2 ? float(next_token_loss(baseline.logits, baseline.log_sum_exp, baseline.ids)) : -1;
   }
 }
 

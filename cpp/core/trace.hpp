@@ -56,6 +56,9 @@ struct Trace {
   float scale = 1;
   std::vector<LayerTrace> layers;
   Matrix logits;                    // [T, vocab] (empty when the model has no vocabulary)
+  // [T]: log Σ_v exp(logits[t, v]) of each row (trained models), kept with the rows a
+  // typing run reuses, so the loss over the text costs O(T), not O(T·vocab), per stroke.
+  std::vector<double> log_sum_exp;
   std::vector<Prediction> top_k;    // next-token predictions after the last token
   float loss = -1;                  // mean next-token loss over the text; -1: not defined
   bool ablated = false;             // heads were switched off for this run
