@@ -29,55 +29,69 @@ export function mountGrid(section, app) {
     return [info.label, ...(info.also || [])].join(' + ');
   }
 
-  function card(layer, head, labels, canAblate) {
-    const id = `${layer}.${head}`;
-    const off = app.state.ablate.includes(id);
-    const info = labels ? labels.find((h) => h.layer === layer && h.head === head) : null;
+  // One card per head, made once per model shape and then updated in place: typing
+  // redraws every thumbnail, and making 24 canvases and their DOM again each stroke
+  // cost more than drawing them.
+  function makeCard(layer, head) {
     const el = document.createElement('div');
-    el.className = 'head-card' + (layer === app.state.layer && head === app.state.head ? ' focused' : '') + (off ? ' off' : '');
     const focus = document.createElement('button');
     focus.type = 'button';
     focus.className = 'thumb';
-    focus.dataset.focus = id;
-    focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
+    focus.dataset.focus = `${layer}.${head}`;
     const canvas = document.createElement('canvas');
-    drawThumbnail(canvas, { weights: app.matrix('weights', layer, head).data, T: app.summary.tokens.length }, { size: THUMB, ablated: off });
     focus.append(canvas);
     const name = document.createElement('div');
     name.className = 'head-name';
     name.textContent = `L${layer} H${head}`;
     const label = document.createElement('div');
     label.className = 'head-label';
-    label.textContent = info ? labelText(info) : '—';
-    if (info) label.title = info.reason;
     const toggle = document.createElement('label');
     toggle.className = 'check head-toggle';
     const box = document.createElement('input');
     box.type = 'checkbox';
-    box.checked = !off;
-    box.disabled = !canAblate;
-    box.dataset.ablate = id;
+    box.dataset.ablate = `${layer}.${head}`;
     toggle.append(box, document.createTextNode(' on'));
     el.append(focus, name, label, toggle);
-    return el;
+    return { el, focus, canvas, label, box, layer, head };
   }
 
+  function updateCard(card, labels, canAblate) {
+    const { layer, head } = card;
+    const id = `${layer}.${head}`;
+    const off = app.state.ablate.includes(id);
+    const info = labels ? labels.find((h) => h.layer === layer && h.head === head) : null;
+    card.el.className = 'head-card' + (layer === app.state.layer && head === app.state.head ? ' focused' : '') + (off ? ' off' : '');
+    card.focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
+    drawThumbnail(card.canvas, { weights: app.matrix('weights', layer, head).data, T: app.summary.tokens.length }, { size: THUMB, ablated: off });
+    card.label.textContent = info ? labelText(info) : '—';
+    if (info) card.label.title = info.reason; else card.label.removeAttribute('title');
+    card.box.checked = !off;
+    card.box.disabled = !canAblate;
+  }
+
+  let cards = [], shape = '';
   return {
     render() {
       const summary = app.summary;
       if (!summary || summary.tokens.length === 0) {
         grid.replaceChildren();
+        cards = [];
+        shape = '';
         summaryLine.textContent = '';
         showNextTokens(nextTable, null, []);
         return;
       }
       const labels = app.engine.headLabels(app.state.model);
       const canAblate = summary.has_vocabulary;
-      grid.style.setProperty('--heads', summary.n_head);
-      const cards = [];
-      for (let layer = 0; layer < summary.n_layer; layer++)
-        for (let head = 0; head < summary.n_head; head++) cards.push(card(layer, head, labels, canAblate));
-      grid.replaceChildren(...cards);
+      if (shape !== `${summary.n_layer}x${summary.n_head}`) {
+        shape = `${summary.n_layer}x${summary.n_head}`;
+        grid.style.setProperty('--heads', summary.n_head);
+        cards = [];
+        for (let layer = 0; layer < summary.n_layer; layer++)
+          for (let head = 0; head < summary.n_head; head++) cards.push(makeCard(layer, head));
+        grid.replaceChildren(...cards.map((c) => c.el));
+      }
+      for (const card of cards) updateCard(card, labels, canAblate);
       summaryLine.textContent = gridSummary(summary, app.state.ablate, Boolean(labels));
       showNextTokens(nextTable, summary, app.state.ablate);
     },

@@ -30,22 +30,35 @@ export function tokenLabel(token, max = 12) {
 
 // A grid of cells, one colour per cell, drawn as one small image (a pixel per cell)
 // scaled up with smoothing off: crisp squares at a fraction of the cost of a
-// fillRect or a JavaScript loop per device pixel. colourOf(r, c) -> [r, g, b].
-const cellImages = new WeakMap();  // target canvas -> its scratch canvas
+// fillRect or a JavaScript loop per device pixel. colourOf(r, c) -> a packed colour
+// (packColor): one store per cell, no array per cell.
+const cellImages = new WeakMap();  // target canvas -> Map(cols x rows -> scratch canvas)
+
+// [r, g, b] -> the word a Uint32Array view of canvas pixels holds for it, opaque
+// (canvas bytes are RGBA; browsers run little-endian, so the word reads ABGR).
+export function packColor([r, g, b]) {
+  return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+}
 
 export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   if (rows <= 0 || cols <= 0) return;
-  let small = cellImages.get(ctx.canvas);
-  if (!small) cellImages.set(ctx.canvas, small = document.createElement('canvas'));
-  if (small.width !== cols || small.height !== rows) { small.width = cols; small.height = rows; }
+  // One scratch canvas per size: a view that draws matrices of several shapes (the
+  // multi-head view) would otherwise reallocate it for each.
+  let bySize = cellImages.get(ctx.canvas);
+  if (!bySize) cellImages.set(ctx.canvas, bySize = new Map());
+  const key = `${cols}x${rows}`;
+  let small = bySize.get(key);
+  if (!small) {
+    if (bySize.size > 8) bySize.clear();  // the text's length changed: old sizes go
+    bySize.set(key, small = document.createElement('canvas'));
+    small.width = cols;
+    small.height = rows;
+  }
   const smallCtx = small.getContext('2d');
   const image = smallCtx.createImageData(cols, rows);
-  const pixels = image.data;
+  const pixels = new Uint32Array(image.data.buffer);
   for (let r = 0, o = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++, o += 4) {
-      const [red, green, blue] = colourOf(r, c);
-      pixels[o] = red; pixels[o + 1] = green; pixels[o + 2] = blue; pixels[o + 3] = 255;
-    }
+    for (let c = 0; c < cols; c++, o++) pixels[o] = colourOf(r, c);
   smallCtx.putImageData(image, 0, 0);
   ctx.save();
   ctx.imageSmoothingEnabled = false;

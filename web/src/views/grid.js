@@ -7,37 +7,48 @@ const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
 
 // Brighten small weights (sqrt) so faint patterns stay visible at this size; the
 // colours come from a table of 1/1024 steps rather than a colour map call per pixel,
-// built once per brightness (ablated thumbnails are dimmed).
+// built once per brightness (ablated thumbnails are dimmed). Colours are packed RGBA
+// words, written through a Uint32Array view of the pixels (canvas byte order is
+// RGBA, so on the little-endian machines browsers run on the word is ABGR): one store
+// per pixel and no arrays made while drawing, which typing redraws 24 times a stroke.
+const pack = (r, g, b, a) => ((a << 24) | (b << 16) | (g << 8) | r) >>> 0;
 const palettes = new Map();
 function paletteFor(dim) {
-  if (!palettes.has(dim)) palettes.set(dim, Array.from({ length: STEPS + 1 }, (_, k) => viridis(Math.sqrt(k / STEPS)).map((c) => c * dim)));
+  if (!palettes.has(dim))
+    palettes.set(dim, Uint32Array.from({ length: STEPS + 1 }, (_, k) => {
+      const [r, g, b] = viridis(Math.sqrt(k / STEPS)).map((c) => Math.round(c * dim));
+      return pack(r, g, b, 255);
+    }));
   return palettes.get(dim);
 }
 
-// data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }
+// data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }.
+// The canvas keeps its size between calls, so a redraw does not reallocate it.
 export function drawThumbnail(canvas, data, options) {
   const { weights, T } = data;
   const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
   const px = Math.round(options.size * ratio);
-  canvas.width = px;
-  canvas.height = px;
-  canvas.style.width = `${options.size}px`;
-  canvas.style.height = `${options.size}px`;
+  if (canvas.width !== px || canvas.height !== px) {
+    canvas.width = px;
+    canvas.height = px;
+    canvas.style.width = `${options.size}px`;
+    canvas.style.height = `${options.size}px`;
+  }
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(px, px);
+  const pixels = new Uint32Array(image.data.buffer);
   const dim = options.ablated ? 0.35 : 1;
   const palette = paletteFor(dim);
-  const future = [128 * dim, 128 * dim, 128 * dim];
-  for (let y = 0; y < px; y++) {
+  const grey = Math.round(128 * dim);
+  const future = pack(grey, grey, grey, 40);
+  const column = new Int32Array(px);  // the key (column) each pixel column shows
+  for (let x = 0; x < px; x++) column[x] = Math.min(T - 1, Math.floor((x / px) * T));
+  for (let y = 0, o = 0; y < px; y++) {
     const i = Math.min(T - 1, Math.floor((y / px) * T));
-    for (let x = 0; x < px; x++) {
-      const j = Math.min(T - 1, Math.floor((x / px) * T));
-      const [r, g, b] = j > i ? future : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * STEPS)];
-      const o = (y * px + x) * 4;
-      image.data[o] = r;
-      image.data[o + 1] = g;
-      image.data[o + 2] = b;
-      image.data[o + 3] = j > i ? 40 : 255;
+    const row = i * T;
+    for (let x = 0; x < px; x++, o++) {
+      const j = column[x];
+      pixels[o] = j > i ? future : palette[Math.round(Math.min(1, Math.max(0, weights[row + j])) * STEPS)];
     }
   }
   ctx.putImageData(image, 0, 0);

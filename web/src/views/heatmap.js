@@ -4,7 +4,7 @@
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
 import { viridis, cssColor, parseColor } from './colormap.js';
-import { drawCellGrid, prepareCanvas, tokenLabel } from './canvas.js';
+import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from './canvas.js';
 
 const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -67,8 +67,8 @@ export function drawHeatmap(canvas, data, options) {
 // hatched on top.
 function drawCells(ctx, weights, T, layout, rows, cols, causal, theme) {
   const { cell, left, top, row0, col0 } = layout;
-  const palette = Array.from({ length: 256 }, (_, k) => viridis(k / 255));  // 1/255 steps: finer than the eye sees
-  const masked = parseColor(theme.masked);
+  const palette = Uint32Array.from({ length: 256 }, (_, k) => packColor(viridis(k / 255)));  // 1/255 steps: finer than the eye sees
+  const masked = packColor(parseColor(theme.masked));
   drawCellGrid(ctx, rows, cols, left, top, cell, cell, (r, c) => {
     const i = row0 + r, j = col0 + c;
     return causal && j > i ? masked : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];

@@ -5,7 +5,7 @@
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
 import { diverging, parseColor, headColor } from './colormap.js';
-import { drawCellGrid, prepareCanvas } from './canvas.js';
+import { drawCellGrid, packColor, prepareCanvas } from './canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14;
 
@@ -74,8 +74,14 @@ function maxAbs(values) {
 // Colours from a table of 256 steps each side of zero, not a colour map call per cell
 // (T × d_model cells: 16,384 at 128 tokens for each wide matrix).
 const STEPS = 256;
+const tables = new Map();  // background colour -> its table (one per theme)
+function tableFor(zero) {
+  const key = zero.join();
+  if (!tables.has(key)) tables.set(key, Uint32Array.from({ length: 2 * STEPS + 1 }, (_, k) => packColor(diverging((k - STEPS) / STEPS, 1, zero))));
+  return tables.get(key);
+}
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
-  const table = Array.from({ length: 2 * STEPS + 1 }, (_, k) => diverging((k - STEPS) / STEPS, 1, zero));
+  const table = tableFor(zero);
   const step = (v) => (Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v / limit)) * STEPS) : 0);
   drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => table[STEPS + step(data[r * cols + c])]);
 }
