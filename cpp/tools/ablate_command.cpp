@@ -37,7 +37,7 @@ int ablate_command(const Args& args) {
   if (ablation_mode == AblationMode::mean)
     means = head_mean_outputs(model, probe_texts(load_probes(find_probes_dir(probes_dir, model_dir))));
   const AblationResult result = run_ablation(model, text, ids, ablation_mode, &means, top_k);
-  std::cout << ablation_to_json(result).dump(1) << "\n";
+  std::cout << json_text(ablation_to_json(result), 1) << "\n";
   return 0;
 }
 

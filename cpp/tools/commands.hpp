@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace llmsim::cli {
 
 using Args = std::vector<std::string>;
@@ -26,6 +28,13 @@ const std::string& option_value(const Args& args, size_t& i);  // the value afte
 uint64_t parse_u64(const std::string& flag, const std::string& text);
 double parse_double(const std::string& flag, const std::string& text);
 std::string read_text_file(const std::string& path);  // the whole file, or Error naming it
+// JSON as the CLI prints it (one line, or `indent` spaces a level), with bytes that
+// are not valid UTF-8 (a hostile --text, a token cut inside a character) written as
+// U+FFFD: nlohmann's default throws on them, which aborted the CLI.
+template <class Json>
+std::string json_text(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 // The probe folder: `given` if not empty; else, for a model in web/models/NAME, the set
 // web/models/models.json names for NAME (web/probes/<set>, beside web/models; "english"
 // when the manifest does not list NAME); else web/probes/<set> under the working directory.

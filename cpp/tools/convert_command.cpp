@@ -33,11 +33,9 @@ int convert_command(const Args& args) {
   const Gpt model = Gpt::load(model_dir);
   std::filesystem::create_directories(out_dir);
   model.save(out_dir, dtype);
-  std::cout << nlohmann::json{{"out", out_dir},
+  std::cout << json_text(nlohmann::json{{"out", out_dir},
                               {"dtype", type},
-                              {"bytes", std::filesystem::file_size(out_dir + "/model.safetensors")}}
-                   .dump()
-            << "\n";
+                              {"bytes", std::filesystem::file_size(out_dir + "/model.safetensors")}}) << "\n";
   return 0;
 }
 

@@ -33,14 +33,12 @@ int eval_command(const Args& args) {
       throw Error(path + ": " + e.what());
     }
   }();
-  std::cout << nlohmann::json{{"tokens", loss.tokens},
+  std::cout << json_text(nlohmann::json{{"tokens", loss.tokens},
                               {"mean_loss", loss.nats_per_token()},
                               {"bytes", loss.bytes},
                               {"bits_per_byte", loss.bits_per_byte()},
                               {"words", loss.words},
-                              {"tokens_per_word", loss.tokens_per_word()}}
-                   .dump()
-            << "\n";
+                              {"tokens_per_word", loss.tokens_per_word()}}) << "\n";
   return 0;
 }
 

@@ -66,7 +66,7 @@ int heads_command(const Args& args) {
   const Probes probes = load_probes(find_probes_dir(probes_dir, model_dir));
   const auto reports = analyse_heads(gpt_head_model(gpt), probes, text, options);
   if (markdown) print_markdown(reports);
-  else std::cout << head_reports_to_json(reports).dump(1) << "\n";
+  else std::cout << json_text(head_reports_to_json(reports), 1) << "\n";
   return 0;
 }
 

@@ -1,4 +1,5 @@
 // llmsim: the simulator's command line. One subcommand per file (commands.hpp).
+#include <exception>
 #include <iostream>
 #include <map>
 
@@ -50,6 +51,11 @@ int main(int argc, char** argv) {
   try {
     return command->second(Args(args.begin() + 1, args.end()));
   } catch (const llmsim::Error& e) {
+    std::cerr << "llmsim: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // Anything the core did not turn into an Error (a filesystem or JSON library
+    // failure, memory): still a message and exit 1, never an abort.
     std::cerr << "llmsim: " << e.what() << "\n";
     return 1;
   }

@@ -29,7 +29,7 @@ int predict_command(const Args& args) {
   nlohmann::json top = nlohmann::json::array();
   for (const Prediction& p : trace.top_k)
     top.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
-  std::cout << nlohmann::json{{"tokens", trace.tokens}, {"top_k", top}}.dump() << "\n";
+  std::cout << json_text(nlohmann::json{{"tokens", trace.tokens}, {"top_k", top}}) << "\n";
   return 0;
 }
 

@@ -49,7 +49,7 @@ int trace_command(const Args& args) {
   }
   if (!have_text) throw Error("trace needs --text");
   Simulator simulator;
-  std::cout << trace_to_json(simulator.run(text, options)).dump() << "\n";
+  std::cout << json_text(trace_to_json(simulator.run(text, options))) << "\n";
   return 0;
 }
 

@@ -118,7 +118,7 @@ nlohmann::json score_heldout(const std::vector<std::string>& files, const Gpt& m
          {"model", row(gpt)},
          {"bigram", row(ngram_text_loss(b.bigram, model.tokenizer(), context, text, b.best_k, false))},
          {"unigram", row(ngram_text_loss(b.bigram, model.tokenizer(), context, text, b.best_k, true))}});
-    std::cerr << "held-out " << path << ": " << heldout.back().dump() << "\n";
+    std::cerr << "held-out " << path << ": " << json_text(heldout.back()) << "\n";
   }
   return heldout;
 }
@@ -225,8 +225,16 @@ int train_command(const Args& args) {
   }
   if (s.out_dir.empty()) throw Error("train needs --out DIR (e.g. web/models/tinygpt)");
   if (s.threads < 1) throw Error("--threads must be at least 1");
-  std::filesystem::create_directories(s.out_dir);
-  std::filesystem::create_directories(s.log_dir);
+  if (s.print_every < 1) throw Error("--print-every must be at least 1");
+  if (s.checkpoint_every < 0) throw Error("--checkpoint-every must be 0 (never) or more");
+  if (s.stop_after < 0) throw Error("--stop-after must be 0 (run to the end) or more");
+  for (const std::string& dir : {s.out_dir, s.log_dir}) {
+    if (std::filesystem::exists(dir) && !std::filesystem::is_directory(dir))
+      throw Error(dir + " exists and is not a folder (--out and --log-dir name folders)");
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) throw Error("cannot create the folder " + dir + ": " + error.message());
+  }
 #ifdef _OPENMP
   omp_set_num_threads(s.threads);  // also the thread count of Eigen's GEMMs
 #endif
@@ -271,11 +279,9 @@ int train_command(const Args& args) {
                               "the one they make");
     const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id(),
                                                 s.train.batch_size * s.train.eval_batches);
-    std::cout << nlohmann::json{{"bigram_best_k", baselines.best_k},
+    std::cout << json_text(nlohmann::json{{"bigram_best_k", baselines.best_k},
                                 {"bigram_val_loss", baselines.best_val_loss},
-                                {"heldout", score_heldout(s.heldout_files, model, baselines)}}
-                     .dump()
-              << "\n";
+                                {"heldout", score_heldout(s.heldout_files, model, baselines)}}) << "\n";
     return 0;
   }
 
@@ -372,7 +378,7 @@ int train_command(const Args& args) {
             << result.final_val_loss << " (bigram baseline " << baselines.best_val_loss
             << " at k = " << baselines.best_k
             << "); wrote " << s.out_dir << " and " << s.log_dir << "\n";
-  std::cout << report.dump() << "\n";
+  std::cout << json_text(report) << "\n";
   return 0;
 }
 

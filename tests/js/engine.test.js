@@ -2,7 +2,9 @@
 // The golden Traces are produced by build/native/llmsim in this run, not checked in.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { createEngine, Engine, utf16Spans } from '../../web/src/engine.js';
@@ -129,4 +131,27 @@ test('UTF-8 spans map onto the JS string exactly, for every script', () => {
   // A byte-level token that ends inside the emoji: the boundary rounds down to its start.
   assert.deepEqual(utf16Spans('a🙂b', [[0, 1], [1, 3], [3, 5], [5, 6]]), [[0, 1], [1, 1], [1, 3], [3, 4]]);
   assert.deepEqual(utf16Spans('é', [[0, 1], [1, 2]]), [[0, 0], [0, 1]]);
+});
+
+// Hostile input to the CLI is an error message and exit 1, or, for bytes that are not
+// UTF-8, output with U+FFFD in their place: never an abort (issue 15). The exit codes
+// and messages come from the real binary.
+test('the CLI answers bad bytes and bad options with a message, never an abort', () => {
+  const run = (args) => spawnSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // Node passes arguments as UTF-8, so the lone byte 0xFF goes through the shell.
+  const raw = spawnSync('sh', ['-c', `"${cli}" trace --text "$(printf 'a\\377b')"`], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  assert.equal(raw.status, 0, raw.stderr);
+  assert.deepEqual(JSON.parse(raw.stdout).tokens, ['a\uFFFDb']);
+  const printEvery = run(['train', '--out', path.join(os.tmpdir(), 'llmsim-never'), '--print-every', '0']);
+  assert.equal(printEvery.status, 1);
+  assert.match(printEvery.stderr, /--print-every must be at least 1/);
+  const file = path.join(os.tmpdir(), `llmsim-a-file-${process.pid}`);
+  fs.writeFileSync(file, 'x');
+  try {
+    const out = run(['train', '--out', file, '--steps', '1']);
+    assert.equal(out.status, 1);
+    assert.match(out.stderr, /exists and is not a folder/);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 });
