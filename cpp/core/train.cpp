@@ -598,35 +598,48 @@ uint64_t token_stream_hash(const std::vector<int>& stream, const std::vector<siz
   return fnv1a(&bos, sizeof bos, h);
 }
 
+namespace {
+
+// The scalar fields of a checkpoint in their order on disk, each with the type it is
+// stored as: the one list the writer and the reader share. `field(value, stored)` is
+// called once per field; `stored` is a value of the on-disk type.
+template <class Checkpoint, class Field>
+void scalar_fields(Checkpoint& c, Field&& field) {
+  auto& g = c.config;
+  auto& o = c.options;
+  for (auto* v : {&g.vocab_size, &g.d_model, &g.n_layer, &g.n_head, &g.context, &g.d_ff})
+    field(*v, int32_t{});
+  field(o.steps, int32_t{});
+  field(o.batch_size, int32_t{});
+  field(o.seq_len, int32_t{});
+  field(o.max_lr, float{});
+  field(o.min_lr, float{});
+  field(o.warmup, int32_t{});
+  field(o.adamw.beta1, float{});
+  field(o.adamw.beta2, float{});
+  field(o.adamw.eps, float{});
+  field(o.adamw.weight_decay, float{});
+  field(o.grad_clip, double{});
+  field(o.seed, uint64_t{});
+  field(o.eval_every, int32_t{});
+  field(o.eval_batches, int32_t{});
+  field(o.repeated_runs.fraction, double{});
+  field(o.repeated_runs.vocab_size, int32_t{});
+  field(o.repeated_runs.min_length, int32_t{});
+  field(o.repeated_runs.max_length, int32_t{});
+  field(c.threads, int32_t{});
+  field(c.train_tokens_hash, uint64_t{});
+  field(c.val_tokens_hash, uint64_t{});
+  field(c.step, int32_t{});
+  field(c.sampler_draws, uint64_t{});
+  field(c.sampler_next, uint64_t{});
+}
+
+}  // namespace
+
 void save_checkpoint(const std::string& path, const TrainCheckpoint& c) {
   PayloadWriter w;
-  const GptConfig& g = c.config;
-  for (int v : {g.vocab_size, g.d_model, g.n_layer, g.n_head, g.context, g.d_ff}) w.put(int32_t(v));
-  const TrainOptions& o = c.options;
-  w.put(int32_t(o.steps));
-  w.put(int32_t(o.batch_size));
-  w.put(int32_t(o.seq_len));
-  w.put(o.max_lr);
-  w.put(o.min_lr);
-  w.put(int32_t(o.warmup));
-  w.put(o.adamw.beta1);
-  w.put(o.adamw.beta2);
-  w.put(o.adamw.eps);
-  w.put(o.adamw.weight_decay);
-  w.put(o.grad_clip);
-  w.put(uint64_t(o.seed));
-  w.put(int32_t(o.eval_every));
-  w.put(int32_t(o.eval_batches));
-  w.put(o.repeated_runs.fraction);
-  w.put(int32_t(o.repeated_runs.vocab_size));
-  w.put(int32_t(o.repeated_runs.min_length));
-  w.put(int32_t(o.repeated_runs.max_length));
-  w.put(int32_t(c.threads));
-  w.put(c.train_tokens_hash);
-  w.put(c.val_tokens_hash);
-  w.put(int32_t(c.step));
-  w.put(c.sampler_draws);
-  w.put(c.sampler_next);
+  scalar_fields(c, [&](const auto& value, auto stored) { w.put(decltype(stored)(value)); });
   w.floats(c.parameters);
   w.floats(c.adam_m);
   w.floats(c.adam_v);
@@ -706,38 +719,15 @@ TrainCheckpoint load_checkpoint(const std::string& path) {
   // anyway, so even a file crafted to pass the hash is never read out of bounds.
   PayloadReader r(payload, 0, path);
   TrainCheckpoint c;
-  GptConfig& g = c.config;
-  for (int* v : {&g.vocab_size, &g.d_model, &g.n_layer, &g.n_head, &g.context, &g.d_ff})
-    *v = r.get<int32_t>("the config");
+  scalar_fields(c, [&](auto& value, auto stored) {
+    value = static_cast<std::remove_reference_t<decltype(value)>>(r.get<decltype(stored)>("the run's settings"));
+  });
+  const GptConfig& g = c.config;
+  const TrainOptions& o = c.options;
   g.validate(path + " (its config)");
-  TrainOptions& o = c.options;
-  o.steps = r.get<int32_t>("the options");
-  o.batch_size = r.get<int32_t>("the options");
-  o.seq_len = r.get<int32_t>("the options");
-  o.max_lr = r.get<float>("the options");
-  o.min_lr = r.get<float>("the options");
-  o.warmup = r.get<int32_t>("the options");
-  o.adamw.beta1 = r.get<float>("the options");
-  o.adamw.beta2 = r.get<float>("the options");
-  o.adamw.eps = r.get<float>("the options");
-  o.adamw.weight_decay = r.get<float>("the options");
-  o.grad_clip = r.get<double>("the options");
-  o.seed = r.get<uint64_t>("the options");
-  o.eval_every = r.get<int32_t>("the options");
-  o.eval_batches = r.get<int32_t>("the options");
-  o.repeated_runs.fraction = r.get<double>("the options");
-  o.repeated_runs.vocab_size = r.get<int32_t>("the options");
-  o.repeated_runs.min_length = r.get<int32_t>("the options");
-  o.repeated_runs.max_length = r.get<int32_t>("the options");
-  c.threads = r.get<int32_t>("the thread count");
-  c.train_tokens_hash = r.get<uint64_t>("the token hashes");
-  c.val_tokens_hash = r.get<uint64_t>("the token hashes");
-  c.step = r.get<int32_t>("the step");
   if (c.step < 0 || c.step > o.steps)
     throw Error(path + ": the checkpoint's step " + std::to_string(c.step) +
                 " is outside its run of " + std::to_string(o.steps) + " steps");
-  c.sampler_draws = r.get<uint64_t>("the sampler's state");
-  c.sampler_next = r.get<uint64_t>("the sampler's state");
   const size_t n_params = parameter_count_of(g);
   r.floats(c.parameters, n_params, "parameters");
   r.floats(c.adam_m, n_params, "AdamW first moments");
