@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "read_file.hpp"
+#include "json_text.hpp"
 #include "pretokenizer.hpp"
 #include "utf8.hpp"
 
@@ -251,7 +253,7 @@ int64_t json_integer(const nlohmann::json& v, const std::string& where) {
     return u > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(u);
   }
   if (v.is_number_integer()) return v.get<int64_t>();
-  bad_data(where + " must be an integer, not " + v.dump());
+  bad_data(where + " must be an integer, not " + describe_json(v));
 }
 
 std::string hex_byte(unsigned char c) {
@@ -315,12 +317,12 @@ BpeTokenizer BpeTokenizer::from_json(const nlohmann::json& j) {
   };
   const nlohmann::json& type = field("type");
   if (!type.is_string() || type.get<std::string>() != "byte-bpe")
-    bad_data("\"type\" must be \"byte-bpe\", not " + type.dump());
+    bad_data("\"type\" must be \"byte-bpe\", not " + describe_json(type));
   const nlohmann::json& version = field("version");
   if (!version.is_number_integer() || json_integer(version, "\"version\"") != 1)
-    bad_data("\"version\" must be 1 (the only version this build reads), not " + version.dump());
+    bad_data("\"version\" must be 1 (the only version this build reads), not " + describe_json(version));
   const nlohmann::json& bos = field("bos");
-  if (!bos.is_string()) bad_data("\"bos\" must be a string, not " + bos.dump());
+  if (!bos.is_string()) bad_data("\"bos\" must be a string, not " + describe_json(bos));
   const nlohmann::json& list = field("merges");
   if (!list.is_array()) bad_data("\"merges\" must be an array, not " + std::string(list.type_name()));
   if (list.size() > size_t(kMaxVocabSize - 257))
@@ -332,12 +334,12 @@ BpeTokenizer BpeTokenizer::from_json(const nlohmann::json& j) {
     const nlohmann::json& m = list[r];
     const std::string where = "merge " + std::to_string(r);
     if (!m.is_array() || m.size() != 2)
-      bad_data(where + " must be a pair [a, b] of token ids, not " + m.dump());
+      bad_data(where + " must be a pair [a, b] of token ids, not " + describe_json(m));
     const int64_t a = json_integer(m[0], where + "'s first id");
     const int64_t b = json_integer(m[1], where + "'s second id");
     const int64_t id = 256 + int64_t(r);
     if (a < 0 || b < 0 || a >= id || b >= id)
-      bad_data(where + " " + m.dump() + " (token " + std::to_string(id) +
+      bad_data(where + " " + json_text(m) + " (token " + std::to_string(id) +
                ") must join two earlier tokens, ids 0.." + std::to_string(id - 1));
     merges.emplace_back(int(a), int(b));
   }
@@ -345,13 +347,10 @@ BpeTokenizer BpeTokenizer::from_json(const nlohmann::json& j) {
 }
 
 BpeTokenizer BpeTokenizer::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open tokenizer file " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  const std::string text = read_whole_file(path);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(buffer.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error("tokenizer file " + path + " is not valid JSON: " + e.what());
   }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "read_file.hpp"
 #include "gpt_ops.hpp"
 #include "head_ablation.hpp"
 
@@ -301,20 +302,12 @@ Gpt Gpt::from_bytes(const std::string& config_json, const std::string& tokenizer
                               weights_size, "model.safetensors");
 }
 
-static std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 Gpt Gpt::load(const std::string& dir) {
   const std::string config_path = dir + "/config.json", tokenizer_path = dir + "/tokenizer.json",
                     weights_path = dir + "/model.safetensors";
-  const std::string config_json = read_file(config_path);
-  const std::string tokenizer_json = read_file(tokenizer_path);
-  const std::string weights = read_file(weights_path);
+  const std::string config_json = read_whole_file(config_path);
+  const std::string tokenizer_json = read_whole_file(tokenizer_path);
+  const std::string weights = read_whole_file(weights_path);
   return gpt_from_named_bytes(config_json, config_path, tokenizer_json, tokenizer_path,
                               reinterpret_cast<const uint8_t*>(weights.data()), weights.size(),
                               weights_path);

@@ -1,12 +1,13 @@
 #include "model_registry.hpp"
 
 #include "error.hpp"
+#include "utf8.hpp"
 #include "head_analysis.hpp"
 
 namespace llmsim {
 
-LoadedModel::LoadedModel(std::string name, std::string title, Gpt gpt)
-    : name_(std::move(name)), title_(std::move(title)), gpt_(std::move(gpt)),
+LoadedModel::LoadedModel(std::string name, std::string title, Gpt gpt, uint64_t id)
+    : name_(std::move(name)), title_(std::move(title)), id_(id), gpt_(std::move(gpt)),
       head_model_(gpt_head_model(gpt_)) {}
 
 const HeadMeans& LoadedModel::head_means(const Probes& probes) {
@@ -32,7 +33,8 @@ void ModelRegistry::load(const std::string& name, const std::string& title,
     throw Error("a model needs a name of 1-32 characters other than \"random\"");
   Gpt gpt = Gpt::from_bytes(config_json, tokenizer_json,
                             reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
-  models_[name] = std::make_unique<LoadedModel>(name, title.empty() ? name : title, std::move(gpt));
+  models_[name] = std::make_unique<LoadedModel>(name, title.empty() ? name : title, std::move(gpt),
+                                                ++loads_);
 }
 
 LoadedModel& ModelRegistry::get(const std::string& name) {
@@ -40,7 +42,7 @@ LoadedModel& ModelRegistry::get(const std::string& name) {
   if (found != models_.end()) return *found->second;
   std::string known = "random";
   for (const auto& [n, m] : models_) known += ", " + n;
-  throw Error("no model named \"" + name.substr(0, 40) + "\" is loaded (available: " + known + ")");
+  throw Error("no model named \"" + utf8_cut(name, 40) + "\" is loaded (available: " + known + ")");
 }
 
 std::vector<const LoadedModel*> ModelRegistry::models() const {
@@ -60,7 +62,7 @@ void ModelRegistry::set_probes(const std::string& model, const std::string& synt
 const Probes& ModelRegistry::probes(const std::string& model) const {
   const auto found = probes_.find(model);
   if (found == probes_.end())
-    throw Error("the head-analysis probes of model \"" + model.substr(0, 40) + "\" are not loaded");
+    throw Error("the head-analysis probes of model \"" + utf8_cut(model, 40) + "\" are not loaded");
   return found->second;
 }
 

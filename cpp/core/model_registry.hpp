@@ -4,6 +4,7 @@
 // heads' mean outputs for mean ablation, the labelled head report) is computed on
 // first use and kept.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,7 +20,10 @@ namespace llmsim {
 
 class LoadedModel {
  public:
-  LoadedModel(std::string name, std::string title, Gpt gpt);
+  LoadedModel(std::string name, std::string title, Gpt gpt, uint64_t id);
+  // Unique per load: a model replaced under the same name gets a new id, so a
+  // Simulator never reuses rows it computed with the old weights.
+  uint64_t id() const { return id_; }
   const std::string& name() const { return name_; }
   const std::string& title() const { return title_; }
   const Gpt& gpt() const { return gpt_; }
@@ -34,6 +38,7 @@ class LoadedModel {
 
  private:
   std::string name_, title_;
+  uint64_t id_;
   Gpt gpt_;
   HeadModel head_model_;  // refers to gpt_, so LoadedModel is neither copied nor moved
   std::unique_ptr<HeadMeans> means_;
@@ -62,6 +67,7 @@ class ModelRegistry {
  private:
   std::map<std::string, std::unique_ptr<LoadedModel>> models_;
   std::map<std::string, Probes> probes_;  // by model name
+  uint64_t loads_ = 0;                     // ids for LoadedModel
 };
 
 // The process-wide registry.

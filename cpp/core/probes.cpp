@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "read_file.hpp"
 
 namespace llmsim {
 
@@ -229,20 +230,12 @@ SemanticProbe parse_semantic_probe(const std::string& contents, const std::strin
   return probe;
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + path);
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
 std::vector<SyntaxSentence> load_syntax_probe(const std::string& path) {
-  return parse_syntax_probe(read_text_file(path), path);
+  return parse_syntax_probe(read_whole_file(path), path);
 }
 
 SemanticProbe load_semantic_probe(const std::string& path) {
-  return parse_semantic_probe(read_text_file(path), path);
+  return parse_semantic_probe(read_whole_file(path), path);
 }
 
 std::vector<std::string> parse_validation_texts(const std::string& contents,
@@ -298,8 +291,8 @@ Probes load_probes(const std::string& directory) {
   const std::string d = directory.empty() || directory.back() == '/' ? directory : directory + "/";
   const std::string repeated = d + "repeated.txt";
   return {load_syntax_probe(d + "syntax.txt"), load_semantic_probe(d + "semantic.txt"),
-          parse_validation_texts(read_text_file(d + "validation.txt"), d + "validation.txt"),
-          std::ifstream(repeated) ? parse_repeated_passages(read_text_file(repeated), repeated)
+          parse_validation_texts(read_whole_file(d + "validation.txt"), d + "validation.txt"),
+          std::ifstream(repeated) ? parse_repeated_passages(read_whole_file(repeated), repeated)
                                   : std::vector<std::string>{}};
 }
 

@@ -88,7 +88,6 @@ std::vector<SyntaxSentence> parse_syntax_probe(const std::string& contents,
 SemanticProbe parse_semantic_probe(const std::string& contents,
                                    const std::string& name = "semantic probe");
 
-std::string read_text_file(const std::string& path);  // Error if it cannot be read
 std::vector<SyntaxSentence> load_syntax_probe(const std::string& path);
 SemanticProbe load_semantic_probe(const std::string& path);
 

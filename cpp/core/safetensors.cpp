@@ -10,6 +10,8 @@
 #include <stdexcept>
 
 #include "error.hpp"
+#include "json_text.hpp"
+#include "read_file.hpp"
 
 namespace llmsim {
 
@@ -125,17 +127,7 @@ using json = nlohmann::json;
 }
 
 // A name as it appears in a message: quoted, and cut if a hostile file made it huge.
-std::string quoted(const std::string& name) {
-  constexpr size_t kMaxShown = 80;
-  if (name.size() <= kMaxShown) return "\"" + name + "\"";
-  return "\"" + name.substr(0, kMaxShown) + "...\"";
-}
-
-// A JSON value as it appears in a message: numbers as written, anything else by type
-// (a hostile header may put a megabyte string where a number belongs).
-std::string describe(const json& value) {
-  return value.is_number() ? value.dump() : std::string("of type ") + value.type_name();
-}
+std::string quoted(const std::string& name) { return "\"" + utf8_cut(name, 80) + "\""; }
 
 // Bytes are assembled one by one: the data need not be aligned, and the file is
 // little-endian whatever the host is.
@@ -186,7 +178,7 @@ std::vector<int64_t> parse_shape(const std::string& name, const json& entry,
     // nlohmann gives non-negative integers the unsigned type; -1 is number_integer and
     // 2.0 or 1e30 are number_float, all rejected here.
     if (!dim.is_number_unsigned())
-      fail(source, "tensor " + quoted(name) + ": shape entry " + describe(dim) +
+      fail(source, "tensor " + quoted(name) + ": shape entry " + describe_json(dim) +
                        " is not a non-negative integer");
     const uint64_t value = dim.get<uint64_t>();
     if (value > uint64_t(std::numeric_limits<int64_t>::max()))
@@ -395,20 +387,8 @@ TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::strin
 }
 
 TensorFile read_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open the file for reading (does it exist?)");
-  // Read in chunks rather than trusting tellg: a directory or a pipe reports no useful
-  // size, and the bytes we hold are then exactly the bytes that exist.
-  std::vector<uint8_t> bytes;
-  std::vector<char> chunk(1 << 20);
-  while (in) {
-    in.read(chunk.data(), std::streamsize(chunk.size()));
-    const size_t got = size_t(in.gcount());
-    if (got > bytes.max_size() - bytes.size()) fail(path, "file too large for this platform");
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + std::ptrdiff_t(got));
-  }
-  if (in.bad() || !in.eof()) fail(path, "cannot read the file (is it a directory?)");
-  return parse_safetensors(bytes.data(), bytes.size(), path);
+  const std::string bytes = read_whole_file(path);
+  return parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
 // ---------------------------------------------------------------------------

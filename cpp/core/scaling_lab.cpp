@@ -4,7 +4,9 @@
 #include <string>
 
 #include "error.hpp"
+#include "json_number.hpp"
 #include "rng.hpp"
+#include "utf8.hpp"
 #include "softmax.hpp"
 
 namespace llmsim {
@@ -30,6 +32,30 @@ static void accumulate_softmax_stats(const std::vector<float>& p, ScalingStats& 
   acc.entropy += entropy / std::log(double(p.size()));
   acc.max_weight += max_weight;
   acc.jacobian_norm += softmax_jacobian_norm(p);
+}
+
+ScalingRequest parse_scaling_request(const std::string& request_json) {
+  const nlohmann::json request = nlohmann::json::parse(request_json, nullptr, false);
+  if (!request.is_object()) throw Error("scaling lab: the request must be a JSON object");
+  ScalingRequest r;
+  for (const auto& [key, value] : request.items()) {
+    if (key == "d_ks") {
+      if (!value.is_array() || value.empty() || value.size() > 64)
+        throw Error("scaling lab: \"d_ks\" must be a list of 1 to 64 key widths");
+      r.d_ks.clear();
+      for (const auto& d_k : value) r.d_ks.push_back(json_int(d_k, "scaling lab: d_k", 1, 4096));
+    } else if (key == "n_keys") {
+      r.n_keys = json_int(value, "scaling lab: \"n_keys\"", 2, 4096);
+    } else if (key == "draws") {
+      r.draws = json_int(value, "scaling lab: \"draws\"", 1, 100000);
+    } else if (key == "seed") {
+      if (!value.is_number_unsigned()) throw Error("scaling lab: \"seed\" must be a non-negative integer");
+      r.seed = value.get<uint64_t>();
+    } else {
+      throw Error("scaling lab: unknown field \"" + utf8_cut(key, 40) + "\" (known: d_ks, n_keys, draws, seed)");
+    }
+  }
+  return r;
 }
 
 std::vector<ScalingPoint> scaling_experiment(const std::vector<int>& d_ks, int n_keys, int draws,

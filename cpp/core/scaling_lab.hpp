@@ -10,6 +10,7 @@
 //     gradient that flows back through the softmax, and it vanishes when saturated.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +36,17 @@ double softmax_jacobian_norm(const std::vector<float>& p);
 // columns, so their difference is the scaling alone.
 std::vector<ScalingPoint> scaling_experiment(const std::vector<int>& d_ks, int n_keys, int draws,
                                              uint64_t seed);
+
+// What a request to the lab asks for: {"d_ks": [...], "n_keys": 16, "draws": 200,
+// "seed": 1}, every field optional. parse_scaling_request checks kinds and ranges
+// (a page may send anything) and throws Error naming the bad field.
+struct ScalingRequest {
+  std::vector<int> d_ks{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+  int n_keys = 16;
+  int draws = 200;
+  uint64_t seed = 1;
+};
+ScalingRequest parse_scaling_request(const std::string& request_json);
 
 // {"points": [{"d_k": 8, "unscaled": {"score_variance", "entropy", "max_weight",
 //   "jacobian_norm"}, "scaled": {...}}, ...]}

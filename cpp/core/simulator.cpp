@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "json_number.hpp"
+#include "utf8.hpp"
 #include "model_registry.hpp"
 #include "word_tokenizer.hpp"
 
@@ -13,13 +15,7 @@ namespace llmsim {
 using nlohmann::json;
 
 static int int_in_range(const json& value, const char* key, int lo, int hi) {
-  if (!value.is_number_integer())
-    throw Error(std::string("option \"") + key + "\" must be an integer");
-  const auto v = value.get<int64_t>();
-  if (v < lo || v > hi)
-    throw Error(std::string("option \"") + key + "\" must be between " + std::to_string(lo) +
-                " and " + std::to_string(hi) + ", got " + std::to_string(v));
-  return int(v);
+  return json_int(value, std::string("option \"") + key + "\"", lo, hi);
 }
 
 static bool boolean(const json& value, const char* key) {
@@ -32,7 +28,7 @@ std::pair<int, int> parse_head_id(const std::string& id) {
   const size_t dot = id.find('.');
   auto number = [&](const std::string& part) {
     if (part.empty() || part.size() > 3 || part.find_first_not_of("0123456789") != std::string::npos)
-      throw Error("a head is written layer.head, like 0.3; got \"" + id.substr(0, 20) + "\"");
+      throw Error("a head is written layer.head, like 0.3; got \"" + utf8_cut(id, 20) + "\"");
     return std::stoi(part);
   };
   if (dot == std::string::npos) number("");
@@ -53,7 +49,7 @@ RunOptions parse_run_options(const std::string& text) {
   RunOptions options;
   if (text.empty()) return options;
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw Error("options are not valid JSON: " + text.substr(0, 80));
+  if (j.is_discarded()) throw Error("options are not valid JSON: " + utf8_cut(text, 80));
   if (!j.is_object()) throw Error("options must be a JSON object, like {\"scale\": false}");
   for (const auto& [key, value] : j.items()) {
     if (key == "seed") {
@@ -74,11 +70,11 @@ RunOptions parse_run_options(const std::string& text) {
       if (!value.is_string()) throw Error("option \"model\" must be a model name");
       options.model = value.get<std::string>();
     } else if (key == "top_k") {
-      options.top_k = int_in_range(value, "top_k", 0, 50);
+      options.top_k = int_in_range(value, "top_k", 0, kMaxTopK);
     } else if (key == "temperature") {
       if (!value.is_number()) throw Error("option \"temperature\" must be a number");
       const double t = value.get<double>();
-      if (!(t >= 0.05 && t <= 5.0))
+      if (!(t >= kMinTemperature && t <= kMaxTemperature))
         throw Error("option \"temperature\" must be between 0.05 and 5, got " + std::to_string(t));
       options.temperature = float(t);
     } else if (key == "ablate") {
@@ -160,16 +156,23 @@ static RunOptions every_head_on(RunOptions options) {
 }
 
 const Trace& Simulator::run(const std::string& text, const RunOptions& options) {
-  const bool incremental = last_run_ && same_forward(*last_run_, options);
+  // A model loaded again under the same name is a different model: its id tells.
+  LoadedModel* trained = options.model == "random" ? nullptr : &model_registry().get(options.model);
+  const uint64_t model_id = trained ? trained->id() : 0;
+  const bool incremental = last_run_ && last_model_id_ == model_id && same_forward(*last_run_, options);
   const bool ablating = !options.ablate.empty();
-  const bool baseline_incremental = baseline_run_ && same_forward(*baseline_run_, every_head_on(options));
+  const bool baseline_incremental = baseline_run_ && baseline_model_id_ == model_id &&
+                                    same_forward(*baseline_run_, every_head_on(options));
   last_run_.reset();  // the traces are in flux until this run has finished
   if (ablating) baseline_run_.reset();
-  if (options.model != "random") {
-    run_trained(model_registry().get(options.model), text, options, trace_, incremental,
-                baseline_trace_, baseline_incremental);
+  if (trained) {
+    run_trained(*trained, text, options, trace_, incremental, baseline_trace_, baseline_incremental);
     last_run_ = options;
-    if (ablating) baseline_run_ = every_head_on(options);
+    last_model_id_ = model_id;
+    if (ablating) {
+      baseline_run_ = every_head_on(options);
+      baseline_model_id_ = model_id;
+    }
     return trace_;
   }
   const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};

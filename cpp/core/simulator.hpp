@@ -16,6 +16,10 @@ namespace llmsim {
 // tokens and the Trace says so. The limit keeps the per-head [T, T] matrices of
 // every layer well inside a browser tab's memory.
 constexpr int kMaxTokens = 512;
+// Next-token predictions a run may report, and the temperature range it accepts:
+// the options JSON and the CLI's --top-k / --temperature share these.
+constexpr int kMaxTopK = 50;
+constexpr double kMinTemperature = 0.05, kMaxTemperature = 5.0;
 
 struct RunOptions {
   std::string model = "random";  // "random", or the name of a loaded trained model
@@ -56,6 +60,7 @@ class Simulator {
   Trace trace_, baseline_trace_;
   std::optional<RunOptions> last_run_;      // the options trace_ was computed with, if it is whole
   std::optional<RunOptions> baseline_run_;  // the same for baseline_trace_
+  uint64_t last_model_id_ = 0, baseline_model_id_ = 0;  // LoadedModel::id() of those runs
 };
 
 }  // namespace llmsim

@@ -4,6 +4,8 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "read_file.hpp"
+#include "json_text.hpp"
 
 namespace llmsim {
 
@@ -12,11 +14,11 @@ namespace {
 const char* kHowToBuild = " (build the English corpus with ./build.sh corpus)";
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot read the file" + kHowToBuild);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  try {
+    return read_whole_file(path);
+  } catch (const Error& e) {
+    throw Error(e.what() + std::string(kHowToBuild));
+  }
 }
 
 // Calls f(begin, end) for each document of `text`, end including its "\n\n".
@@ -51,7 +53,7 @@ TextCorpus load_text_corpus(const std::string& dir, int validation_every) {
     const std::string text = read_file(dir + "/" + name);
     if (text.size() != source["bytes"].get<size_t>())
       throw Error(dir + "/" + name + " has " + std::to_string(text.size()) +
-                  " bytes, the manifest says " + source["bytes"].dump() + kHowToBuild);
+                  " bytes, the manifest says " + describe_json(source["bytes"]) + kHowToBuild);
     const bool modern = source.value("modern", false);
     int k = 0;
     for_each_document(text, [&](size_t begin, size_t end) {

@@ -72,4 +72,15 @@ std::vector<TokenSpan> spans_to_utf16(const std::string& text,
   return out;
 }
 
+std::string utf8_cut(const std::string& text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = 0;
+  while (end < text.size()) {
+    const size_t next = end + size_t(utf8_sequence_at(text, end).length);
+    if (next > max_bytes) break;
+    end = next;
+  }
+  return text.substr(0, end) + "...";
+}
+
 }  // namespace llmsim

@@ -35,4 +35,10 @@ std::vector<int> utf16_offsets(const std::string& text);
 std::vector<TokenSpan> spans_to_utf16(const std::string& text,
                                       const std::vector<TokenSpan>& byte_spans);
 
+// `text` as a message quotes it: unchanged if it has at most `max_bytes` bytes, else
+// its first characters that fit in `max_bytes` followed by "...". The cut falls on a
+// character boundary, so a message never ends in half a character (which turned a
+// clear error into a UTF-8 failure of its own).
+std::string utf8_cut(const std::string& text, size_t max_bytes);
+
 }  // namespace llmsim

@@ -8,6 +8,7 @@
 
 #include "../core/error.hpp"
 #include "../core/head_analysis.hpp"
+#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
 
 namespace llmsim::cli {
@@ -22,13 +23,14 @@ int ablate_command(const Args& args) {
     else if (a == "--text") text = option_value(args, i), have_text = true;
     else if (a == "--heads") heads = option_value(args, i), have_heads = true;
     else if (a == "--mode") mode = option_value(args, i);
-    else if (a == "--top-k") top_k = int(parse_u64(a, option_value(args, i)));
+    else if (a == "--top-k") top_k = parse_int(a, option_value(args, i), 1, kMaxTopK);
     else if (a == "--probes") probes_dir = option_value(args, i);
     else throw Error("unknown argument \"" + a + "\" for ablate");
   }
   if (model_dir.empty() || !have_text || !have_heads)
     throw Error("ablate needs --model DIR, --text TEXT and --heads LAYER.HEAD[,...]");
-  if (top_k < 1) throw Error("--top-k must be at least 1");
+  // An empty list would "ablate" nothing and report before == after as if it had.
+  if (heads.empty()) throw Error("--heads names no head: give LAYER.HEAD[,...], like 0.1,2.3");
   const AblationMode ablation_mode = parse_ablation_mode(mode);
   const Gpt gpt = Gpt::load(model_dir);
   const HeadModel model = gpt_head_model(gpt);

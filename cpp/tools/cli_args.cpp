@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,14 +19,6 @@ const std::string& option_value(const Args& args, size_t& i) {
   return args[++i];
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the file");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 uint64_t parse_u64(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
@@ -31,17 +26,37 @@ uint64_t parse_u64(const std::string& flag, const std::string& text) {
     if (used == text.size() && !text.empty() && text[0] != '-') return value;
   } catch (const std::exception&) {
   }
-  throw Error(flag + " must be a non-negative integer, got \"" + text + "\"");
+  throw Error(flag + " must be a non-negative integer, got \"" + utf8_cut(text, 40) + "\"");
 }
 
-double parse_double(const std::string& flag, const std::string& text) {
+int parse_int(const std::string& flag, const std::string& text, int min, int max) {
+  const uint64_t value = parse_u64(flag, text);
+  if (value < uint64_t(std::max(min, 0)) || value > uint64_t(max))
+    throw Error(flag + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                ", got " + text);
+  return int(value);
+}
+
+// 0.05, 5, 1e+06: a bound as a person writes it.
+static std::string shortest(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
+
+double parse_double(const std::string& flag, const std::string& text, double min, double max) {
+  double value = std::nan("");
   try {
     size_t used = 0;
-    const double value = std::stod(text, &used);
-    if (used == text.size()) return value;
+    value = std::stod(text, &used);
+    if (used != text.size()) value = std::nan("");
   } catch (const std::exception&) {
   }
-  throw Error(flag + " must be a number, got \"" + text + "\"");
+  // NaN fails both comparisons' negation, so "nan", "inf" and junk all land here.
+  if (!(value >= min && value <= max))
+    throw Error(flag + " must be a number between " + shortest(min) + " and " + shortest(max) +
+                ", got \"" + utf8_cut(text, 40) + "\"");
+  return value;
 }
 
 std::string find_probes_dir(const std::string& given, const std::string& model_dir) {

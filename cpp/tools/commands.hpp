@@ -7,6 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/json_text.hpp"
+#include "../core/read_file.hpp"  // read_whole_file  // json_text: every command prints JSON through it
+
 namespace llmsim::cli {
 
 using Args = std::vector<std::string>;
@@ -26,15 +29,13 @@ std::string load_model_dir(const std::string& dir);
 // Small helpers shared by the commands' argument parsing.
 const std::string& option_value(const Args& args, size_t& i);  // the value after args[i]
 uint64_t parse_u64(const std::string& flag, const std::string& text);
-double parse_double(const std::string& flag, const std::string& text);
-std::string read_text_file(const std::string& path);  // the whole file, or Error naming it
-// JSON as the CLI prints it (one line, or `indent` spaces a level), with bytes that
-// are not valid UTF-8 (a hostile --text, a token cut inside a character) written as
-// U+FFFD: nlohmann's default throws on them, which aborted the CLI.
-template <class Json>
-std::string json_text(const Json& j, int indent = -1) {
-  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
-}
+// An integer in [min, max]: a count that would wrap an int (--top-k 4294967296 became 0)
+// or run without bound (--repeats 1000000000) is an error naming the range.
+int parse_int(const std::string& flag, const std::string& text, int min, int max);
+// A finite number in [min, max]; "nan", "inf" and junk are errors (--lr nan trained a
+// model the loader then rejected). The default range is what a float can hold.
+double parse_double(const std::string& flag, const std::string& text, double min = -3.4e38,
+                    double max = 3.4e38);
 // The probe folder: `given` if not empty; else, for a model in web/models/NAME, the set
 // web/models/models.json names for NAME (web/probes/<set>, beside web/models; "english"
 // when the manifest does not list NAME); else web/probes/<set> under the working directory.

@@ -28,7 +28,7 @@ int eval_command(const Args& args) {
   const std::string path = text_file;
   const TextLoss loss = [&] {
     try {
-      return gpt_text_loss(model, read_text_file(path));
+      return gpt_text_loss(model, read_whole_file(path));
     } catch (const Error& e) {
       throw Error(path + ": " + e.what());
     }

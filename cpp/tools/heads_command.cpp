@@ -10,6 +10,7 @@
 
 #include "../core/error.hpp"
 #include "../core/head_analysis.hpp"
+#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
 
 namespace llmsim::cli {
@@ -52,11 +53,11 @@ int heads_command(const Args& args) {
     const std::string& a = args[i];
     if (a == "--model") model_dir = option_value(args, i);
     else if (a == "--text") text = option_value(args, i);
-    else if (a == "--text-file") text = read_text_file(option_value(args, i));
+    else if (a == "--text-file") text = read_whole_file(option_value(args, i));
     else if (a == "--probes") probes_dir = option_value(args, i);
-    else if (a == "--controls") options.semantic_controls = int(parse_u64(a, option_value(args, i)));
-    else if (a == "--induction-length") options.induction.induction_length = int(parse_u64(a, option_value(args, i)));
-    else if (a == "--repeats") options.induction.induction_repeats = int(parse_u64(a, option_value(args, i)));
+    else if (a == "--controls") options.semantic_controls = parse_int(a, option_value(args, i), 1, 1000);
+    else if (a == "--induction-length") options.induction.induction_length = parse_int(a, option_value(args, i), 1, kMaxTokens);
+    else if (a == "--repeats") options.induction.induction_repeats = parse_int(a, option_value(args, i), 1, 1000);
     else if (a == "--seed") options.induction.seed = parse_u64(a, option_value(args, i));
     else if (a == "--markdown") markdown = true;
     else throw Error("unknown argument \"" + a + "\" for heads");

@@ -7,6 +7,7 @@
 
 #include "../core/error.hpp"
 #include "../core/gpt.hpp"
+#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
 
 namespace llmsim::cli {
@@ -20,8 +21,8 @@ int predict_command(const Args& args) {
     const std::string& a = args[i];
     if (a == "--model") model_dir = option_value(args, i);
     else if (a == "--text") text = option_value(args, i), have_text = true;
-    else if (a == "--top-k") options.top_k = int(parse_u64(a, option_value(args, i)));
-    else if (a == "--temperature") options.temperature = float(parse_double(a, option_value(args, i)));
+    else if (a == "--top-k") options.top_k = parse_int(a, option_value(args, i), 1, kMaxTopK);
+    else if (a == "--temperature") options.temperature = float(parse_double(a, option_value(args, i), kMinTemperature, kMaxTemperature));
     else throw Error("unknown argument \"" + a + "\" for predict");
   }
   if (model_dir.empty() || !have_text) throw Error("predict needs --model DIR and --text TEXT");

@@ -16,9 +16,9 @@ std::string load_model_dir(const std::string& dir) {
   std::string name = dir;
   while (!name.empty() && name.back() == '/') name.pop_back();
   name = name.substr(name.find_last_of('/') + 1);
-  model_registry().load(name, name, read_text_file(dir + "/config.json"),
-                        read_text_file(dir + "/tokenizer.json"),
-                        read_text_file(dir + "/model.safetensors"));
+  model_registry().load(name, name, read_whole_file(dir + "/config.json"),
+                        read_whole_file(dir + "/tokenizer.json"),
+                        read_whole_file(dir + "/model.safetensors"));
   return name;
 }
 
@@ -34,9 +34,9 @@ int trace_command(const Args& args) {
     } else if (a == "--model") {
       options.model = load_model_dir(option_value(args, i));
     } else if (a == "--top-k") {
-      options.top_k = int(parse_u64(a, option_value(args, i)));
+      options.top_k = parse_int(a, option_value(args, i), 0, kMaxTopK);
     } else if (a == "--temperature") {
-      options.temperature = float(parse_double(a, option_value(args, i)));
+      options.temperature = float(parse_double(a, option_value(args, i), kMinTemperature, kMaxTemperature));
     } else if (a == "--seed") {
       options.seed = parse_u64(a, option_value(args, i));
     } else if (a == "--no-scale") {

@@ -16,6 +16,7 @@
 // options that would train differently (steps, batch, schedule, seed, shape, corpus,
 // threads, ...) is refused with the differences named. --stop-after N (for testing
 // resumes) ends the run after step N as a kill would, writing nothing but checkpoints.
+#include <climits>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,7 +109,7 @@ nlohmann::json score_heldout(const std::vector<std::string>& files, const Gpt& m
   const int context = model.config().context;
   nlohmann::json heldout = nlohmann::json::array();
   for (const std::string& path : files) {
-    const std::string text = read_text_file(path);
+    const std::string text = read_whole_file(path);
     const TextLoss gpt = gpt_text_loss(model, text);
     heldout.push_back(
         {{"file", path},
@@ -183,8 +184,8 @@ int train_command(const Args& args) {
   s.corpus.word_game = true;               // grows the semantic head (corpus.hpp)
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto integer = [&] { return int(parse_u64(a, option_value(args, i))); };
-    auto number = [&] { return float(parse_double(a, option_value(args, i))); };
+    auto integer = [&] { return parse_int(a, option_value(args, i), 0, INT_MAX); };
+    auto number = [&] { return float(parse_double(a, option_value(args, i), 0.0, 1e6)); };
     if (a == "--help" || a == "-h") {
       print_train_help(s);
       return 0;

@@ -1,8 +1,10 @@
 // Embind bindings: the core's Simulator, as JS sees it. No logic lives here.
 //
-// Errors: a C++ exception must not cross into JS (in Emscripten 3.1.6 it would arrive
-// as a bare number), so every method catches and returns the message instead:
-// run() returns {"error": "..."} as its JSON, matrix() returns {error: "..."}.
+// Errors: a C++ exception must not cross into JS: in Emscripten 3.1.6 it arrives as a
+// bare number and leaks the WASM stack it unwound (enough of them and the module
+// dies). So every entry point runs its body inside guarded(), which catches
+// everything and returns {"error": "..."} as its JSON (matrix() returns {error}).
+// Messages are written by json_text, which cannot throw on bytes that are not UTF-8.
 // web/src/engine.js turns both into a JS Error with that message.
 //
 // Lifetime: `new Module.Simulator()` owns C++ memory that JS's garbage collector
@@ -17,6 +19,7 @@
 
 #include "error.hpp"
 #include "head_labels.hpp"
+#include "json_text.hpp"
 #include "model_registry.hpp"
 #include "scaling_lab.hpp"
 #include "simulator.hpp"
@@ -27,7 +30,22 @@ using nlohmann::json;
 
 namespace {
 
-std::string error_json(const std::string& message) { return json{{"error", message}}.dump(); }
+std::string error_json(const std::string& message) {
+  return llmsim::json_text(json{{"error", message}});
+}
+
+// Runs `body` (which returns the entry point's JSON text) and turns any exception
+// into {"error"}. The only try/catch of this file: every entry point goes through it.
+template <class Body>
+std::string guarded(Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    return error_json(e.what());
+  } catch (...) {
+    return error_json("unexpected failure in the simulator core");
+  }
+}
 
 val error_object(const std::string& message) {
   val result = val::object();
@@ -43,21 +61,30 @@ class SimulatorBinding {
  public:
   // Runs the model; returns a JSON summary of the Trace (no matrices) or {"error"}.
   std::string run(const std::string& text, const std::string& options_json) {
-    try {
+    return guarded([&] {
       const llmsim::Trace& trace = simulator_.run(text, llmsim::parse_run_options(options_json));
-      json summary = llmsim::trace_to_json_summary(trace);
-      return summary.dump();
-    } catch (const std::exception& e) {
-      return error_json(e.what());
-    } catch (...) {
-      return error_json("unexpected failure in the simulator core");
-    }
+      return llmsim::json_text(llmsim::trace_to_json_summary(trace));
+    });
   }
 
   // One matrix of the last Trace as a Float32Array view, row-major.
   //   head-level: "q", "k", "v" [T, d_k], "scores", "scaled", "weights" [T, T], "output" [T, d_k]
   //   layer-level (head ignored): "input", "concat", "layer_output" [T, d_model]
   val matrix(const std::string& name, int layer, int head) {
+    try {
+      return matrix_view(name, layer, head);
+    } catch (...) {  // only allocation can fail here; still, nothing may cross into JS
+      return error_object("unexpected failure reading matrix \"" + llmsim::utf8_cut(name, 40) + "\"");
+    }
+  }
+
+  // The whole last Trace as JSON, the same shape as `llmsim trace` prints.
+  std::string trace_json() {
+    return guarded([&] { return llmsim::json_text(llmsim::trace_to_json(simulator_.trace())); });
+  }
+
+ private:
+  val matrix_view(const std::string& name, int layer, int head) {
     const llmsim::Trace& trace = simulator_.trace();
     if (layer < 0 || layer >= int(trace.layers.size()))
       return error_object("layer " + std::to_string(layer) + " does not exist (the model has " +
@@ -78,48 +105,30 @@ class SimulatorBinding {
     if (name == "scaled") return float_view(h.scaled);
     if (name == "weights") return float_view(h.weights);
     if (name == "output") return float_view(h.output);
-    return error_object("no matrix named \"" + name + "\"");
+    return error_object("no matrix named \"" + llmsim::utf8_cut(name, 40) + "\"");
   }
 
-  // The whole last Trace as JSON, the same shape as `llmsim trace` prints.
-  std::string trace_json() {
-    try {
-      return llmsim::trace_to_json(simulator_.trace()).dump();
-    } catch (const std::exception& e) {
-      return error_json(e.what());
-    }
-  }
-
- private:
   llmsim::Simulator simulator_;
 };
 
 // The sqrt(d_k) lab: {"d_ks": [...], "n_keys": 16, "draws": 200, "seed": 1} in,
 // {"points": [{"d_k", "unscaled": {...}, "scaled": {...}}]} or {"error"} out.
 std::string scaling_lab(const std::string& request_json) {
-  try {
-    const json request = json::parse(request_json, nullptr, false);
-    if (!request.is_object()) throw llmsim::Error("scaling lab: the request must be a JSON object");
-    const auto d_ks = request.value("d_ks", std::vector<int>{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024});
-    const auto points = llmsim::scaling_experiment(d_ks, request.value("n_keys", 16),
-                                                   request.value("draws", 200),
-                                                   request.value("seed", uint64_t(1)));
-    return llmsim::scaling_points_to_json(points).dump();
-  } catch (const std::exception& e) {
-    return error_json(e.what());
-  }
+  return guarded([&] {
+    const llmsim::ScalingRequest r = llmsim::parse_scaling_request(request_json);
+    const auto points = llmsim::scaling_experiment(r.d_ks, r.n_keys, r.draws, r.seed);
+    return llmsim::json_text(llmsim::scaling_points_to_json(points));
+  });
 }
 
 // Loads a trained model into the registry every Simulator shares. `weights` arrives
 // from JS as a Uint8Array. Returns "" or {"error"}.
 std::string load_model(const std::string& name, const std::string& title, const std::string& config,
                        const std::string& tokenizer, const std::string& weights) {
-  try {
+  return guarded([&] {
     llmsim::model_registry().load(name, title, config, tokenizer, weights);
-    return "";
-  } catch (const std::exception& e) {
-    return error_json(e.what());
-  }
+    return std::string();
+  });
 }
 
 // The head-analysis probes of one model (its probe folder's files, e.g.
@@ -127,35 +136,34 @@ std::string load_model(const std::string& name, const std::string& title, const 
 std::string set_probes(const std::string& model, const std::string& syntax,
                        const std::string& semantic, const std::string& validation,
                        const std::string& repeated) {
-  try {
+  return guarded([&] {
     llmsim::model_registry().set_probes(model, syntax, semantic, validation, repeated);
-    return "";
-  } catch (const std::exception& e) {
-    return error_json(e.what());
-  }
+    return std::string();
+  });
 }
 
 // [{"name", "title", "n_layer", "n_head", "d_model", "context", "vocab_size"}] of the
 // loaded trained models.
 std::string list_models() {
-  json list = json::array();
-  for (const llmsim::LoadedModel* m : llmsim::model_registry().models()) {
-    const llmsim::GptConfig& c = m->gpt().config();
-    list.push_back({{"name", m->name()}, {"title", m->title()}, {"n_layer", c.n_layer},
-                    {"n_head", c.n_head}, {"d_model", c.d_model}, {"context", c.context},
-                    {"vocab_size", c.vocab_size}});
-  }
-  return list.dump();
+  return guarded([&] {
+    json list = json::array();
+    for (const llmsim::LoadedModel* m : llmsim::model_registry().models()) {
+      const llmsim::GptConfig& c = m->gpt().config();
+      list.push_back({{"name", m->name()}, {"title", m->title()}, {"n_layer", c.n_layer},
+                      {"n_head", c.n_head}, {"d_model", c.d_model}, {"context", c.context},
+                      {"vocab_size", c.vocab_size}});
+    }
+    return llmsim::json_text(list);
+  });
 }
 
 // Every head's measured scores, label and reason (computed once per model).
 std::string head_report(const std::string& name) {
-  try {
+  return guarded([&] {
     llmsim::LoadedModel& model = llmsim::model_registry().get(name);
-    return llmsim::head_reports_to_json(model.head_reports(llmsim::model_registry().probes(name))).dump();
-  } catch (const std::exception& e) {
-    return error_json(e.what());
-  }
+    const auto& probes = llmsim::model_registry().probes(name);
+    return llmsim::json_text(llmsim::head_reports_to_json(model.head_reports(probes)));
+  });
 }
 
 // Bytes of the WASM heap currently allocated by malloc: lets tests prove that

@@ -273,6 +273,34 @@ TEST_CASE("from_json rejects malformed data with a clear error") {
   rejects(with("merges", json(std::vector<json>(size_t(kMaxVocabSize), {97, 98}))), "larger than");
 }
 
+TEST_CASE("a hostile, deeply nested tokenizer.json is an error, not a stack overflow") {
+  // The message used to quote the bad value with dump(), which recurses once per
+  // level: 200,000 levels overflowed the stack (SIGSEGV). Now it names the type.
+  const int depth = 200000;
+  for (const char* field : {"merges", "type", "bos", "version"}) {
+    std::string text = std::string(R"({"type": "byte-bpe", "version": 1, "bos": "<bos>", ")") + field + "\": ";
+    if (std::string(field) == "merges") text += "[";
+    text += std::string(depth, '[') + std::string(depth, ']');
+    if (std::string(field) == "merges") text += "]";
+    const json j = json::parse(text + "}");  // parsing does not recurse; destruction neither
+    CHECK_THROWS_WITH(BpeTokenizer::from_json(j), Catch::Contains("an array"));
+  }
+}
+
+TEST_CASE("error messages quote strings cut on a character boundary") {
+  json j = {{"version", 1}, {"bos", "<bos>"}, {"merges", json::array()}};
+  std::string two_byte;
+  for (int i = 0; i < 30; ++i) two_byte += "\xc3\xa9";  // é, 2 bytes each
+  j["type"] = "a" + two_byte;                            // byte 40 falls inside an é
+  try {
+    BpeTokenizer::from_json(j);
+    FAIL("accepted a wrong type");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK_THAT(message, Catch::Contains("\"a" + two_byte.substr(0, 38) + "...\""));
+  }
+}
+
 TEST_CASE("from_json never fails other than with llmsim::Error") {
   Rng rng(7);
   for (int trial = 0; trial < 500; ++trial) {

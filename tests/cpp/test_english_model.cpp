@@ -9,6 +9,7 @@
 #include "error.hpp"
 #include "gpt.hpp"
 #include "probes.hpp"
+#include "read_file.hpp"
 #include "text_loss.hpp"
 
 using namespace llmsim;
@@ -19,7 +20,7 @@ namespace {
 std::string repo_path(const std::string& path) {
   for (const std::string prefix : {"", "../../"})
     try {
-      read_text_file(prefix + path);
+      read_whole_file(prefix + path);
       return prefix + path;
     } catch (const Error&) {
     }
@@ -36,7 +37,7 @@ const Gpt& english() {
 }
 
 const std::string& heldout() {
-  static const std::string text = read_text_file(repo_path("tests/data/english-heldout.txt"));
+  static const std::string text = read_whole_file(repo_path("tests/data/english-heldout.txt"));
   return text;
 }
 
@@ -51,7 +52,7 @@ TEST_CASE("the English tokenizer needs at most 1.45 tokens per word of held-out 
 }
 
 TEST_CASE("the English model's held-out loss is at most what its README claims") {
-  const std::string readme = read_text_file(repo_path("web/models/README.md"));
+  const std::string readme = read_whole_file(repo_path("web/models/README.md"));
   const std::regex claim(
       "held-out loss of `english` on `tests/data/english-heldout.txt`: ([0-9.]+) nats per "
       "token, ([0-9.]+) bits per byte");

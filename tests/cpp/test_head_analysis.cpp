@@ -8,6 +8,7 @@
 #include <map>
 
 #include "error.hpp"
+#include "read_file.hpp"
 #include "head_analysis.hpp"
 #include "rng.hpp"
 #include "word_tokenizer.hpp"
@@ -179,7 +180,7 @@ struct Harness {
 std::string probe_dir() {
   for (const std::string d : {"web/probes/stories/", "../../web/probes/stories/"})
     try {
-      read_text_file(d + "syntax.txt");
+      read_whole_file(d + "syntax.txt");
       return d;
     } catch (const Error&) {
     }

@@ -7,6 +7,7 @@
 #include "corpus.hpp"
 #include "error.hpp"
 #include "probes.hpp"
+#include "read_file.hpp"
 
 using namespace llmsim;
 
@@ -16,7 +17,7 @@ using namespace llmsim;
 static std::string probe_path(const std::string& set, const std::string& file) {
   for (const std::string prefix : {"web/probes/", "../../web/probes/"})
     try {
-      read_text_file(prefix + set + "/" + file);
+      read_whole_file(prefix + set + "/" + file);
       return prefix + set + "/" + file;
     } catch (const Error&) {
     }
@@ -89,7 +90,7 @@ TEST_CASE("no English probe sentence occurs in the training corpus") {
   for (const std::string dir : {"build/corpus/english/", "../../build/corpus/english/"})
     for (const char* file : {"wordnet.txt", "sotu-modern.txt", "sotu-early.txt", "austen.txt"})
       try {
-        corpus += read_text_file(dir + file);
+        corpus += read_whole_file(dir + file);
       } catch (const Error&) {
       }
   if (corpus.empty()) {
@@ -103,7 +104,7 @@ TEST_CASE("no English probe sentence occurs in the training corpus") {
   // The held-out text the tests score the shipped model on, too.
   for (const std::string& file : {"tests/data/english-heldout.txt", "../../tests/data/english-heldout.txt"})
     try {
-      for (const std::string& t : parse_validation_texts(read_text_file(file))) sentences.push_back(t);
+      for (const std::string& t : parse_validation_texts(read_whole_file(file))) sentences.push_back(t);
       break;
     } catch (const Error&) {
     }

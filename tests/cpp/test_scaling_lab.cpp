@@ -46,3 +46,22 @@ TEST_CASE("bad experiment sizes are errors") {
   CHECK_THROWS(scaling_experiment({8}, 1, 10, 1));
   CHECK_THROWS(scaling_experiment({8}, 16, 0, 1));
 }
+
+TEST_CASE("a request's fields are checked for kind and range before any cast") {
+  const ScalingRequest r = parse_scaling_request(R"({"d_ks": [2, 8], "n_keys": 4, "draws": 7, "seed": 3})");
+  CHECK(r.d_ks == std::vector<int>{2, 8});
+  CHECK(r.n_keys == 4);
+  CHECK(r.draws == 7);
+  CHECK(r.seed == 3);
+  CHECK(parse_scaling_request("{}").d_ks.size() == 11);
+  using Catch::Contains;
+  // 1e99 into an int was undefined behaviour; 2^32 + 16 wrapped to 16.
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"draws": 1e99})"), Contains("\"draws\" must be an integer"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"n_keys": 4294967312})"), Contains("\"n_keys\" must be between 2 and 4096"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"draws": 18446744073709551615})"), Contains("between 1 and 100000"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"d_ks": [1.5]})"), Contains("d_k must be an integer"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"d_ks": []})"), Contains("1 to 64"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"seed": -1})"), Contains("non-negative"));
+  CHECK_THROWS_WITH(parse_scaling_request(R"({"drawz": 1})"), Contains("unknown field \"drawz\""));
+  CHECK_THROWS_WITH(parse_scaling_request("[1]"), Contains("JSON object"));
+}

@@ -39,7 +39,7 @@ TEST_CASE("load_text_corpus holds out every Nth document of each source") {
   CHECK_THROWS_WITH(load_text_corpus(dir), Contains("b.txt has 7 bytes, the manifest says 24") &&
                                                Contains("./build.sh corpus"));
   std::filesystem::remove(dir + "/manifest.json");
-  CHECK_THROWS_WITH(load_text_corpus(dir), Contains("manifest.json: cannot read"));
+  CHECK_THROWS_WITH(load_text_corpus(dir), Contains("manifest.json: cannot open the file"));
   write(dir + "/manifest.json", R"({"sources": [{"file": "../x", "bytes": 1}]})");
   CHECK_THROWS_WITH(load_text_corpus(dir), Contains("must be a file name in the folder"));
   std::filesystem::remove_all(dir);

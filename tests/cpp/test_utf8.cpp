@@ -36,3 +36,20 @@ TEST_CASE("byte spans convert to UTF-16 spans, and bad spans are errors") {
   CHECK_THROWS_AS(spans_to_utf16(text, {{2, 1}}), Error);
   CHECK_THROWS_AS(spans_to_utf16(text, {{-1, 1}}), Error);
 }
+
+TEST_CASE("utf8_cut cuts on a character boundary and marks the cut") {
+  CHECK(utf8_cut("short", 40) == "short");
+  CHECK(utf8_cut("abcdef", 3) == "abc...");
+  // "a" + "é" (2 bytes) + "€" (3) + "😀" (4): every cut lands before the character
+  // that would not fit whole.
+  const std::string text = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+  CHECK(utf8_cut(text, 1) == "a...");
+  CHECK(utf8_cut(text, 2) == "a...");
+  CHECK(utf8_cut(text, 3) == "a\xc3\xa9...");
+  CHECK(utf8_cut(text, 5) == "a\xc3\xa9...");
+  CHECK(utf8_cut(text, 6) == "a\xc3\xa9\xe2\x82\xac...");
+  CHECK(utf8_cut(text, 9) == "a\xc3\xa9\xe2\x82\xac...");
+  CHECK(utf8_cut(text, 10) == text);
+  // Ill-formed bytes are kept as they are (json_text writes them as U+FFFD).
+  CHECK(utf8_cut("\xff\xfe\xfd", 2) == "\xff\xfe...");
+}

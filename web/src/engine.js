@@ -74,9 +74,10 @@ export class Engine {
   // Runs the model on `text` and returns the Trace summary: tokens, spans (UTF-8 byte
   // offsets and UTF-16 offsets into `text`), the model's shape and any warning.
   run(text, options = {}) {
-    const result = JSON.parse(this.simulator.run(String(text), JSON.stringify(options)));
+    const wellFormed = wellFormedText(text);
+    const result = JSON.parse(this.simulator.run(wellFormed, JSON.stringify(options)));
     if (result.error) throw new Error(result.error);
-    result.charSpans = utf16Spans(String(text), result.spans);
+    result.charSpans = utf16Spans(wellFormed, result.spans);
     this.summary = result;
     return result;
   }
@@ -86,6 +87,9 @@ export class Engine {
     if (!this.summary) throw new Error('run() the model before reading its matrices');
     if (!HEAD_MATRICES.includes(name) && !LAYER_MATRICES.includes(name))
       throw new Error(`no matrix named "${name}"`);
+    // Embind turns NaN, 1.5 or "2" into some int (NaN became layer 0): check here.
+    if (!Number.isInteger(layer) || !Number.isInteger(head))
+      throw new Error(`layer and head must be integers, got ${String(layer)}.${String(head)}`);
     const view = this.simulator.matrix(name, layer, head);
     if (view.error) throw new Error(view.error);
     const data = view.slice();
@@ -137,6 +141,15 @@ export function utf16Spans(text, byteSpans) {
   }
   const at = (b) => index[Math.max(0, Math.min(index.length - 1, b))];
   return byteSpans.map(([begin, end]) => [at(begin), at(end)]);
+}
+
+// `text` as a string C++ can take: each lone UTF-16 surrogate (half of an emoji, cut
+// by a paste or a script) becomes U+FFFD. Embind's string conversion would otherwise
+// encode it as three bytes that silently swallow the next character. One unit in, one
+// unit out, so offsets into the result are offsets into `text`.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export function wellFormedText(text) {
+  return String(text).replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function check(result) {
