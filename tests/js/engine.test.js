@@ -155,3 +155,31 @@ test('the CLI answers bad bytes and bad options with a message, never an abort',
     fs.rmSync(file, { force: true });
   }
 });
+
+test('the CLI refuses options that used to wrap, run without bound or train on NaN', () => {
+  const run = (args) => spawnSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const model = path.join(root, 'web/models/tinygpt');
+  const out = path.join(os.tmpdir(), 'llmsim-never');
+  const cases = [
+    // 2^32 wrapped to 0 predictions, exit 0
+    [['predict', '--model', model, '--text', 'a', '--top-k', '4294967296'], /--top-k must be between 1 and 50/],
+    [['trace', '--text', 'a', '--top-k', '51'], /--top-k must be between 0 and 50/],
+    [['trace', '--text', 'a', '--temperature', 'inf'], /--temperature must be a number between 0.05 and 5/],
+    // an empty list ablated nothing and reported it as done
+    [['ablate', '--model', model, '--text', 'a b', '--heads', ''], /--heads names no head/],
+    // trained and wrote a model that the loader then rejected
+    [['train', '--out', out, '--lr', 'nan'], /--lr must be a number between 0 and 1e\+06, got "nan"/],
+    [['train', '--out', out, '--lr', 'inf'], /--lr must be a number/],
+    [['train', '--out', out, '--weight-decay', 'nan'], /--weight-decay must be a number/],
+    [['train', '--out', out, '--steps', '4294967297'], /--steps must be between 0 and 2147483647/],
+    // ran without bound
+    [['heads', '--model', model, '--repeats', '1000000000'], /--repeats must be between 1 and 1000/],
+    [['heads', '--model', model, '--induction-length', '2147483647'], /--induction-length must be between 1 and 512/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+  assert.equal(fs.existsSync(out), false, 'a refused train must not create its folder');
+});
