@@ -14,6 +14,14 @@ import { maxAbsDiff, median } from './inputs.js';
 
 const run = promisify(execFile);
 
+// Loads web/models/tinygpt into a GptBench. The weights go in as bytes (a Uint8Array):
+// a 'latin1' string arrived UTF-8-encoded in C++ ("header is not valid JSON").
+export function loadShipped(gpt, modelDir, configJson) {
+  const error = gpt.load(configJson, fs.readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'),
+    new Uint8Array(fs.readFileSync(path.join(modelDir, 'model.safetensors'))));
+  if (error) throw new Error(`loading the shipped model in WASM: ${error}`);
+}
+
 export async function benchModel({ root, createModule, rounds = 7, log = () => {} }) {
   const modelDir = path.join(root, 'web/models/tinygpt');
   const shipped = ['config.json', 'tokenizer.json', 'model.safetensors']
@@ -34,11 +42,7 @@ export async function benchModel({ root, createModule, rounds = 7, log = () => {
   for (const T of Ts) {
     const module = await createModule();  // a fresh WASM memory for this T
     const gpt = new module.GptBench(configJson);
-    if (shipped) {
-      const error = gpt.load(configJson, fs.readFileSync(path.join(modelDir, 'tokenizer.json'), 'utf8'),
-        fs.readFileSync(path.join(modelDir, 'model.safetensors'), 'latin1'));
-      if (error) throw new Error(`loading the shipped model in WASM: ${error}`);
-    }
+    if (shipped) loadShipped(gpt, modelDir, configJson);
     const heapBefore = module.heapPeak();
     const check = (e) => { if (e) throw new Error(`gpt_forward in WASM: ${e}`); };
     check(gpt.run(T, 1));

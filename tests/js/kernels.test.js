@@ -63,3 +63,19 @@ test('every GEMM blocking the bench may pick gives the same layer', () => {
 test('the peak loop runs and returns a finite number', () => {
   assert.ok(Number.isFinite(module.peakMulAdd(1000)));
 });
+
+// `npm run bench` failed on a clean clone at its whole-model stage: the weights went in
+// as a 'latin1' string, which Embind passes on UTF-8-encoded.
+test('the bench loads the shipped model into the WASM GptBench and runs it', async () => {
+  const { loadShipped } = await import('../bench/model.js');
+  const fs = await import('node:fs');
+  const dir = new URL('../../web/models/tinygpt/', import.meta.url).pathname;
+  const configJson = fs.readFileSync(`${dir}config.json`, 'utf8');
+  const gpt = new module.GptBench(configJson);
+  try {
+    loadShipped(gpt, dir, configJson);
+    assert.equal(gpt.run(8, 1), '');
+  } finally {
+    gpt.delete();
+  }
+});
