@@ -51,9 +51,11 @@ void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_h
     HeadTrace& head = trace.heads[h];
     for (Matrix* m : {&head.q, &head.k, &head.v, &head.output}) resize_keeping_rows(*m, reuse, T, d_k);
     for (Matrix* m : {&head.scores, &head.scaled, &head.weights}) resize_keeping_rows(*m, reuse, T, T);
-    head.q.bottomRows(n) = q_new.middleCols(h * d_k, d_k);  // [n, d_k]
-    head.k.bottomRows(n) = k_new.middleCols(h * d_k, d_k);  // [n, d_k]
-    head.v.bottomRows(n) = v_new.middleCols(h * d_k, d_k);  // [n, d_k]
+    if (n > 0) {  // with no new rows q_new has no data: a column offset into it is UB
+      head.q.bottomRows(n) = q_new.middleCols(h * d_k, d_k);  // [n, d_k]
+      head.k.bottomRows(n) = k_new.middleCols(h * d_k, d_k);  // [n, d_k]
+      head.v.bottomRows(n) = v_new.middleCols(h * d_k, d_k);  // [n, d_k]
+    }
     head.scores.bottomRows(n) = head_scores(head.q.bottomRows(n), head.k, causal, reuse);  // [n, T]
     head.scaled.bottomRows(n) = scale * head.scores.bottomRows(n);                          // [n, T]
     for (int i = reuse; i < T; ++i)  // row i sees keys 0..i when causal
