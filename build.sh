@@ -128,5 +128,5 @@ case "${1:-}" in
   serve) serve ;;
   corpus) corpus ;;
   start) setup; wasm; dist; serve ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
