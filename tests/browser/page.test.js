@@ -176,6 +176,39 @@ test('any UTF-8 is shown as text: no crash, no markup injected', async () => {
   await page.close();
 });
 
+test('a shared link carries the longest text the page accepts, in any script (a long text travels in the fragment, never sent to the server)', async () => {
+  // 20,000 characters, most of them 3 UTF-8 bytes (9 characters once percent-encoded):
+  // about 150 KB in a query, which the server would refuse (HTTP 431).
+  const text = Array.from({ length: 5000 }, (_, i) => (i % 2 ? '猫と犬' : 'cat ')).join('').slice(0, 20000);
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=tokens&model=random`);
+  await page.fill('#text', text);
+  await page.waitForFunction(() => location.hash.startsWith('#text='));
+  const link = new URL(page.url());
+  assert.equal(link.searchParams.get('view'), 'tokens');   // the short fields stay in the query
+  assert.equal(link.searchParams.has('text'), false);
+  const shared = await browser.context.newPage();
+  const response = await shared.goto(link.href);
+  assert.equal(response.status(), 200);
+  await shared.waitForSelector('body[data-ready="true"]');
+  assert.equal(await shared.inputValue('#text'), text);
+  assert.equal(await shared.evaluate(() => window.__llmsim.state.view), 'tokens');
+  // The embed snippet for that state opens too, with the same text.
+  await page.click('#embed-open');
+  const src = (await page.inputValue('#embed-iframe')).match(/src="([^"]+)"/)[1].replace(/&amp;/g, '&');
+  assert.match(src, /embed\.html\?[^#]*view=tokens[^#]*#text=/);
+  const embedResponse = await shared.goto(src);
+  assert.equal(embedResponse.status(), 200);
+  await shared.waitForSelector('llm-attention[data-ready="true"]');
+  assert.equal(await shared.$eval('llm-attention', (e) => e.getAttribute('text')), text);
+  // A short text stays in the query, where the README documents it.
+  await page.keyboard.press('Escape');  // closes the embed dialog
+  await page.fill('#text', 'short again');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('text') === 'short again' && location.hash === '');
+  assert.deepEqual(errors, []);
+  await shared.close();
+  await page.close();
+});
+
 test('dist/index.html opened from file:// draws too (the WASM is embedded in the script)', async () => {
   const { page, errors } = await openPage(browser.context, `file://${path.join(root, 'dist/index.html')}`);
   assert.ok((await page.textContent('#status')).startsWith(tokenCount(DEFAULT_TEXT)));

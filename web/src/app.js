@@ -1,6 +1,7 @@
 // The page: the input panel, the view tabs, the status line and the URL around one
 // Session. All numbers come from the engine (the C++ core); panels draw them.
 import { createEngine } from './engine.js';
+import { linkParams, linkParts } from './link.js';
 import { parseState, serializeState, VIEWS } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
@@ -56,8 +57,8 @@ function flushUrl() {
 }
 
 function writeUrl(state, push) {
-  const query = serializeState(state);
-  const url = `${location.pathname}${query ? `?${query}` : ''}${location.hash}`;
+  const { query, fragment } = linkParts(serializeState(state));
+  const url = `${location.pathname}${query ? `?${query}` : ''}${fragment ? `#${fragment}` : ''}`;
   if (!push) {
     pendingUrl = url;
     if (!urlTimer) urlTimer = setTimeout(flushUrl, URL_DELAY_MS);
@@ -139,7 +140,7 @@ function wireInputs(session, panels) {
     pendingUrl = null;
     clearTimeout(urlTimer);
     urlTimer = 0;
-    const { state, notices } = parseState(location.search);
+    const { state, notices } = parseState(linkParams(location.search, location.hash).toString());
     session.notices = notices;
     session.state = state;
     session.run();
@@ -181,7 +182,7 @@ function wireInputs(session, panels) {
 
 async function main() {
   showStatus('Loading the simulator…', false);
-  const { state, notices } = parseState(location.search);
+  const { state, notices } = parseState(linkParams(location.search, location.hash).toString());
   let engine;
   try {
     engine = await createEngine();

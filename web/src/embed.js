@@ -6,10 +6,12 @@
 // - It accepts exactly two commands from the parent window and ignores anything else:
 //     { type: "llm-attention:set-text", text: "<string>" }
 //     { type: "llm-attention:set-head", layer: <int>, head: <int> }
+import { linkParams } from './link.js';
+
 const element = document.getElementById('embed');
 const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature', 'theme', 'guide'];
 
-const params = new URLSearchParams(location.search);
+const params = linkParams(location.search, location.hash);  // a long text travels in the fragment
 for (const name of ATTRIBUTES) if (params.has(name)) element.setAttribute(name, params.get(name));
 
 let lastHeight = 0;
