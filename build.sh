@@ -64,7 +64,7 @@ dist() {
   "${bundle[@]}" web/src/app.js --outfile=dist/app.js                    # the page
   "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
   "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue
-  cp web/index.html web/embed.html web/style.css web/embed.css dist/
+  cp web/index.html web/embed.html web/style.css web/embed.css web/favicon.svg dist/
   node scripts/pack-data.js dist/llmsim-data.js                          # models + probes
 }
 

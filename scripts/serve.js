@@ -13,6 +13,14 @@ const TYPES = {
   '.txt': 'text/plain; charset=utf-8', '.md': 'text/plain; charset=utf-8',
 };
 
+// The site's one Content-Security-Policy. index.html and embed.html carry it in a
+// <meta> tag, this server sends it as a header, the browser tests run under it and
+// README.md states it; a browser test checks that all of them are this string.
+// 'wasm-unsafe-eval' compiles the WebAssembly; nothing else is loosened.
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+export const SITE_HEADERS = { 'content-security-policy': CONTENT_SECURITY_POLICY };
+
 // Serves `root` under the URL prefix `base`. Resolves with { server, url, requests }:
 // `requests` logs every path asked for, so tests can check what the page fetched.
 // `headers` are added to every response (e.g. a Content-Security-Policy).
@@ -62,7 +70,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const port = Number(flag('--port', '8080'));
   const base = flag('--base', '/');
   const root = args[0] || 'dist';
-  startServer(root, { port, base }).then(({ url }) => {
+  startServer(root, { port, base, headers: SITE_HEADERS }).then(({ url }) => {
     console.log(`Serving ${root} at ${url}  (Ctrl+C to stop)`);
   }, (error) => {
     console.error(`Could not serve on port ${port}: ${error.message}`);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../../scripts/serve.js';
+import { SITE_HEADERS, startServer } from '../../scripts/serve.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const distDir = path.join(root, 'dist');
@@ -29,7 +29,10 @@ export async function launch() {
   };
 }
 
-export async function serveDist(options) { return startServer(distDir, options); }
+// The built site, with the headers it is served with (its Content-Security-Policy).
+export async function serveDist(options = {}) {
+  return startServer(distDir, { ...options, headers: { ...SITE_HEADERS, ...options.headers } });
+}
 
 // Opens the page and waits until the simulator has drawn. Collects console errors.
 export async function openPage(context, url) {
