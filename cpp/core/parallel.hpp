@@ -16,6 +16,15 @@ inline int max_threads() {
 #endif
 }
 
+// The thread count of every later parallel loop and of Eigen's GEMMs.
+inline void set_threads(int n) {
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
+
 inline int thread_index() {
 #ifdef _OPENMP
   return omp_get_thread_num();

@@ -3,7 +3,8 @@
 // of BOS + up to context − 1 tokens, and every token is predicted once, from the
 // tokens before it in its piece. Prints {"tokens": N, "mean_loss": x} (nats per
 // token), then the same loss in bits per byte of the text (which compares across
-// tokenizers), the text's bytes and words, and tokens per word (text_loss.hpp).
+// tokenizers), the text's bytes and words, tokens per word (text_loss.hpp) and the
+// threads it ran on (--threads, llmsim.cpp).
 #include <cmath>
 #include <iostream>
 
@@ -11,6 +12,7 @@
 
 #include "../core/error.hpp"
 #include "../core/gpt.hpp"
+#include "../core/parallel.hpp"
 #include "../core/text_loss.hpp"
 #include "commands.hpp"
 
@@ -25,12 +27,12 @@ int eval_command(const Args& args) {
   }
   if (model_dir.empty() || text_file.empty()) throw Error("eval needs --model DIR and --text-file F");
   const Gpt model = Gpt::load(model_dir);
-  const std::string path = text_file;
+  const std::string text = read_whole_file(text_file);  // its errors name the file
   const TextLoss loss = [&] {
     try {
-      return gpt_text_loss(model, read_whole_file(path));
+      return gpt_text_loss(model, text);
     } catch (const Error& e) {
-      throw Error(path + ": " + e.what());
+      throw Error(text_file + ": " + e.what());
     }
   }();
   std::cout << json_text(nlohmann::json{{"tokens", loss.tokens},
@@ -38,7 +40,8 @@ int eval_command(const Args& args) {
                               {"bytes", loss.bytes},
                               {"bits_per_byte", loss.bits_per_byte()},
                               {"words", loss.words},
-                              {"tokens_per_word", loss.tokens_per_word()}}) << "\n";
+                              {"tokens_per_word", loss.tokens_per_word()},
+                              {"threads", max_threads()}}) << "\n";
   return 0;
 }
 

@@ -25,14 +25,12 @@
 #include <iostream>
 
 #include <nlohmann/json.hpp>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "../core/bigram.hpp"
 #include "../core/corpus.hpp"
 #include "../core/error.hpp"
 #include "../core/gpt.hpp"
+#include "../core/parallel.hpp"
 #include "../core/text_corpus.hpp"
 #include "../core/text_loss.hpp"
 #include "../core/train.hpp"
@@ -236,9 +234,7 @@ int train_command(const Args& args) {
     std::filesystem::create_directories(dir, error);
     if (error) throw Error("cannot create the folder " + dir + ": " + error.message());
   }
-#ifdef _OPENMP
-  omp_set_num_threads(s.threads);  // also the thread count of Eigen's GEMMs
-#endif
+  set_threads(s.threads);
   s.train.seed = s.seed;
   const auto start = std::chrono::steady_clock::now();
   auto since_start = [&] {

@@ -183,3 +183,17 @@ test('the CLI refuses options that used to wrap, run without bound or train on N
   }
   assert.equal(fs.existsSync(out), false, 'a refused train must not create its folder');
 });
+
+// Two threads waiting on each other at every loop's end made `eval` twice as slow as one
+// on a machine whose other core was busy (docs/ROBUSTNESS.md): commands other than train
+// run on one thread unless --threads asks, and the count does not change the answer.
+test('the CLI runs on one thread unless --threads asks for more, with the same loss', () => {
+  const evalOn = (...extra) => JSON.parse(spawnSync(cli, ['eval', '--model', path.join(root, 'web/models/tinygpt'),
+    '--text-file', path.join(root, 'tests/data/english-heldout.txt'), ...extra], { encoding: 'utf8' }).stdout);
+  const one = evalOn();
+  const two = evalOn('--threads', '2');
+  assert.equal(one.threads, 1);
+  assert.equal(two.threads, 2);
+  assert.equal(two.tokens, one.tokens);
+  assert.ok(Math.abs(two.mean_loss - one.mean_loss) < 1e-6, `${one.mean_loss} vs ${two.mean_loss}`);
+});
