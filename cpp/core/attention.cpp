@@ -51,18 +51,20 @@ void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_h
     HeadTrace& head = trace.heads[h];
     for (Matrix* m : {&head.q, &head.k, &head.v, &head.output}) resize_keeping_rows(*m, reuse, T, d_k);
     for (Matrix* m : {&head.scores, &head.scaled, &head.weights}) resize_keeping_rows(*m, reuse, T, T);
-    if (n > 0) {  // with no new rows q_new has no data: a column offset into it is UB
+    // With no new rows there is nothing to compute, and a column offset into an empty
+    // (null) block is undefined behaviour (clang's UBSan: q_new.middleCols, concat.block).
+    if (n > 0) {
       head.q.bottomRows(n) = q_new.middleCols(h * d_k, d_k);  // [n, d_k]
       head.k.bottomRows(n) = k_new.middleCols(h * d_k, d_k);  // [n, d_k]
       head.v.bottomRows(n) = v_new.middleCols(h * d_k, d_k);  // [n, d_k]
+      head.scores.bottomRows(n) = head_scores(head.q.bottomRows(n), head.k, causal, reuse);  // [n, T]
+      head.scaled.bottomRows(n) = scale * head.scores.bottomRows(n);                          // [n, T]
+      for (int i = reuse; i < T; ++i)  // row i sees keys 0..i when causal
+        softmax_row(head.scaled.row(i).data(), head.weights.row(i).data(), T, causal ? i + 1 : T);
+      head.output.bottomRows(n) = head.weights.bottomRows(n) * head.v;  // [n, d_k]
+      if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
+      trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
     }
-    head.scores.bottomRows(n) = head_scores(head.q.bottomRows(n), head.k, causal, reuse);  // [n, T]
-    head.scaled.bottomRows(n) = scale * head.scores.bottomRows(n);                          // [n, T]
-    for (int i = reuse; i < T; ++i)  // row i sees keys 0..i when causal
-      softmax_row(head.scaled.row(i).data(), head.weights.row(i).data(), T, causal ? i + 1 : T);
-    head.output.bottomRows(n) = head.weights.bottomRows(n) * head.v;  // [n, d_k]
-    if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
-    trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
     if (!store_matrices)
       for (Matrix* m : {&head.q, &head.k, &head.v, &head.scores, &head.scaled, &head.weights})
         m->resize(0, 0);

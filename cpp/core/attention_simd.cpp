@@ -115,7 +115,8 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
                            d_k, skip ? kernels::Causal::limit_k : kernels::Causal::none, i0);
     }
     if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
-    trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
+    // A column offset into an empty (null) concat is undefined behaviour (clang's UBSan).
+    if (n > 0) trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
   }
   resize_keeping_rows(trace.output, reuse, T, d);
   float* out = trace.output.data() + size_t(reuse) * d;
