@@ -6,13 +6,16 @@
 #   ./build.sh dist     the static site in dist/ (needs wasm)
 #   ./build.sh test     setup + native + ctest + wasm + node tests + browser tests
 #   ./build.sh sanitize the Catch2 suite built and run under ASan + UBSan (build/sanitize)
+#   ./build.sh fuzz [S] every libFuzzer harness in tests/fuzz for S seconds (default 60)
 #   ./build.sh serve    serve dist/ at http://127.0.0.1:8080 (PORT=... to change)
 #   ./build.sh start    setup + wasm + dist + serve
 #   ./build.sh corpus   the English training corpus in build/corpus/english (only to retrain)
 set -euo pipefail
 cd "$(dirname "$0")"
 
-APT_PACKAGES=(cmake g++ emscripten libeigen3-dev nlohmann-json3-dev catch2 chromium)
+# clang-14, its sanitizer/fuzzer runtimes and its OpenMP: the sanitizer and fuzz builds.
+APT_PACKAGES=(cmake g++ emscripten libeigen3-dev nlohmann-json3-dev catch2 chromium
+  clang-14 libclang-rt-14-dev libomp-14-dev)
 export NODE_PATH=/usr/share/nodejs  # emcc's JS optimiser needs Debian's node modules
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -103,14 +106,45 @@ corpus() {
 }
 
 # The Catch2 suite under AddressSanitizer and UndefinedBehaviorSanitizer: any report
-# stops the test that made it (-fno-sanitize-recover). Not yet in .ci/run: it adds
-# about a quarter of an hour of building on 2 cores.
+# stops the test that made it (-fno-sanitize-recover). Built with clang, in the same
+# folder as the fuzzers, so the core is compiled once for both.
 sanitize() {
   setup
   log "Catch2 tests under ASan + UBSan (build/sanitize)"
   cmake --preset sanitize >/dev/null
   cmake --build build/sanitize -j "$(nproc)" --target llmsim_tests
   UBSAN_OPTIONS=print_stacktrace=1 ctest --test-dir build/sanitize --output-on-failure -j "$(nproc)"
+}
+
+# Every harness in tests/fuzz (libFuzzer, ASan + UBSan) for $1 seconds, starting from
+# its committed seeds (tests/fuzz/seeds/NAME); what it finds goes to
+# build/sanitize/fuzz-corpus/NAME, never into the repository. A crash stops the run
+# with the input that caused it saved as build/sanitize/crash-*.
+fuzz() {
+  local seconds="${1:-60}"
+  setup
+  log "Fuzzing, ${seconds} s per harness (build/sanitize)"
+  cmake --preset sanitize >/dev/null
+  cmake --build build/sanitize -j "$(nproc)" --target fuzzers
+  local total=0
+  for source in tests/fuzz/fuzz_*.cpp; do
+    local name
+    name=$(basename "$source" .cpp)
+    mkdir -p "build/sanitize/fuzz-corpus/$name"
+    local log_file="build/sanitize/fuzz-corpus/$name.log"
+    if ! (cd build/sanitize && UBSAN_OPTIONS=print_stacktrace=1 "./$name" -max_total_time="$seconds" \
+        -print_final_stats=1 -artifact_prefix=./ "fuzz-corpus/$name" "../../tests/fuzz/seeds/$name") \
+        >"$log_file" 2>&1; then
+      tail -n 40 "$log_file"
+      echo "$name: a crash (input saved in build/sanitize/; the log is $log_file)" >&2
+      return 1
+    fi
+    local runs
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log_file")
+    total=$((total + runs))
+    printf '%-18s %12s runs, 0 crashes\n' "$name" "$runs"
+  done
+  printf '%-18s %12s runs, 0 crashes\n' "all" "$total"
 }
 
 serve() {
@@ -125,8 +159,9 @@ case "${1:-}" in
   dist) dist ;;
   test) run_tests ;;
   sanitize) sanitize ;;
+  fuzz) fuzz "${2:-60}" ;;
   serve) serve ;;
   corpus) corpus ;;
   start) setup; wasm; dist; serve ;;
-  *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
