@@ -94,14 +94,16 @@ test('the example post shows three working embeds whose iframes fit their conten
 test('two <llm-attention> elements share one module, draw different texts, and keep their styles to themselves', async () => {
   const site = await serveDist();
   const page = await browser.context.newPage();
-  await page.goto(`${site.url}embed.html`);  // any page of the site, to set up the origin
-  await page.setContent(`<!doctype html><html><head><style>
+  // A host page of its own (a blog's, with inline styles: not under the site's CSP),
+  // served from the site's origin.
+  await page.route(`${site.url}host.html`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><html><head><style>
       body { font-family: serif; } canvas { border: 7px solid rgb(255, 0, 0); } p { color: rgb(0, 128, 0); }
     </style></head><body>
     <p id="host-text">Host paragraph.</p>
     <llm-attention id="a" view="heatmap" text="The cat sat on the mat." layer="1" head="2"></llm-attention>
     <llm-attention id="b" view="heatmap" text="A completely different sentence about dogs and parks." layer="1" head="2"></llm-attention>
-    <script src="${site.url}llm-attention.js"></script></body></html>`);
+    <script src="${site.url}llm-attention.js"></script></body></html>` }));
+  await page.goto(`${site.url}host.html`);
   await page.waitForSelector('#a[data-ready="true"]');
   await page.waitForSelector('#b[data-ready="true"]');
   const a = await page.$('#a'), b = await page.$('#b');
