@@ -123,7 +123,7 @@ GptTrainer::GptTrainer(const GptConfig& config, int batch_size, int seq_len)
 
 // ---- weights -----------------------------------------------------------------------
 
-void GptTrainer::init_weights(uint64_t seed) {
+void GptTrainer::init_weights(uint64_t seed, bool sinusoid_positions) {
   Rng rng(seed);
   const float residual_std = 0.02f / std::sqrt(2.0f * float(config_.n_layer));
   for (const ParameterInfo& p : layout_) {
@@ -140,6 +140,18 @@ void GptTrainer::init_weights(uint64_t seed) {
     }
     const float stddev = ends_with("attn.w_o") || ends_with("mlp.proj.weight") ? residual_std : 0.02f;
     for (size_t i = 0; i < n; ++i) data[i] = float(rng.normal() * stddev);
+  }
+  if (sinusoid_positions) {
+    // pos_emb[t, 2k] = a·sin(t·ω_k), pos_emb[t, 2k+1] = a·cos(t·ω_k), ω_k = 10000^(−2k/C);
+    // a = 0.02·√2 gives each column the 0.02 spread of the random start.
+    const int C = config_.d_model;
+    auto pos = view(p_.pos_emb, config_.context, C);
+    const double a = 0.02 * std::sqrt(2.0);
+    for (int t = 0; t < config_.context; ++t)
+      for (int c = 0; c < C; ++c) {
+        const double omega = std::pow(10000.0, -double(c - c % 2) / C);
+        pos(t, c) = float(c % 2 == 0 ? a * std::sin(t * omega) : a * std::cos(t * omega));
+      }
   }
   std::fill(adam_m_.begin(), adam_m_.end(), 0.0f);
   std::fill(adam_v_.begin(), adam_v_.end(), 0.0f);
@@ -777,7 +789,7 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
   const int T = options.seq_len > 0 ? options.seq_len : config.context;
   const int B = options.batch_size;
   GptTrainer trainer(config, B, T);
-  trainer.init_weights(options.seed);
+  trainer.init_weights(options.seed, options.sinusoid_positions);
   // The data order has its own stream, derived from the seed.
   RepeatedRuns runs = options.repeated_runs;
   if (runs.vocab_size == 0) runs.vocab_size = config.vocab_size;

@@ -70,8 +70,12 @@ class GptTrainer {
   // GPT-2's initialisation, drawn from `seed`: matrices N(0, 0.02²), the two
   // projections back into the residual stream (W_O, mlp.proj) scaled by
   // 1/sqrt(2·n_layer) so the stream's variance does not grow with depth;
-  // LayerNorm gains 1, biases 0.
-  void init_weights(uint64_t seed);
+  // LayerNorm gains 1, biases 0. With `sinusoid_positions` the position embedding
+  // starts as the original Transformer's sinusoids instead (same 0.02 spread): there
+  // the embedding of position t−1 is a fixed rotation of position t's, so a head that
+  // reads "the previous token" has an exact linear solution from step 0 rather than
+  // one it must first grow into random position vectors.
+  void init_weights(uint64_t seed, bool sinusoid_positions = false);
   void set_weights(const GptWeights& weights);
   GptWeights weights() const;
 
@@ -204,6 +208,7 @@ struct TrainOptions {
   AdamWOptions adamw;
   double grad_clip = 1.0;
   uint64_t seed = 1;  // initial weights and the order of the data
+  bool sinusoid_positions = false;  // start pos_emb as sinusoids (init_weights)
   int eval_every = 100;  // steps between validation losses (and at the last step)
   int eval_batches = 16;  // at most this many batches of validation sequences
   RepeatedRuns repeated_runs;  // synthetic induction data (vocab_size 0: the model's)

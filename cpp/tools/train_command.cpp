@@ -137,6 +137,7 @@ void print_train_help(const TrainSettings& s) {
       "  --lr X  --min-lr X  --warmup N  --weight-decay X\n"
       "                        AdamW, cosine schedule (default %g, %g, %d, %g)\n"
       "  --repeat-fraction X   share of synthetic repeated-run sequences (default %g)\n"
+      "  --sinusoid-positions  start the position embedding as sinusoids, not random\n"
       "  --train-bytes N  --val-bytes N  --tokenizer-bytes N\n"
       "                        corpus sizes (default %zu, %zu, %zu)\n"
       "  --word-game on|off    the \"snap\" word game in the corpus (default %s)\n"
@@ -213,6 +214,7 @@ int train_command(const Args& args) {
     else if (a == "--min-lr") s.train.min_lr = number();
     else if (a == "--warmup") s.train.warmup = integer();
     else if (a == "--weight-decay") s.train.adamw.weight_decay = number();
+    else if (a == "--sinusoid-positions") s.train.sinusoid_positions = true;
     else if (a == "--eval-every") s.train.eval_every = integer();
     else if (a == "--repeat-fraction") s.train.repeated_runs.fraction = number();
     else if (a == "--threads") s.threads = integer();
@@ -353,6 +355,7 @@ int train_command(const Args& args) {
       {"warmup", s.train.warmup},
       {"weight_decay", s.train.adamw.weight_decay},
       {"repeat_fraction", s.train.repeated_runs.fraction},
+      {"sinusoid_positions", s.train.sinusoid_positions},
       {"threads", s.threads},
       {"word_game", s.corpus.word_game},
       {"english", english_report},

@@ -76,6 +76,37 @@ TEST_CASE("one AdamW step moves each weight by lr·(sign(g) + wd·w), decay only
   CHECK(checked > 100);
 }
 
+TEST_CASE("sinusoid positions: each position is the previous one turned by a fixed angle") {
+  // The point of the option: pos[t−1] is a fixed rotation of pos[t] in every (2k, 2k+1)
+  // pair, so "attend to the previous position" is linear in the embedding from step 0.
+  GptConfig c = tiny_config();
+  c.context = 32;
+  GptTrainer random_start(c, 1, 8), sinusoid_start(c, 1, 8);
+  random_start.init_weights(3);
+  sinusoid_start.init_weights(3, true);
+  const GptWeights r = random_start.weights(), s = sinusoid_start.weights();
+  const int C = c.d_model;
+  const double a = 0.02 * std::sqrt(2.0);
+  CHECK(s.pos_emb(0, 0) == Approx(0.0).margin(1e-9));  // sin 0
+  CHECK(s.pos_emb(0, 1) == Approx(a));                 // cos 0
+  CHECK(s.pos_emb(5, 0) == Approx(a * std::sin(5.0)));  // ω_0 = 1
+  CHECK(s.pos_emb(5, 3) == Approx(a * std::cos(5.0 * std::pow(10000.0, -2.0 / 16))));
+  for (int k = 0; k < C / 2; ++k) {
+    const double w = std::pow(10000.0, -2.0 * k / C);
+    for (int t = 1; t < c.context; ++t) {
+      const double sin_t = s.pos_emb(t, 2 * k), cos_t = s.pos_emb(t, 2 * k + 1);
+      CHECK(s.pos_emb(t - 1, 2 * k) ==
+            Approx(sin_t * std::cos(w) - cos_t * std::sin(w)).margin(1e-7));
+      CHECK(s.pos_emb(t - 1, 2 * k + 1) ==
+            Approx(cos_t * std::cos(w) + sin_t * std::sin(w)).margin(1e-7));
+    }
+  }
+  // Everything else is the seed's usual start.
+  CHECK(s.tok_emb == r.tok_emb);
+  CHECK(s.blocks.at(1).attn.w_q == r.blocks.at(1).attn.w_q);
+  CHECK(!(s.pos_emb == r.pos_emb));
+}
+
 TEST_CASE("sampled sequences start with BOS and predict the next token of the stream") {
   std::vector<int> stream(100);
   for (int i = 0; i < 100; ++i) stream[i] = 1 + i;  // the token is its position + 1
