@@ -2,14 +2,15 @@
 //               [--probes DIR]
 // Switches the listed heads (LAYER.HEAD, 0-based) off and prints the next-token loss
 // on TEXT and the top-k next tokens after it, before and after, as JSON
-// (head_ablation.hpp: ablation_to_json). Mean ablation replaces a head's output by
+// (heads/ablation.hpp: ablation_to_json). Mean ablation replaces a head's output by
 // its mean over the probe texts, so it needs the probes.
 #include <iostream>
 
-#include "../core/error.hpp"
-#include "../core/head_analysis.hpp"
-#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
+#include "error.hpp"
+#include "heads/analysis.hpp"
+#include "heads/gpt_head_model.hpp"
+#include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
 
 namespace llmsim::cli {
 

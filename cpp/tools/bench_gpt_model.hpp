@@ -5,7 +5,7 @@
 #pragma once
 #include <cstdint>
 
-#include "gpt.hpp"
+#include "model/gpt.hpp"
 #include "rng.hpp"
 
 namespace llmsim {

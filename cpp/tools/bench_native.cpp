@@ -26,9 +26,9 @@
 #include <string>
 
 
-#include "attention.hpp"
 #include "bench_gpt_model.hpp"
-#include "gpt.hpp"
+#include "model/attention.hpp"
+#include "model/gpt.hpp"
 
 using namespace llmsim;
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
 #include "commands.hpp"
+#include "error.hpp"
 
 namespace llmsim::cli {
 

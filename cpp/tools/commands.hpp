@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/json_text.hpp"
-#include "../core/read_file.hpp"  // read_whole_file  // json_text: every command prints JSON through it
+#include "io/json_text.hpp"  // every command prints JSON through it
+#include "io/read_file.hpp"  // read_whole_file
 
 namespace llmsim::cli {
 

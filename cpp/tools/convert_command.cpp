@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
-#include "../core/gpt.hpp"
 #include "commands.hpp"
+#include "error.hpp"
+#include "model/gpt.hpp"
 
 namespace llmsim::cli {
 

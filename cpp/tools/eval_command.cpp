@@ -10,11 +10,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
-#include "../core/gpt.hpp"
-#include "../core/parallel.hpp"
-#include "../core/text_loss.hpp"
 #include "commands.hpp"
+#include "error.hpp"
+#include "model/gpt.hpp"
+#include "parallel.hpp"
+#include "train/text_loss.hpp"
 
 namespace llmsim::cli {
 

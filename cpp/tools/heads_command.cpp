@@ -1,17 +1,18 @@
 // llmsim heads --model DIR [--text TEXT | --text-file F] [--probes DIR] [--controls N]
 //              [--induction-length N] [--repeats N] [--seed N] [--markdown]
-// Measures and labels every head (cpp/core/head_analysis.hpp): pattern scores on the
+// Measures and labels every head (cpp/core/heads/analysis.hpp): pattern scores on the
 // text, syntax and semantics on the probes, induction on repeated random tokens,
 // importance by mean ablation on the validation stories. Prints a JSON array, one
-// object per head (head_labels.hpp: head_report_to_json); with --markdown, the table
+// object per head (heads/labels.hpp: head_report_to_json); with --markdown, the table
 // of web/models/HEADS.md instead.
 #include <cstdio>
 #include <iostream>
 
-#include "../core/error.hpp"
-#include "../core/head_analysis.hpp"
-#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
+#include "error.hpp"
+#include "heads/analysis.hpp"
+#include "heads/gpt_head_model.hpp"
+#include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
 
 namespace llmsim::cli {
 

@@ -3,9 +3,9 @@
 #include <iostream>
 #include <map>
 
-#include "../core/error.hpp"
-#include "../core/parallel.hpp"
 #include "commands.hpp"
+#include "error.hpp"
+#include "parallel.hpp"
 
 namespace {
 

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/error.hpp"
-#include "../core/gpt.hpp"
-#include "../core/simulator.hpp"  // kMaxTopK, kMaxTokens
 #include "commands.hpp"
+#include "error.hpp"
+#include "model/gpt.hpp"
+#include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
 
 namespace llmsim::cli {
 

@@ -1,14 +1,14 @@
 // llmsim trace --text TEXT [--model DIR] [--top-k K] [--temperature T] [--seed N]
 //              [--no-scale] [--no-causal]
 // Runs the model (the trained one in DIR, or random weights) on TEXT and prints the
-// Trace as JSON (shape: cpp/core/trace_json.hpp).
+// Trace as JSON (shape: cpp/core/io/trace_json.hpp).
 #include <iostream>
 
-#include "../core/error.hpp"
-#include "../core/model_registry.hpp"
-#include "../core/simulator.hpp"
-#include "../core/trace_json.hpp"
 #include "commands.hpp"
+#include "error.hpp"
+#include "simulator/model_registry.hpp"
+#include "simulator/simulator.hpp"
+#include "io/trace_json.hpp"
 
 namespace llmsim::cli {
 

@@ -26,15 +26,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../core/bigram.hpp"
-#include "../core/corpus.hpp"
-#include "../core/error.hpp"
-#include "../core/gpt.hpp"
-#include "../core/parallel.hpp"
-#include "../core/text_corpus.hpp"
-#include "../core/text_loss.hpp"
-#include "../core/train.hpp"
 #include "commands.hpp"
+#include "train/bigram.hpp"
+#include "train/corpus.hpp"
+#include "error.hpp"
+#include "model/gpt.hpp"
+#include "parallel.hpp"
+#include "train/text_corpus.hpp"
+#include "train/text_loss.hpp"
+#include "train/train.hpp"
 
 namespace llmsim::cli {
 

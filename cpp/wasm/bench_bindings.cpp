@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "model/attention.hpp"
+#include "model/attention_simd.hpp"
+#include "model/gpt.hpp"
+#include "model/softmax.hpp"
+#include "simd/kernels.hpp"
 #include "../tools/bench_gpt_model.hpp"
-#include "attention.hpp"
-#include "attention_simd.hpp"
-#include "gpt.hpp"
-#include "kernels.hpp"
-#include "softmax.hpp"
 
 using emscripten::val;
 

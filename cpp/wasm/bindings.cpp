@@ -18,12 +18,12 @@
 #include <string>
 
 #include "error.hpp"
-#include "head_labels.hpp"
-#include "json_text.hpp"
-#include "model_registry.hpp"
-#include "scaling_lab.hpp"
-#include "simulator.hpp"
-#include "trace_json.hpp"
+#include "heads/labels.hpp"
+#include "io/json_text.hpp"
+#include "io/trace_json.hpp"
+#include "simulator/model_registry.hpp"
+#include "simulator/scaling_lab.hpp"
+#include "simulator/simulator.hpp"
 
 using emscripten::val;
 using nlohmann::json;

@@ -1,9 +1,9 @@
 // Test support: a small GPT with random weights, for tests that need a real model
 // without a trained one (ablation, text losses, weight files).
 #pragma once
-#include "bpe_tokenizer.hpp"
-#include "gpt.hpp"
+#include "model/gpt.hpp"
 #include "rng.hpp"
+#include "text/bpe_tokenizer.hpp"
 
 namespace llmsim {
 

@@ -2,9 +2,9 @@
 // shape the loader's own check accepts and whose parameter count is positive.
 #include <nlohmann/json.hpp>
 
-#include "../../cpp/core/error.hpp"
-#include "../../cpp/core/gpt.hpp"
 #include "fuzz_check.hpp"
+#include "../../cpp/core/error.hpp"
+#include "../../cpp/core/model/gpt.hpp"
 
 using namespace llmsim;
 

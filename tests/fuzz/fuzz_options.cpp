@@ -4,10 +4,10 @@
 // distribution. A request the lab's parser accepts has its fields in range.
 #include <cmath>
 
-#include "../../cpp/core/error.hpp"
-#include "../../cpp/core/scaling_lab.hpp"
-#include "../../cpp/core/simulator.hpp"
 #include "fuzz_check.hpp"
+#include "../../cpp/core/error.hpp"
+#include "../../cpp/core/simulator/scaling_lab.hpp"
+#include "../../cpp/core/simulator/simulator.hpp"
 
 using namespace llmsim;
 

@@ -3,9 +3,9 @@
 // to the same names, shapes and values.
 #include <cstring>
 
-#include "../../cpp/core/error.hpp"
-#include "../../cpp/core/safetensors.hpp"
 #include "fuzz_check.hpp"
+#include "../../cpp/core/error.hpp"
+#include "../../cpp/core/io/safetensors.hpp"
 
 using namespace llmsim;
 

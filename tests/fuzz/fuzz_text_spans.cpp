@@ -4,9 +4,9 @@
 // character boundary.
 #include <vector>
 
-#include "../../cpp/core/pretokenizer.hpp"
-#include "../../cpp/core/utf8.hpp"
 #include "fuzz_check.hpp"
+#include "../../cpp/core/text/pretokenizer.hpp"
+#include "../../cpp/core/utf8.hpp"
 
 using namespace llmsim;
 

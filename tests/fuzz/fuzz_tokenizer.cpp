@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../cpp/core/bpe_tokenizer.hpp"
-#include "../../cpp/core/error.hpp"
 #include "fuzz_check.hpp"
+#include "../../cpp/core/error.hpp"
+#include "../../cpp/core/text/bpe_tokenizer.hpp"
 
 using namespace llmsim;
 

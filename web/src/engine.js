@@ -108,7 +108,7 @@ export class Engine {
   }
 
   // The sqrt(d_k) lab, measured in C++: for each d_k, statistics of q·k and of the
-  // softmax over n_keys keys, with and without scaling (see cpp/core/scaling_lab.hpp).
+  // softmax over n_keys keys, with and without scaling (see cpp/core/simulator/scaling_lab.hpp).
   scalingLab({ dKs, nKeys = 16, draws = 200, seed = 1 } = {}) {
     const request = { n_keys: nKeys, draws, seed };
     if (dKs) request.d_ks = dKs;

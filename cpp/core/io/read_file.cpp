@@ -1,0 +1,25 @@
+#include "io/read_file.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "error.hpp"
+
+namespace llmsim {
+
+std::string read_whole_file(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw Error(path + ": is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open the file (does it exist?)");
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  // rdbuf() of an empty file sets failbit on the stream written to; only a read
+  // error on `in` itself is a failure.
+  if (in.bad()) throw Error(path + ": reading the file failed");
+  return contents.str();
+}
+
+}  // namespace llmsim

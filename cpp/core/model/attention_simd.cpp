@@ -1,0 +1,130 @@
+#include "model/attention_simd.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "model/softmax.hpp"
+#include "simd/kernels.hpp"
+
+namespace llmsim {
+
+namespace {
+
+// Scratch memory reused across calls, so a forward pass allocates only the Trace.
+struct Scratch {
+  std::vector<float> packed_w, packed_kt, packed_v;  // right-hand sides, packed
+  std::vector<float> q, k, v;                        // [T, d_k] when not stored
+  std::vector<float> scores, weights;                // [row_block, T] when not stored
+  float* get(std::vector<float>& buffer, size_t n) {
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
+  }
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;  // per thread: native callers may run layers in parallel
+  return s;
+}
+
+// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k]
+void project(const Matrix& x, const Matrix& W, int h, int d_k, float* out, bool packed,
+             Scratch& s) {
+  const int T = int(x.rows()), d = int(x.cols());
+  if (packed) {
+    float* panel = s.get(s.packed_w, kernels::packed_size(d, d_k));
+    kernels::pack_b(W.data() + h * d_k, d, d, d_k, panel);
+    kernels::gemm_packed(T, d_k, d, x.data(), d, panel, out, d_k);
+  } else {
+    Eigen::Map<Matrix>(out, T, d_k).noalias() = x * W.middleCols(h * d_k, d_k);
+  }
+}
+
+// The unfused softmax, for measuring what fusing buys: the scalar softmax_row of
+// softmax.cpp on a separately scaled copy, masked scores zeroed on their own pass.
+void unfused_softmax_rows(float* scores, float* scaled, float* weights, int ld, int rows, int row0,
+                          int cols, float scale, bool causal) {
+  thread_local std::vector<float> row;  // softmax_row cannot work in place
+  row.resize(size_t(cols));
+  for (int i = 0; i < rows; ++i) {
+    const int visible = causal ? std::min(row0 + i + 1, cols) : cols;
+    float* s = scores + size_t(i) * ld;
+    float* w = weights + size_t(i) * ld;
+    std::fill(s + visible, s + cols, 0.0f);
+    float* sc = scaled ? scaled + size_t(i) * ld : row.data();
+    for (int j = 0; j < cols; ++j) sc[j] = scale * s[j];
+    softmax_row(sc, w, cols, visible);
+  }
+}
+
+}  // namespace
+
+void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
+                            bool causal, LayerTrace& trace,
+                            const std::vector<HeadAblation>* ablation, bool store_matrices,
+                            const SimdAttentionConfig& config, int reuse) {
+  const int n = int(x.rows()), d = int(x.cols()), T = reuse + n;  // n new rows of T
+  const int d_k = d / n_head;
+  const int block = std::max(1, config.row_block);
+  Scratch& s = scratch();
+
+  resize_keeping_rows(trace.input, reuse, T, d);
+  trace.input.bottomRows(n) = x;
+  resize_keeping_rows(trace.concat, reuse, T, d);
+  trace.heads.resize(n_head);
+  for (int h = 0; h < n_head; ++h) {
+    HeadTrace& head = trace.heads[h];
+    float *q, *k, *v, *scores, *scaled, *weights;
+    if (store_matrices) {
+      for (Matrix* m : {&head.q, &head.k, &head.v}) resize_keeping_rows(*m, reuse, T, d_k);
+      for (Matrix* m : {&head.scores, &head.scaled, &head.weights}) resize_keeping_rows(*m, reuse, T, T);
+      q = head.q.data(), k = head.k.data(), v = head.v.data();
+      scores = head.scores.data(), scaled = head.scaled.data(), weights = head.weights.data();
+    } else {  // reuse is 0 here (attention_forward checks)
+      for (Matrix* m : {&head.q, &head.k, &head.v, &head.scores, &head.scaled, &head.weights})
+        m->resize(0, 0);
+      const size_t all = size_t(T) * d_k, rows = size_t(std::min(block, T)) * T;
+      q = s.get(s.q, all), k = s.get(s.k, all), v = s.get(s.v, all);
+      scores = s.get(s.scores, rows), weights = s.get(s.weights, rows), scaled = nullptr;
+    }
+    const size_t first = size_t(reuse) * d_k;  // where the new rows go
+    project(x, w.w_q, h, d_k, q + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_k, h, d_k, k + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_v, h, d_k, v + first, config.packed_gemm, s);  // [n, d_k]
+    resize_keeping_rows(head.output, reuse, T, d_k);
+
+    // kᵀ and v packed once per head (all T rows); then the new rows block by block:
+    // scores, softmax and weights·v while the block's rows are still in cache.
+    float* packed_kt = s.get(s.packed_kt, kernels::packed_size(d_k, T));
+    float* packed_v = s.get(s.packed_v, kernels::packed_size(T, d_k));
+    kernels::pack_bt(k, d_k, d_k, T, packed_kt);
+    kernels::pack_b(v, d_k, T, d_k, packed_v);
+    const bool skip = causal && config.causal_skip;
+    for (int i0 = reuse; i0 < T; i0 += block) {
+      const int rows = std::min(block, T - i0);
+      const size_t at = store_matrices ? size_t(i0) * T : 0;
+      float* s_rows = scores + at;
+      float* sc_rows = scaled ? scaled + at : nullptr;
+      float* w_rows = weights + at;
+      kernels::gemm_packed(rows, T, d_k, q + size_t(i0) * d_k, d_k, packed_kt, s_rows, T,
+                           skip ? kernels::Causal::limit_n : kernels::Causal::none, i0);
+      if (config.fused_softmax)
+        kernels::scale_softmax_rows(s_rows, T, sc_rows, T, w_rows, T, rows, i0, T, scale, causal);
+      else
+        unfused_softmax_rows(s_rows, sc_rows, w_rows, T, rows, i0, T, scale, causal);
+      kernels::gemm_packed(rows, d_k, T, w_rows, T, packed_v, head.output.data() + size_t(i0) * d_k,
+                           d_k, skip ? kernels::Causal::limit_k : kernels::Causal::none, i0);
+    }
+    if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
+    // A column offset into an empty (null) concat is undefined behaviour (clang's UBSan).
+    if (n > 0) trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
+  }
+  resize_keeping_rows(trace.output, reuse, T, d);
+  float* out = trace.output.data() + size_t(reuse) * d;
+  const float* concat = trace.concat.data() + size_t(reuse) * d;
+  if (config.packed_gemm)
+    kernels::gemm(n, d, d, concat, d, w.w_o.data(), d, out, d);
+  else
+    Eigen::Map<Matrix>(out, n, d).noalias() = Eigen::Map<const Matrix>(concat, n, d) * w.w_o;
+}
+
+}  // namespace llmsim

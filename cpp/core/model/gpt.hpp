@@ -1,0 +1,145 @@
+// A small GPT (decoder-only transformer) the page runs on real text:
+//
+//   x = wte[ids] + wpe[0..T)                              [T, C]   token + position
+//   for each of n_layer blocks (pre-LayerNorm, as GPT-2):
+//     x = x + attention(LN1(x))                           [T, C]   attention_forward()
+//     x = x + W2·GELU(W1·LN2(x) + b1) + b2                [T, C]   the MLP, d_ff wide
+//   logits = LN_f(x) · wteᵀ                               [T, V]
+//
+// C = d_model, V = vocab_size, T ≤ context. The attention has no biases (the
+// LayerNorm before it has one, which acts as the query/key/value bias) and is the
+// very attention_forward of attention.hpp, so each layer's LayerTrace is filled by
+// the code the page explains. The unembedding is tied to the token embedding
+// (logits = x·wteᵀ, as GPT-2): it saves V·C parameters, a sixth of this model.
+//
+// Weights live in a safetensors file; tensor names and shapes (x·W convention, so a
+// matrix is [in, out]):
+//   tok_emb [V, C]  pos_emb [context, C]
+//   blocks.{l}.ln1.weight / .bias [C]       blocks.{l}.attn.w_q / w_k / w_v / w_o [C, C]
+//   blocks.{l}.ln2.weight / .bias [C]       blocks.{l}.mlp.fc.weight [C, F]   .bias [F]
+//                                           blocks.{l}.mlp.proj.weight [F, C] .bias [C]
+//   ln_f.weight / .bias [C]
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "io/safetensors.hpp"
+#include "matrix.hpp"
+#include "model/attention.hpp"
+#include "text/bpe_tokenizer.hpp"
+#include "trace.hpp"
+
+namespace llmsim {
+
+struct GptConfig {
+  int vocab_size = 1024;
+  int d_model = 128;
+  int n_layer = 4;
+  int n_head = 4;
+  int context = 128;  // longest sequence, BOS included: the rows of pos_emb
+  int d_ff = 512;
+
+  // Every key above is required; unknown keys, wrong types and impossible shapes are
+  // errors naming `source` (the file name).
+  static GptConfig from_json(const nlohmann::json& j, const std::string& source);
+  nlohmann::json to_json() const;
+  void validate(const std::string& source) const;
+  int64_t parameter_count() const;
+};
+
+struct GptBlock {
+  RowVector ln1_weight, ln1_bias;  // [C]
+  AttentionWeights attn;           // w_q, w_k, w_v, w_o [C, C]
+  RowVector ln2_weight, ln2_bias;  // [C]
+  Matrix fc_weight;                // [C, F]
+  RowVector fc_bias;               // [F]
+  Matrix proj_weight;              // [F, C]
+  RowVector proj_bias;             // [C]
+};
+
+struct GptWeights {
+  Matrix tok_emb;  // [V, C], also the unembedding
+  Matrix pos_emb;  // [context, C]
+  std::vector<GptBlock> blocks;
+  RowVector lnf_weight, lnf_bias;  // [C]
+};
+
+// Weights <-> the tensors of a safetensors file. Reading checks that every tensor
+// the config needs is there with the right shape and that there are no others,
+// throwing llmsim::Error "<source>: <problem>".
+TensorFile gpt_weights_to_tensors(const GptWeights& weights);
+GptWeights gpt_weights_from_tensors(const TensorFile& file, const GptConfig& config,
+                                    const std::string& source);
+
+// Everything the inference forward can switch, on top of the attention options.
+struct GptRunOptions {
+  AttentionOptions attention;  // scale and causal mask, as for the random model
+  int top_k = 10;              // predictions after the last token
+  float temperature = 1.0f;    // divides the logits before the softmax of top_k
+  // Heads switched off: ablation[l][h] (see HeadAblation in attention.hpp); empty
+  // means every head is on.
+  std::vector<std::vector<HeadAblation>> ablation;
+};
+
+// The forward pass on token ids (ids.size() between 1 and context): fills
+// trace.layers (one LayerTrace per block; its input is the LN1 output) and
+// trace.logits [T, V]. Leaves tokens, spans and top_k to the caller.
+//
+// reuse > 0 (0 <= reuse < T): `trace` already holds this pass on ids[0, reuse) with
+// the same weights and options (causal mask on). Those rows are kept and only
+// positions [reuse, T) are computed, attending to the kept keys and values — the KV
+// cache, which makes typing at the end of a text cost one token, not T. Same bits as
+// a full pass in the WASM build; natively within float rounding (Eigen may sum a
+// few rows in another order than many).
+void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
+                 const GptRunOptions& options, Trace& trace, int reuse = 0);
+
+// A long text's tokens (without BOS) as the model reads them: consecutive pieces of
+// up to context − 1 tokens, each with BOS in front.
+std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& stream, int bos_id,
+                                                   int context);
+
+// The k most probable next tokens from one row of logits, softmax(logits / temperature),
+// most probable first (ties: lower id first). Text comes from `tokenizer`.
+std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
+                                          const BpeTokenizer& tokenizer);
+
+// A trained model with its tokenizer: what web/models/tinygpt/ holds.
+class Gpt {
+ public:
+  Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer);
+
+  // From the three files' contents (the WASM build has no filesystem).
+  static Gpt from_bytes(const std::string& config_json, const std::string& tokenizer_json,
+                        const uint8_t* weights, size_t weights_size);
+  // From a folder holding config.json, tokenizer.json and model.safetensors.
+  static Gpt load(const std::string& dir);
+  // Writes those three files into `dir` (which must exist); weights as F16.
+  // Weights as F16 (the default) or I8 with per-row scales (safetensors.hpp).
+  void save(const std::string& dir, DType dtype = DType::F16) const;
+
+  const GptConfig& config() const { return config_; }
+  const GptWeights& weights() const { return weights_; }
+  const BpeTokenizer& tokenizer() const { return tokenizer_; }
+
+  // Tokenises `text` (BOS first), cuts it to the context (the Trace's warning says
+  // so), runs the forward pass and fills every field of the Trace.
+  Trace run(const std::string& text, const GptRunOptions& options = {}) const;
+  // The same into `trace`. incremental: `trace` holds this model's previous run with
+  // the same options, so the tokens the new text shares with it (a common prefix)
+  // are not computed again (gpt_forward's reuse; used while the reader types).
+  void run_into(const std::string& text, const GptRunOptions& options, Trace& trace,
+                bool incremental) const;
+  // The forward pass on ids (BOS included), every field but spans filled.
+  Trace run_ids(const std::vector<int>& ids, const GptRunOptions& options = {}) const;
+
+ private:
+  GptConfig config_;
+  GptWeights weights_;
+  BpeTokenizer tokenizer_;
+};
+
+}  // namespace llmsim

@@ -1,0 +1,57 @@
+#include "model/random_model.hpp"
+
+#include <cmath>
+
+#include "error.hpp"
+#include "rng.hpp"
+
+namespace llmsim {
+
+static uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return h;
+}
+
+RandomModel::RandomModel(const RandomModelConfig& config) : config_(config) {
+  if (config.d_model <= 0 || config.n_head <= 0 || config.n_layer <= 0 ||
+      config.d_model % config.n_head != 0)
+    throw Error("random model: need d_model > 0 divisible by n_head > 0, and n_layer > 0");
+  Rng rng(config.seed);
+  // stddev 1/sqrt(d_model) keeps q and k entries near unit variance for unit inputs.
+  const float stddev = 1.0f / std::sqrt(float(config.d_model));
+  const int d = config.d_model;
+  for (int l = 0; l < config.n_layer; ++l) {
+    AttentionWeights w;
+    w.w_q = rng.normal_matrix(d, d, stddev);
+    w.w_k = rng.normal_matrix(d, d, stddev);
+    w.w_v = rng.normal_matrix(d, d, stddev);
+    w.w_o = rng.normal_matrix(d, d, stddev);
+    layers_.push_back(std::move(w));
+  }
+}
+
+Matrix RandomModel::embed(const std::vector<std::string>& tokens) const {
+  const int T = int(tokens.size()), d = config_.d_model;
+  Matrix x(T, d);
+  for (int t = 0; t < T; ++t) {
+    Rng token_rng(fnv1a(tokens[t]) ^ config_.seed);
+    x.row(t) = token_rng.normal_matrix(1, d, 1.0f);
+    for (int i = 0; i < d; i += 2) {  // sinusoidal position code, as in the original transformer
+      const double angle = t / std::pow(10000.0, double(i) / d);
+      x(t, i) += float(std::sin(angle));
+      if (i + 1 < d) x(t, i + 1) += float(std::cos(angle));
+    }
+  }
+  return x;
+}
+
+void RandomModel::forward(const std::vector<std::string>& tokens, const AttentionOptions& options,
+                          Trace& trace) const {
+  Matrix x = embed(tokens);  // [T, d_model]
+  trace.layers.assign(config_.n_layer, LayerTrace{});
+  for (int l = 0; l < config_.n_layer; ++l)
+    x += attention_forward(x, layers_[l], config_.n_head, options, trace.layers[l]);
+}
+
+}  // namespace llmsim

@@ -1,0 +1,293 @@
+#include "simd/kernels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "simd/simd128.hpp"
+
+namespace llmsim {
+namespace kernels {
+
+GemmConfig& gemm_config() {
+  static GemmConfig config;
+  return config;
+}
+
+static int panels(int N) { return (N + kPanelWidth - 1) / kPanelWidth; }
+
+size_t packed_size(int K, int N) { return size_t(panels(N)) * size_t(K) * kPanelWidth; }
+
+void pack_b(const float* B, int ldb, int K, int N, float* out) {
+  for (int p = 0, j0 = 0; j0 < N; ++p, j0 += kPanelWidth) {
+    const int nr = std::min(kPanelWidth, N - j0);
+    float* panel = out + size_t(p) * K * kPanelWidth;
+    if (nr == kPanelWidth) {
+      for (int k = 0; k < K; ++k) {
+        const float* src = B + size_t(k) * ldb + j0;
+        wasm_v128_store(panel + k * kPanelWidth, wasm_v128_load(src));
+        wasm_v128_store(panel + k * kPanelWidth + 4, wasm_v128_load(src + 4));
+      }
+    } else {
+      for (int k = 0; k < K; ++k) {
+        const float* src = B + size_t(k) * ldb + j0;
+        float* dst = panel + k * kPanelWidth;
+        for (int j = 0; j < kPanelWidth; ++j) dst[j] = j < nr ? src[j] : 0.0f;
+      }
+    }
+  }
+}
+
+void pack_bt(const float* Bt, int ldbt, int K, int N, float* out) {
+  for (int p = 0, j0 = 0; j0 < N; ++p, j0 += kPanelWidth) {
+    const int nr = std::min(kPanelWidth, N - j0);
+    float* panel = out + size_t(p) * K * kPanelWidth;
+    for (int j = 0; j < kPanelWidth; ++j) {
+      if (j < nr) {
+        const float* src = Bt + size_t(j0 + j) * ldbt;
+        for (int k = 0; k < K; ++k) panel[k * kPanelWidth + j] = src[k];
+      } else {
+        for (int k = 0; k < K; ++k) panel[k * kPanelWidth + j] = 0.0f;
+      }
+    }
+  }
+}
+
+// The micro-kernel: an R × 8 tile of C from kc steps of (column of A) × (row of the
+// packed panel). 2·R accumulators; A is read with one broadcast load per row and step.
+// WASM SIMD128 has no fused multiply-add, so each step is a mul and an add per vector.
+template <int R>
+static inline void micro_tile(int kc, const float* A, int lda, const float* panel, float* C,
+                              int ldc, int nr, bool accumulate) {
+  v128_t c0[R], c1[R];
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = wasm_f32x4_splat(0.0f);
+  const float* a[R];
+  for (int r = 0; r < R; ++r) a[r] = A + size_t(r) * lda;
+  for (int k = 0; k < kc; ++k) {
+    const v128_t b0 = wasm_v128_load(panel + k * kPanelWidth);
+    const v128_t b1 = wasm_v128_load(panel + k * kPanelWidth + 4);
+    for (int r = 0; r < R; ++r) {
+      const v128_t ar = wasm_v128_load32_splat(a[r] + k);
+      c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(ar, b0));
+      c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
+    }
+  }
+  if (nr == kPanelWidth) {
+    for (int r = 0; r < R; ++r) {
+      float* c = C + size_t(r) * ldc;
+      if (accumulate) {
+        c0[r] = wasm_f32x4_add(c0[r], wasm_v128_load(c));
+        c1[r] = wasm_f32x4_add(c1[r], wasm_v128_load(c + 4));
+      }
+      wasm_v128_store(c, c0[r]);
+      wasm_v128_store(c + 4, c1[r]);
+    }
+  } else {  // the last panel of a width that is not a multiple of 8
+    float tile[kPanelWidth];
+    for (int r = 0; r < R; ++r) {
+      wasm_v128_store(tile, c0[r]);
+      wasm_v128_store(tile + 4, c1[r]);
+      float* c = C + size_t(r) * ldc;
+      for (int j = 0; j < nr; ++j) c[j] = accumulate ? c[j] + tile[j] : tile[j];
+    }
+  }
+}
+
+using TileFn = void (*)(int, const float*, int, const float*, float*, int, int, bool);
+static const TileFn kTiles[7] = {nullptr,       micro_tile<1>, micro_tile<2>, micro_tile<3>,
+                                 micro_tile<4>, micro_tile<5>, micro_tile<6>};
+
+void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
+                 int ldc, Causal causal, int row0) {
+  if (M <= 0 || N <= 0) return;
+  const GemmConfig& config = gemm_config();
+  const int MR = std::clamp(config.mr, 1, 6);
+  const int MC = std::max(MR, config.mc - config.mc % MR);
+  const int KC = std::max(1, config.kc);
+  const TileFn full = kTiles[MR];
+  if (K <= 0) {
+    for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
+    return;
+  }
+  const int n_panels = panels(N);
+  for (int ic = 0; ic < M; ic += MC) {
+    const int mc = std::min(MC, M - ic);
+    // Depth this block needs at most: with limit_k, up to its last row.
+    const int k_block = causal == Causal::limit_k ? std::min(K, row0 + ic + mc) : K;
+    for (int pc = 0; pc < k_block; pc += KC) {
+      const int kc_block = std::min(KC, k_block - pc);
+      for (int p = 0; p < n_panels; ++p) {
+        const int j0 = p * kPanelWidth;
+        const int nr = std::min(kPanelWidth, N - j0);
+        const float* panel = packed_b + (size_t(p) * K + pc) * kPanelWidth;
+        for (int ir = ic; ir < ic + mc; ir += MR) {
+          const int mr = std::min(MR, ic + mc - ir);
+          const int last_row = row0 + ir + mr - 1;
+          if (causal == Causal::limit_n && j0 > last_row) continue;
+          int kc = kc_block;
+          if (causal == Causal::limit_k) {
+            const int k_tile = std::min(K, last_row + 1);
+            if (pc >= k_tile) continue;
+            kc = std::min(kc, k_tile - pc);
+          }
+          const TileFn tile = mr == MR ? full : kTiles[mr];
+          tile(kc, A + size_t(ir) * lda + pc, lda, panel, C + size_t(ir) * ldc + j0, ldc, nr,
+               pc > 0);
+        }
+      }
+    }
+  }
+}
+
+static std::vector<float>& scratch() {
+  thread_local std::vector<float> buffer;  // per thread: callers may run on several
+  return buffer;
+}
+
+void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C,
+          int ldc) {
+  std::vector<float>& packed = scratch();
+  packed.resize(packed_size(K, N));
+  pack_b(B, ldb, K, N, packed.data());
+  gemm_packed(M, N, K, A, lda, packed.data(), C, ldc);
+}
+
+// exp of 4 lanes: x = n·ln2 + r with |r| <= ln2/2, exp(r) by the Cephes expf
+// polynomial, 2^n by building the exponent bits. n is rounded with the 1.5·2^23 trick:
+// adding it leaves round(x·log2e) in the low mantissa bits, so n's integer form is a
+// plain integer subtraction (no float→int conversion, which V8 lowers to a long
+// NaN-safe sequence).
+static inline v128_t exp4(v128_t x) {
+  const v128_t minus_inf = wasm_f32x4_splat(-std::numeric_limits<float>::infinity());
+  const v128_t masked = wasm_f32x4_eq(x, minus_inf);
+  const v128_t shifter = wasm_f32x4_splat(12582912.0f);  // 1.5 · 2^23
+  x = wasm_f32x4_pmin(wasm_f32x4_pmax(x, wasm_f32x4_splat(-87.3365f)), wasm_f32x4_splat(88.0f));
+  const v128_t shifted = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), shifter);
+  const v128_t n = wasm_f32x4_sub(shifted, shifter);
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_mul(p, r), r), r);
+  p = wasm_f32x4_add(p, wasm_f32x4_splat(1.0f));
+  // shifted's bits are those of 1.5·2^23 plus n: subtracting them gives n as an integer.
+  const v128_t n_int = wasm_i32x4_sub(shifted, shifter);
+  const v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(n_int, wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(p, bits), masked);
+}
+
+void exp_vec(const float* in, float* out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, exp4(wasm_v128_load(in + i)));
+  if (i < n) {
+    float tail[4] = {0, 0, 0, 0};
+    std::memcpy(tail, in + i, sizeof(float) * (n - i));
+    wasm_v128_store(tail, exp4(wasm_v128_load(tail)));
+    std::memcpy(out + i, tail, sizeof(float) * (n - i));
+  }
+}
+
+static inline float horizontal_max(v128_t v) {
+  return std::max(std::max(wasm_f32x4_extract_lane(v, 0), wasm_f32x4_extract_lane(v, 1)),
+                  std::max(wasm_f32x4_extract_lane(v, 2), wasm_f32x4_extract_lane(v, 3)));
+}
+
+static inline float horizontal_sum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+// One row: scaled = scale·scores over the visible prefix, then the softmax of it.
+static void softmax_one_row(const float* scores, float* scaled, float* weights, int visible,
+                            float scale) {
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  const v128_t s = wasm_f32x4_splat(scale);
+  v128_t vmax = wasm_f32x4_splat(neg_inf);
+  // Pass 1: scale (into `scaled`, or straight into `weights` when it is not kept).
+  float* stage = scaled ? scaled : weights;
+  int j = 0;
+  for (; j + 4 <= visible; j += 4) {
+    const v128_t v = wasm_f32x4_mul(wasm_v128_load(scores + j), s);
+    wasm_v128_store(stage + j, v);
+    vmax = wasm_f32x4_pmax(vmax, v);
+  }
+  float max = horizontal_max(vmax);
+  for (; j < visible; ++j) {
+    stage[j] = scores[j] * scale;
+    max = std::max(max, stage[j]);
+  }
+  if (!(max > neg_inf)) {  // nothing visible is finite: all zeros, never NaN
+    std::fill(weights, weights + visible, 0.0f);
+    return;
+  }
+  // Pass 2: exponentials of (scaled - max) and their sum, 4 partial sums per lane.
+  const v128_t vm = wasm_f32x4_splat(max);
+  v128_t vsum = wasm_f32x4_splat(0.0f);
+  j = 0;
+  for (; j + 4 <= visible; j += 4) {
+    const v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(stage + j), vm));
+    wasm_v128_store(weights + j, e);
+    vsum = wasm_f32x4_add(vsum, e);
+  }
+  float sum = horizontal_sum(vsum);
+  if (j < visible) {
+    float tail[4] = {neg_inf, neg_inf, neg_inf, neg_inf};
+    for (int t = 0; j + t < visible; ++t) tail[t] = stage[j + t] - max;
+    wasm_v128_store(tail, exp4(wasm_v128_load(tail)));
+    for (int t = 0; j + t < visible; ++t) {
+      weights[j + t] = tail[t];
+      sum += tail[t];
+    }
+  }
+  // Pass 3: normalise. sum >= 1: the max entry contributes exp(0).
+  const v128_t inv = wasm_f32x4_splat(1.0f / sum);
+  j = 0;
+  for (; j + 4 <= visible; j += 4)
+    wasm_v128_store(weights + j, wasm_f32x4_mul(wasm_v128_load(weights + j), inv));
+  const float inv_s = 1.0f / sum;
+  for (; j < visible; ++j) weights[j] *= inv_s;
+}
+
+void scale_softmax_rows(float* scores, int ld_scores, float* scaled, int ld_scaled, float* weights,
+                        int ld_weights, int rows, int row0, int cols, float scale, bool causal) {
+  for (int i = 0; i < rows; ++i) {
+    const int visible = causal ? std::min(row0 + i + 1, cols) : cols;
+    float* s = scores + size_t(i) * ld_scores;
+    float* sc = scaled ? scaled + size_t(i) * ld_scaled : nullptr;
+    float* w = weights + size_t(i) * ld_weights;
+    softmax_one_row(s, sc, w, visible, scale);
+    const size_t masked = size_t(cols - visible) * sizeof(float);
+    if (masked) {
+      std::memset(s + visible, 0, masked);
+      if (sc) std::memset(sc + visible, 0, masked);
+      std::memset(w + visible, 0, masked);
+    }
+  }
+}
+
+float peak_mul_add(int iterations, float seed) {
+  // 13 independent chains acc = acc + acc·c: each step one mul and one add per chain.
+  // A chain step takes a mul's plus an add's latency, so keeping both multiply and both
+  // add pipes busy needs 12 chains in flight; 13 leaves slack (measured in Node: 12
+  // chains median 62 GFLOP/s, 13 chains 65, 14 spill out of V8's 15 usable registers
+  // and fall to 30). c is so small that acc·c is below half an ulp of acc: the values
+  // stay put and normal.
+  constexpr int kChains = 13;
+  const v128_t c = wasm_f32x4_splat(seed * 1e-9f);
+  v128_t a[kChains];
+  for (int i = 0; i < kChains; ++i) a[i] = wasm_f32x4_splat(seed + float(i));
+  for (int n = 0; n < iterations; ++n)
+    for (int i = 0; i < kChains; ++i) a[i] = wasm_f32x4_add(a[i], wasm_f32x4_mul(a[i], c));
+  v128_t total = a[0];
+  for (int i = 1; i < kChains; ++i) total = wasm_f32x4_add(total, a[i]);
+  return horizontal_sum(total);
+}
+
+}  // namespace kernels
+}  // namespace llmsim

@@ -1,0 +1,281 @@
+// The SIMD128 kernels (run here on simd128.hpp's lane-exact stand-in) against plain
+// loops, at sizes that leave partial tiles on every edge.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "model/attention.hpp"
+#include "model/attention_simd.hpp"
+#include "model/softmax.hpp"
+#include "rng.hpp"
+#include "simd/kernels.hpp"
+
+using namespace llmsim;
+namespace k = llmsim::kernels;
+
+namespace {
+
+// Restores the blocking after a test changes it.
+struct ConfigGuard {
+  k::GemmConfig saved = k::gemm_config();
+  ~ConfigGuard() { k::gemm_config() = saved; }
+};
+
+std::vector<float> random_floats(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = float(rng.normal());
+  return v;
+}
+
+// C = A·B by the textbook triple loop, in double.
+std::vector<float> reference_gemm(int M, int N, int K, const float* A, int lda, const float* B,
+                                  int ldb) {
+  std::vector<float> C(size_t(M) * N);
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double sum = 0;
+      for (int p = 0; p < K; ++p) sum += double(A[i * lda + p]) * B[p * ldb + j];
+      C[i * N + j] = float(sum);
+    }
+  return C;
+}
+
+}  // namespace
+
+TEST_CASE("gemm_packed equals the triple loop for every tile height, blocking and edge") {
+  ConfigGuard guard;
+  const int M = 23, N = 37, K = 45, lda = 50, ldb = 41, ldc = 39;
+  const auto A = random_floats(size_t(M) * lda, 1);
+  const auto B = random_floats(size_t(K) * ldb, 2);
+  const auto expected = reference_gemm(M, N, K, A.data(), lda, B.data(), ldb);
+  for (int mr = 1; mr <= 6; ++mr)
+    for (int mc : {1, 7, 64})
+      for (int kc : {1, 16, 256}) {
+        k::gemm_config() = {mr, mc, kc};
+        std::vector<float> C(size_t(M) * ldc, 12345.0f);  // padding must stay untouched
+        k::gemm(M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
+        float worst = 0;
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < ldc; ++j) {
+            if (j < N)
+              worst = std::max(worst, std::abs(C[i * ldc + j] - expected[i * N + j]));
+            else
+              REQUIRE(C[i * ldc + j] == 12345.0f);
+          }
+        INFO("mr " << mr << " mc " << mc << " kc " << kc);
+        CHECK(worst < 1e-4f);
+      }
+}
+
+TEST_CASE("pack_bt packs the transpose: A·Btᵀ") {
+  const int M = 9, N = 13, K = 11;
+  const auto A = random_floats(size_t(M) * K, 3);
+  const auto Bt = random_floats(size_t(N) * K, 4);  // [N, K]
+  std::vector<float> B(size_t(K) * N);
+  for (int j = 0; j < N; ++j)
+    for (int p = 0; p < K; ++p) B[p * N + j] = Bt[j * K + p];
+  std::vector<float> packed(k::packed_size(K, N)), C(size_t(M) * N);
+  k::pack_bt(Bt.data(), K, K, N, packed.data());
+  k::gemm_packed(M, N, K, A.data(), K, packed.data(), C.data(), N);
+  const auto expected = reference_gemm(M, N, K, A.data(), K, B.data(), N);
+  for (size_t i = 0; i < C.size(); ++i) CHECK(C[i] == Approx(expected[i]).margin(1e-5));
+}
+
+TEST_CASE("causal limits: limit_n fills every column up to the diagonal, limit_k is exact") {
+  ConfigGuard guard;
+  const int T = 29, K = 10;
+  for (int mr : {1, 4, 5}) {
+    k::gemm_config() = {mr, 8, 4};
+    const auto A = random_floats(size_t(T) * K, 5);
+    const auto Bt = random_floats(size_t(T) * K, 6);
+    std::vector<float> packed(k::packed_size(K, T)), C(size_t(T) * T, 0.0f);
+    k::pack_bt(Bt.data(), K, K, T, packed.data());
+    // Two row blocks, the second starting at global row 13.
+    k::gemm_packed(13, T, K, A.data(), K, packed.data(), C.data(), T, k::Causal::limit_n, 0);
+    k::gemm_packed(T - 13, T, K, A.data() + 13 * K, K, packed.data(), C.data() + 13 * T, T,
+                   k::Causal::limit_n, 13);
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j <= i; ++j) {
+        double dot = 0;
+        for (int p = 0; p < K; ++p) dot += double(A[i * K + p]) * Bt[j * K + p];
+        REQUIRE(C[i * T + j] == Approx(dot).margin(1e-5));
+      }
+
+    // limit_k: a lower-triangular A times B, only the visible depth read.
+    auto L = random_floats(size_t(T) * T, 7);
+    for (int i = 0; i < T; ++i)
+      for (int j = i + 1; j < T; ++j) L[i * T + j] = 0;
+    const auto V = random_floats(size_t(T) * K, 8);
+    std::vector<float> packed_v(k::packed_size(T, K)), out(size_t(T) * K);
+    k::pack_b(V.data(), K, T, K, packed_v.data());
+    k::gemm_packed(T, K, T, L.data(), T, packed_v.data(), out.data(), K, k::Causal::limit_k, 0);
+    const auto expected = reference_gemm(T, K, T, L.data(), T, V.data(), K);
+    for (size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(expected[i]).margin(1e-5));
+  }
+}
+
+TEST_CASE("exp_vec is within a few ulp of std::exp and exactly 0 at -inf") {
+  std::vector<float> in;
+  for (float x = -90.0f; x <= 10.0f; x += 0.0137f) in.push_back(x);
+  in.push_back(0.0f);
+  in.push_back(-std::numeric_limits<float>::infinity());
+  std::vector<float> out(in.size());
+  k::exp_vec(in.data(), out.data(), int(in.size()));
+  for (size_t i = 0; i < in.size(); ++i) {
+    const float expected = std::exp(in[i]);
+    if (in[i] < -87.0f) {
+      CHECK(out[i] < 1e-37f);
+      CHECK(std::isfinite(out[i]));
+    } else {
+      INFO("x = " << in[i]);
+      CHECK(std::abs(out[i] - expected) <= 4e-7f * expected);
+    }
+  }
+  CHECK(out[in.size() - 2] == 1.0f);
+  CHECK(out.back() == 0.0f);
+}
+
+TEST_CASE("fused scale + mask + softmax equals softmax_row on the scaled row") {
+  const int T = 19, ld = 23;
+  const float scale = 0.37f;
+  for (bool causal : {true, false}) {
+    auto scores = random_floats(size_t(T) * ld, 9);
+    scores[5 * ld + 2] = -std::numeric_limits<float>::infinity();  // a visible -inf
+    auto original = scores;
+    std::vector<float> scaled(size_t(T) * ld, 9.0f), weights(size_t(T) * ld, 9.0f);
+    // Rows 0..6 and 7..18 as two blocks.
+    k::scale_softmax_rows(scores.data(), ld, scaled.data(), ld, weights.data(), ld, 7, 0, T, scale,
+                          causal);
+    k::scale_softmax_rows(scores.data() + 7 * ld, ld, scaled.data() + 7 * ld, ld,
+                          weights.data() + 7 * ld, ld, T - 7, 7, T, scale, causal);
+    for (int i = 0; i < T; ++i) {
+      const int visible = causal ? i + 1 : T;
+      std::vector<float> row(T), expected(T);
+      for (int j = 0; j < T; ++j) row[j] = scale * original[i * ld + j];
+      softmax_row(row.data(), expected.data(), T, visible);
+      for (int j = 0; j < T; ++j) {
+        if (j < visible) {
+          REQUIRE(scores[i * ld + j] == original[i * ld + j]);
+          REQUIRE(scaled[i * ld + j] == row[j]);
+          REQUIRE(weights[i * ld + j] == Approx(expected[j]).margin(1e-6));
+        } else {
+          REQUIRE(scores[i * ld + j] == 0.0f);
+          REQUIRE(scaled[i * ld + j] == 0.0f);
+          REQUIRE(weights[i * ld + j] == 0.0f);
+        }
+      }
+      for (int j = T; j < ld; ++j) REQUIRE(weights[i * ld + j] == 9.0f);  // padding untouched
+    }
+    CHECK(weights[5 * ld + 2] == 0.0f);
+  }
+}
+
+namespace {
+
+struct Layer {
+  Matrix x;
+  AttentionWeights w;
+};
+
+Layer random_layer(int T, int d, uint64_t seed) {
+  Rng rng(seed);
+  const float s = 1.0f / std::sqrt(float(d));
+  return {rng.normal_matrix(T, d, 1.0f),
+          {rng.normal_matrix(d, d, s), rng.normal_matrix(d, d, s), rng.normal_matrix(d, d, s),
+           rng.normal_matrix(d, d, s)}};
+}
+
+float max_abs_diff(const Matrix& a, const Matrix& b) {
+  REQUIRE(a.rows() == b.rows());
+  REQUIRE(a.cols() == b.cols());
+  return a.size() ? (a - b).cwiseAbs().maxCoeff() : 0.0f;
+}
+
+}  // namespace
+
+TEST_CASE("the SIMD forward pass fills the same Trace as the Eigen one (T 37, d 40, 5 heads)") {
+  ConfigGuard guard;
+  const Layer L = random_layer(37, 40, 11);
+  for (bool causal : {true, false})
+    for (bool scale : {true, false}) {
+      LayerTrace eigen;
+      attention_forward(L.x, L.w, 5, AttentionOptions{scale, causal}, eigen);
+      const float s = scale ? 1.0f / std::sqrt(8.0f) : 1.0f;
+      for (int mr : {4, 6}) {
+        k::gemm_config() = {mr, 16, 16};
+        for (SimdAttentionConfig config :
+             {SimdAttentionConfig{}, SimdAttentionConfig{false, false, false, 5},
+              SimdAttentionConfig{true, true, true, 3}}) {
+          LayerTrace simd;
+          attention_forward_simd(L.x, L.w, 5, s, causal, simd, nullptr, true, config);
+          INFO("causal " << causal << " scale " << scale << " mr " << mr);
+          REQUIRE(simd.heads.size() == 5);
+          for (int h = 0; h < 5; ++h) {
+            const HeadTrace &a = simd.heads[h], &b = eigen.heads[h];
+            CHECK(max_abs_diff(a.q, b.q) < 1e-5f);
+            CHECK(max_abs_diff(a.k, b.k) < 1e-5f);
+            CHECK(max_abs_diff(a.v, b.v) < 1e-5f);
+            CHECK(max_abs_diff(a.scores, b.scores) < 1e-5f);
+            CHECK(max_abs_diff(a.scaled, b.scaled) < 1e-5f);
+            CHECK(max_abs_diff(a.weights, b.weights) < 1e-5f);
+            CHECK(max_abs_diff(a.output, b.output) < 1e-5f);
+            if (causal)  // masked entries are exactly 0, not small
+              for (int i = 0; i < 37; ++i)
+                for (int j = i + 1; j < 37; ++j)
+                  REQUIRE((a.scores(i, j) == 0 && a.scaled(i, j) == 0 && a.weights(i, j) == 0));
+          }
+          CHECK(max_abs_diff(simd.input, eigen.input) == 0.0f);
+          CHECK(max_abs_diff(simd.concat, eigen.concat) < 1e-5f);
+          CHECK(max_abs_diff(simd.output, eigen.output) < 1e-5f);
+
+          LayerTrace lean;
+          attention_forward_simd(L.x, L.w, 5, s, causal, lean, nullptr, false, config);
+          CHECK(lean.heads[2].weights.size() == 0);
+          CHECK(lean.heads[2].q.size() == 0);
+          CHECK(max_abs_diff(lean.output, simd.output) == 0.0f);
+        }
+      }
+    }
+}
+
+TEST_CASE("the SIMD forward pass ablates heads like the Eigen one, and handles T = 0 and 1") {
+  const Layer L = random_layer(9, 12, 12);
+  std::vector<HeadAblation> knock(3);
+  knock[1].ablated = true;
+  knock[2].ablated = true;
+  knock[2].replacement = RowVector::Constant(4, 0.5f);
+  LayerTrace eigen, simd;
+  attention_forward(L.x, L.w, 3, AttentionOptions{}, eigen, &knock);
+  attention_forward_simd(L.x, L.w, 3, 0.5f, true, simd, &knock);
+  CHECK(max_abs_diff(simd.output, eigen.output) < 1e-5f);
+  CHECK(simd.heads[1].output.isZero(0));
+  CHECK(simd.heads[2].output(3, 1) == 0.5f);
+
+  for (int T : {0, 1}) {
+    const Layer tiny = random_layer(T, 12, 13);
+    LayerTrace a, b;
+    attention_forward(tiny.x, tiny.w, 3, AttentionOptions{}, a);
+    attention_forward_simd(tiny.x, tiny.w, 3, 0.5f, true, b, nullptr);
+    CHECK(b.output.rows() == T);
+    CHECK(max_abs_diff(a.output, b.output) < 1e-5f);
+    CHECK(max_abs_diff(a.heads[0].weights, b.heads[0].weights) < 1e-6f);
+  }
+}
+
+TEST_CASE("store_head_matrices = false keeps the output and drops the per-head matrices") {
+  const Layer L = random_layer(11, 16, 14);
+  LayerTrace full, lean;
+  const Matrix a = attention_forward(L.x, L.w, 4, AttentionOptions{}, full);
+  AttentionOptions options;
+  options.store_head_matrices = false;
+  const Matrix b = attention_forward(L.x, L.w, 4, options, lean);
+  CHECK(a == b);
+  CHECK(lean.heads[0].scores.size() == 0);
+  CHECK(lean.heads[3].output.size() == full.heads[3].output.size());
+}
+
+TEST_CASE("peak_mul_add returns a finite value") {
+  CHECK(std::isfinite(k::peak_mul_add(1000, 1.0f)));
+}
