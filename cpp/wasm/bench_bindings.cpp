@@ -36,7 +36,7 @@ class AttentionBench {
  public:
   AttentionBench(int T, int d_model, int n_head)
       : T_(T), d_(d_model), h_(n_head), d_k_(d_model / n_head),
-        scale_(1.0f / std::sqrt(float(d_model / n_head))) {
+        scale_(llmsim::attention_scale(d_model / n_head)) {
     x_.setZero(T, d_model);
     for (llmsim::Matrix* w : {&w_.w_q, &w_.w_k, &w_.w_v, &w_.w_o}) w->setZero(d_model, d_model);
   }
@@ -67,7 +67,7 @@ class AttentionBench {
     }
     if (mode == "eigen") {
       for (int r = 0; r < reps; ++r)
-        llmsim::attention_forward_eigen(x_, w_, h_, scale_, true, trace_, nullptr);
+        llmsim::attention_forward_reference(x_, w_, h_, scale_, true, trace_, nullptr);
       return true;
     }
     if (mode == "no_packed_gemm") config.packed_gemm = false;

@@ -9,18 +9,6 @@
 
 namespace llmsim {
 
-// Raw scores q·kᵀ for rows [row0, row0 + q.rows()) of one head, masked entries 0.
-static Matrix head_scores(const Matrix& q, const Matrix& k, bool causal, int row0) {
-  Matrix scores = q * k.transpose();  // [n, T]
-  if (causal)
-    for (int r = 0; r < scores.rows(); ++r) {
-      const int visible = std::min(row0 + r + 1, int(scores.cols()));
-      scores.row(r).tail(scores.cols() - visible).setZero();
-    }
-  return scores;
-}
-
-// Replaces an ablated head's output rows [n, d_k] in place.
 void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output) {
   if (!ablation.ablated) return;
   if (ablation.replacement.size() == 0) {
@@ -33,13 +21,15 @@ void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output
   output.rowwise() = ablation.replacement;
 }
 
-void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
-                             bool causal, LayerTrace& trace,
-                             const std::vector<HeadAblation>* ablation, bool store_matrices,
-                             int reuse) {
+// The reference attention, as llm.c writes it: for each head, three numbered passes over
+// the new query rows i = reuse .. T−1 (all rows when reuse = 0), row i seeing keys 0..i.
+void attention_forward_reference(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
+                                 bool causal, LayerTrace& trace,
+                                 const std::vector<HeadAblation>* ablation, bool store_matrices,
+                                 int reuse) {
   const int n = int(x.rows()), d_model = int(x.cols()), T = reuse + n;  // n new rows of T
   const int d_k = d_model / n_head;
-  const Matrix q_new = x * w.w_q;  // [n, d_model]
+  const Matrix q_new = x * w.w_q;  // [n, d_model]: every head's queries side by side
   const Matrix k_new = x * w.w_k;  // [n, d_model]
   const Matrix v_new = x * w.w_v;  // [n, d_model]
 
@@ -54,21 +44,34 @@ void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_h
     // With no new rows there is nothing to compute, and a column offset into an empty
     // (null) block is undefined behaviour (clang's UBSan: q_new.middleCols, concat.block).
     if (n > 0) {
+      // head h owns columns [h·d_k, (h+1)·d_k) of Q, K and V
       head.q.bottomRows(n) = q_new.middleCols(h * d_k, d_k);  // [n, d_k]
       head.k.bottomRows(n) = k_new.middleCols(h * d_k, d_k);  // [n, d_k]
       head.v.bottomRows(n) = v_new.middleCols(h * d_k, d_k);  // [n, d_k]
-      head.scores.bottomRows(n) = head_scores(head.q.bottomRows(n), head.k, causal, reuse);  // [n, T]
-      head.scaled.bottomRows(n) = scale * head.scores.bottomRows(n);                          // [n, T]
-      for (int i = reuse; i < T; ++i)  // row i sees keys 0..i when causal
+
+      // pass 1: scores = q·kᵀ [n, T], how well each query matches each key; keys after
+      // the query (the causal mask) are left at 0 here and never seen by the softmax
+      head.scores.bottomRows(n) = head.q.bottomRows(n) * head.k.transpose();
+      if (causal)
+        for (int i = reuse; i < T; ++i) head.scores.row(i).tail(T - (i + 1)).setZero();
+      head.scaled.bottomRows(n) = scale * head.scores.bottomRows(n);  // [n, T]
+
+      // pass 2: weights = softmax of each row over its visible keys [n, T], each row
+      // summing to 1 (softmax_row's own passes: the row max; exp(scaled − max) and
+      // their sum; each divided by the sum)
+      for (int i = reuse; i < T; ++i)
         softmax_row(head.scaled.row(i).data(), head.weights.row(i).data(), T, causal ? i + 1 : T);
-      head.output.bottomRows(n) = head.weights.bottomRows(n) * head.v;  // [n, d_k]
+
+      // pass 3: output = weights·v [n, d_k], the weighted mix of the values it looked up
+      head.output.bottomRows(n) = head.weights.bottomRows(n) * head.v;
       if (ablation) apply_head_ablation((*ablation)[h], head.output.bottomRows(n));
-      trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);
+      trace.concat.block(reuse, h * d_k, n, d_k) = head.output.bottomRows(n);  // [T, d_model]
     }
     if (!store_matrices)
       for (Matrix* m : {&head.q, &head.k, &head.v, &head.scores, &head.scaled, &head.weights})
         m->resize(0, 0);
   }
+  // the heads' outputs side by side, mixed back into the residual stream by W_O
   resize_keeping_rows(trace.output, reuse, T, d_model);
   trace.output.bottomRows(n) = trace.concat.bottomRows(n) * w.w_o;  // [n, d_model]
 }
@@ -81,7 +84,7 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
     throw Error("attention: d_model " + std::to_string(d_model) +
                 " is not divisible by n_head " + std::to_string(n_head));
   const int d_k = d_model / n_head;
-  const float scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  const float scale = attention_scale(d_k, options.scale);
   if (ablation && int(ablation->size()) != n_head)
     throw Error("ablation: " + std::to_string(ablation->size()) + " entries for " +
                 std::to_string(n_head) + " heads");
@@ -90,14 +93,15 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
                                    trace.output.cols() == d_model)))
     throw Error("attention: rows can be reused only from an earlier causal pass of this layer");
 
+  // The one place that chooses. In the browser: hand-written SIMD128 kernels (Eigen 3.4
+  // has no WASM packet math), tested against the reference.
 #ifdef __wasm_simd128__
-  // In the browser: hand-written SIMD128 kernels (Eigen 3.4 has no WASM packet math).
   attention_forward_simd(x, w, n_head, scale, options.causal, trace, ablation,
                          options.store_head_matrices, SimdAttentionConfig{}, reuse);
 #else
-  // Natively: Eigen's own kernels.
-  attention_forward_eigen(x, w, n_head, scale, options.causal, trace, ablation,
-                          options.store_head_matrices, reuse);
+  // Natively: the reference, on Eigen's own kernels.
+  attention_forward_reference(x, w, n_head, scale, options.causal, trace, ablation,
+                              options.store_head_matrices, reuse);
 #endif
   return trace.output.bottomRows(x.rows());
 }

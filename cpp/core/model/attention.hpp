@@ -3,7 +3,13 @@
 //   per head: scores = q·kᵀ, scaled = scale·scores, weights = softmax(scaled, mask)
 //             output = weights·v
 //   concat = [output_0 | output_1 | ...],  result = concat·W_O
+//
+// attention_forward is the one entry point and the one place that chooses how it is
+// computed: natively the reference below (attention.cpp, written pass by pass), in the
+// browser the SIMD128 kernels (attention_simd.hpp), which implement the same contract
+// and are tested against the reference.
 #pragma once
+#include <cmath>
 #include <vector>
 
 #include "matrix.hpp"
@@ -33,6 +39,13 @@ struct HeadAblation {
   RowVector replacement;  // [d_k]; empty means zeros
 };
 
+// Why scores are divided by sqrt(d_k): q·k sums d_k products, so its spread grows like
+// sqrt(d_k); dividing keeps the softmax out of its saturated, one-hot regime whatever
+// the head size (the page's √dₖ lab measures it). 1 when scaling is switched off.
+inline float attention_scale(int d_k, bool scale = true) {
+  return scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+}
+
 // x: [T, d_model] -> [T, d_model]. Fills `trace` (heads, concat, output).
 // `ablation`, when given, has one entry per head of this layer.
 //
@@ -47,5 +60,17 @@ struct HeadAblation {
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
                          const AttentionOptions& options, LayerTrace& trace,
                          const std::vector<HeadAblation>* ablation = nullptr, int reuse = 0);
+
+// The reference implementation behind attention_forward (arguments already checked by
+// it), with `store_matrices` as AttentionOptions::store_head_matrices. Natively it is
+// what attention_forward runs; in the WASM build the tests and the benchmark call it
+// as the baseline the SIMD path must match.
+void attention_forward_reference(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
+                                 bool causal, LayerTrace& trace,
+                                 const std::vector<HeadAblation>* ablation, bool store_matrices = true,
+                                 int reuse = 0);
+
+// Replaces an ablated head's output rows [n, d_k] in place: zeros, or the replacement.
+void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output);
 
 }  // namespace llmsim

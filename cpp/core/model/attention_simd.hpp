@@ -27,14 +27,4 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
                             const SimdAttentionConfig& config = SimdAttentionConfig{},
                             int reuse = 0);
 
-// The same on Eigen's kernels: what attention_forward runs natively (defined in
-// attention.cpp; in the WASM build only the benchmark calls it, as the baseline).
-void attention_forward_eigen(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
-                             bool causal, LayerTrace& trace,
-                             const std::vector<HeadAblation>* ablation, bool store_matrices = true,
-                             int reuse = 0);
-
-// Replaces an ablated head's output rows [n, d_k] in place (defined in attention.cpp).
-void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output);
-
 }  // namespace llmsim

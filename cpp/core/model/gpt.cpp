@@ -189,7 +189,7 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
   trace.d_model = C;
   trace.causal = options.attention.causal;
   trace.scaled = options.attention.scale;
-  trace.scale = options.attention.scale ? 1.0f / std::sqrt(float(C / config.n_head)) : 1.0f;
+  trace.scale = attention_scale(C / config.n_head, options.attention.scale);
   if (reuse == 0) trace.layers.assign(config.n_layer, LayerTrace{});
   const int n = T - reuse;  // the positions computed: [reuse, T)
 

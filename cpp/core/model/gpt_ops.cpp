@@ -180,7 +180,7 @@ void batched_attention_forward(const ConstMatrixRef& qkv, int B, int T, int n_he
                                AttentionScratch& scratch) {
   check_attention_shapes(qkv, B, T, n_head);
   const int C = int(qkv.cols() / 3), d_k = C / n_head;
-  const float scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  const float scale = attention_scale(d_k, options.scale);
   const Eigen::Index ld = qkv.outerStride(), ld_out = out.outerStride();
   size_scratch(scratch, T);
   parallel_for(B * n_head, [&](int p) {  // one (sequence, head) pair per task
@@ -206,7 +206,7 @@ void batched_attention_backward(const ConstMatrixRef& dout, const ConstMatrixRef
                                 AttentionScratch& scratch) {
   check_attention_shapes(qkv, B, T, n_head);
   const int C = int(qkv.cols() / 3), d_k = C / n_head;
-  const float scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  const float scale = attention_scale(d_k, options.scale);
   const Eigen::Index ld = qkv.outerStride(), ld_d = dqkv.outerStride(), ld_out = dout.outerStride();
   size_scratch(scratch, T);
   parallel_for(B * n_head, [&](int p) {  // each pair writes only its own slice of dqkv

@@ -202,7 +202,7 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
   trace.causal = options.causal;
   trace.scaled = options.scale;
   const int d_k = config.d_model / config.n_head;
-  trace.scale = options.scale ? 1.0f / std::sqrt(float(d_k)) : 1.0f;
+  trace.scale = attention_scale(d_k, options.scale);
   if (!trace.tokens.empty())
     model_->forward(trace.tokens, AttentionOptions{options.scale, options.causal}, trace);
   trace_ = std::move(trace);
