@@ -7,7 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { launch, serveDist, openPage, screenshot, root, distDir } from './harness.js';
 import { CONTENT_SECURITY_POLICY, startServer } from '../../scripts/serve.js';
-import { VIEWS } from '../../web/src/state.js';
+import { VIEW_NAMES as VIEWS } from '../../web/src/views/index.js';
 
 const INJECTION = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>"\'><svg onload=window.__pwned=1>';
 

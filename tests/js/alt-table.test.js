@@ -1,7 +1,7 @@
 // The accessible table's "strongest keys" against a plain sort, on random and tied weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { topWeightsRows } from '../../web/src/panels/alt-table.js';
+import { topWeightsRows } from '../../web/src/views/alt-table.js';
 
 function reference(tokens, weights, perQuery) {
   const T = tokens.length;

@@ -2,11 +2,10 @@
 // Session. All numbers come from the engine (the C++ core); panels draw them.
 import { createEngine } from './engine.js';
 import { linkParams, linkParts } from './link.js';
-import { parseState, serializeState, VIEWS } from './state.js';
+import { parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
-import { createViewSection } from './view-markup.js';
-import { mountPanel, VIEW_TITLES } from './panels/index.js';
+import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
 import { downloadBlob } from './download.js';
 import { embedSnippets } from './embed-code.js';
 
@@ -94,23 +93,23 @@ function syncControls(session) {
 
 function buildTabs(session) {
   const tabs = $('tabs');
-  tabs.replaceChildren(...VIEWS.map((name) => {
+  tabs.replaceChildren(...VIEW_NAMES.map((name) => {
     const tab = document.createElement('button');
     tab.type = 'button';
     tab.id = `tab-${name}`;
     tab.setAttribute('role', 'tab');
     tab.setAttribute('aria-controls', `view-${name}`);
-    tab.textContent = VIEW_TITLES[name];
+    tab.textContent = viewNamed(name).title;
     tab.addEventListener('click', () => session.set({ view: name }, { push: true }));
     return tab;
   }));
   // Arrow keys move between tabs (the ARIA tabs pattern).
   tabs.addEventListener('keydown', (event) => {
-    const i = VIEWS.indexOf(session.state.view);
+    const i = VIEW_NAMES.indexOf(session.state.view);
     const next = event.key === 'ArrowRight' ? i + 1 : event.key === 'ArrowLeft' ? i - 1 : null;
     if (next === null) return;
     event.preventDefault();
-    const view = VIEWS[(next + VIEWS.length) % VIEWS.length];
+    const view = VIEW_NAMES[(next + VIEW_NAMES.length) % VIEW_NAMES.length];
     session.set({ view }, { push: true });
     $(`tab-${view}`).focus();
   });
@@ -208,7 +207,7 @@ async function main() {
     },
     onRender() {
       showNotices(session.notices);
-      for (const name of VIEWS) {
+      for (const name of VIEW_NAMES) {
         const visible = name === session.state.view;
         panels[name].section.hidden = !visible;
         $(`tab-${name}`).setAttribute('aria-selected', String(visible));
@@ -222,11 +221,11 @@ async function main() {
   session.notices = notices;
   initThemeToggle($('theme-toggle'), () => session.render());
   buildTabs(session);
-  for (const name of VIEWS) {
-    const section = createViewSection(name);
-    section.setAttribute('aria-labelledby', `tab-${name}`);
-    $('views').append(section);
-    panels[name] = { section, ...mountPanel(name, section, session) };
+  for (const name of VIEW_NAMES) {
+    panels[name] = mountView(name, session, (section) => {
+      section.setAttribute('aria-labelledby', `tab-${name}`);
+      $('views').append(section);
+    });
   }
   wireInputs(session, panels);
   syncControls(session);

@@ -8,10 +8,9 @@
 // The models come from scripts beside this one, loaded by the engine: llmsim-data.js
 // (the default model) at start, models/<name>.js when an element asks for that model.
 import { getModule, Engine } from './engine.js';
-import { parseState, VIEWS } from './state.js';
+import { parseState } from './state.js';
 import { Session } from './session.js';
-import { createViewSection } from './view-markup.js';
-import { mountPanel } from './panels/index.js';
+import { mountView, VIEW_NAMES } from './views/index.js';
 import pageCss from '../style.css';
 
 // The page's stylesheet, re-aimed at the shadow host: custom properties on :host,
@@ -128,10 +127,8 @@ export class LlmAttentionElement extends HTMLElement {
   }
 
   mountView() {
-    const name = VIEWS.includes(this.session.state.view) ? this.session.state.view : 'arcs';
-    const section = createViewSection(name);
-    this.container.replaceChildren(section);
-    this.panel = mountPanel(name, section, this.session);
+    const name = VIEW_NAMES.includes(this.session.state.view) ? this.session.state.view : 'arcs';
+    this.panel = mountView(name, this.session, (section) => this.container.replaceChildren(section));
     this.mountedView = name;
   }
 

@@ -2,8 +2,8 @@
 // value is parsed strictly and range-checked, and a value that fails falls back to
 // its default with a notice the page shows (as text).
 import { MANIFEST } from './manifest.js';
+import { VIEW_NAMES } from './views/index.js';
 
-export const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'];
 export const MAX_TEXT_CHARS = 20000;
 
 export const DEFAULT_STATE = Object.freeze({
@@ -27,7 +27,7 @@ const FIELDS = {
   text: { parse: (s) => (s.length <= MAX_TEXT_CHARS ? s : fail(`text is longer than ${MAX_TEXT_CHARS} characters`)), format: String },
   layer: { parse: (s) => integer(s, 0, 63), format: String },
   head: { parse: (s) => integer(s, 0, 63), format: String },
-  view: { parse: (s) => (VIEWS.includes(s) ? s : fail(`unknown view "${s.slice(0, 40)}"`)), format: String },
+  view: { parse: (s) => (VIEW_NAMES.includes(s) ? s : fail(`unknown view "${s.slice(0, 40)}"`)), format: String },
   scale: { parse: boolean, format: (b) => (b ? '1' : '0') },
   causal: { parse: boolean, format: (b) => (b ? '1' : '0') },
   threshold: { parse: (s) => number(s, 0, 1), format: String },

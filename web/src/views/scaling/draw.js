@@ -1,7 +1,7 @@
 // Scaling view: why attention divides by sqrt(d_k). Four small plots against d_k
 // (log scale), each with the unscaled and the scaled curve, measured in C++.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { prepareCanvas } from './canvas.js';
+import { prepareCanvas } from '../canvas.js';
 
 // The four measurements, in the order they are drawn, with what each shows.
 export const SCALING_PLOTS = [

@@ -1,11 +1,36 @@
 // Heatmap panel: the selected head's weights with hover read-out, zoom (buttons,
 // wheel), pan (drag) and keyboard navigation of cells.
-import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from '../views/heatmap.js';
-import { fillTable, topWeightsRows } from './alt-table.js';
+import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
+import { fillTable, topWeightsRows } from '../alt-table.js';
+
+// The view's controls, canvas, read-out, text alternative and guide: constant,
+// trusted markup (no user text ever goes in here).
+const MARKUP = `
+  <div class="view-main">
+    <div class="view-controls">
+      <button type="button" id="zoom-in" aria-label="Zoom in">+</button>
+      <button type="button" id="zoom-out" aria-label="Zoom out">−</button>
+      <button type="button" id="zoom-fit">Fit</button>
+      <span class="hint">drag to pan · arrow keys move the cell</span>
+    </div>
+    <canvas id="heatmap-canvas" tabindex="0" role="img" aria-label="Attention weights, query by key" aria-describedby="heatmap-table"></canvas>
+    <output id="readout" class="readout" aria-live="polite"></output>
+    <details class="alt"><summary>As a table</summary><table id="heatmap-table"></table></details>
+  </div>
+  <aside class="guide">
+    <h2>The attention matrix</h2>
+    <p>Row <i>i</i> is token <i>i</i> asking; column <i>j</i> is token <i>j</i> answering; the colour
+      is how much of <i>j</i>'s value flows into <i>i</i>. Each row is a softmax, so it sums to 1.</p>
+    <p>Hatched cells lie in the future: the causal mask hides them. Hover a cell for its raw score,
+      its scaled score and its weight.</p>
+  </aside>
+`;
+
+export const view = { name: 'heatmap', title: 'Heatmap', markup: MARKUP, mount: mountHeatmap };
 
 const MAX_CELL = 36;
 
-export function mountHeatmap(section, app) {
+export function mountHeatmap(section, session) {
   const canvas = section.querySelector('#heatmap-canvas');
   const readout = section.querySelector('#readout');
   const table = section.querySelector('#heatmap-table');
@@ -15,7 +40,7 @@ export function mountHeatmap(section, app) {
   let drag = null;
 
   const width = () => canvas.parentElement.clientWidth;
-  const T = () => (app.summary ? app.summary.tokens.length : 0);
+  const T = () => (session.summary ? session.summary.tokens.length : 0);
 
   function setZoom(cell, centre) {
     const fit = fitCell(T(), Math.min(width(), 900) - 100);
@@ -54,7 +79,7 @@ export function mountHeatmap(section, app) {
     const cell = heatmapCellAt(layout, p.x, p.y);
     if (JSON.stringify(cell) !== JSON.stringify(hover)) { hover = cell; render(); }
   });
-  canvas.addEventListener('click', () => { if (hover && !drag) app.set({ token: hover.query }); });
+  canvas.addEventListener('click', () => { if (hover && !drag) session.set({ token: hover.query }); });
   canvas.addEventListener('keydown', (event) => {
     const n = T();
     if (n === 0) return;
@@ -63,11 +88,11 @@ export function mountHeatmap(section, app) {
     if (event.key === '-') { setZoom(layout.cell / 2, hover); return; }
     if (!moves[event.key]) return;
     event.preventDefault();
-    const start = hover || { query: app.focusToken(), key: 0 };
+    const start = hover || { query: session.focusToken(), key: 0 };
     const [dq, dk] = moves[event.key];
     hover = { query: clamp(start.query + dq, n), key: clamp(start.key + dk, n) };
     if (zoom) keepVisible(hover);
-    app.set({ token: hover.query });
+    session.set({ token: hover.query });
   });
   canvas.addEventListener('blur', () => { hover = null; render(); });
 
@@ -80,11 +105,11 @@ export function mountHeatmap(section, app) {
   }
 
   function showReadout() {
-    const summary = app.summary;
+    const summary = session.summary;
     if (!hover || !summary) { delete readout.dataset.query; readout.textContent = 'Hover a cell (or focus the matrix and use the arrow keys) to read its numbers.'; return; }
     const { query, key } = hover;
     const n = summary.tokens.length, at = query * n + key;
-    const weights = app.matrix('weights').data;
+    const weights = session.matrix('weights').data;
     const q = JSON.stringify(summary.tokens[query]), k = JSON.stringify(summary.tokens[key]);
     readout.dataset.query = String(query);
     readout.dataset.key = String(key);
@@ -94,11 +119,11 @@ export function mountHeatmap(section, app) {
       return;
     }
     const fmt = (x) => Number(x).toPrecision(6);
-    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · raw q·k ${fmt(app.matrix('scores').data[at])} · scaled ${fmt(app.matrix('scaled').data[at])}`;
+    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}`;
   }
 
   function render() {
-    const summary = app.summary;
+    const summary = session.summary;
     if (!summary || summary.tokens.length === 0) {
       layout = null;
       canvas.width = 0;
@@ -107,14 +132,14 @@ export function mountHeatmap(section, app) {
       return;
     }
     if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
-    const weights = app.matrix('weights').data;
+    const weights = session.matrix('weights').data;
     layout = drawHeatmap(canvas, { tokens: summary.tokens, weights, causal: summary.causal }, {
-      width: width(), theme: app.theme(), hover, selected: app.state.token, zoom,
+      width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
     });
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
     window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     showReadout();
-    fillTable(table, `Layer ${app.state.layer}, head ${app.state.head}: each token's strongest keys`,
+    fillTable(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
       topWeightsRows(summary.tokens, weights));
   }
   return { render };

@@ -3,8 +3,8 @@
 // Zoom and pan show a square window of the matrix, so even the longest text can be
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
-import { viridis, cssColor, parseColor } from './colormap.js';
-import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from './canvas.js';
+import { viridis, cssColor, parseColor } from '../colormap.js';
+import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 

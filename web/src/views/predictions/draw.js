@@ -1,6 +1,6 @@
 // Predictions view: the model's top-k guesses for the next token, as bars of
 // probability. Pure drawing: (canvas, data, options) -> pixels.
-import { prepareCanvas, tokenLabel } from './canvas.js';
+import { prepareCanvas, tokenLabel } from '../canvas.js';
 
 const ROW = 30, LABEL_W = 150;
 

@@ -1,7 +1,7 @@
 // Grid view: one thumbnail per layer × head, each its attention pattern in miniature,
 // so the reader can spot the kinds of head at a glance. Pure drawing of one
 // thumbnail: (canvas, data, options) -> pixels; the page lays the thumbnails out.
-import { viridis } from './colormap.js';
+import { viridis } from '../colormap.js';
 
 const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
 

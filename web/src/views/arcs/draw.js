@@ -3,7 +3,7 @@
 // arc points back to an earlier token (or loops onto the token itself), so the
 // arrowheads all face left: the direction information flows in is visible.
 // Pure drawing: (canvas, data, options) -> pixels, plus hit-testing on the layout.
-import { prepareCanvas, tokenLabel } from './canvas.js';
+import { prepareCanvas, tokenLabel } from '../canvas.js';
 
 const GAP = 10, PAD = 6, ROW = 26, MAX_ARC = 170;
 

@@ -3,8 +3,8 @@
 // weight, and the value vector. Steps reveal the columns one at a time:
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, parseColor } from './colormap.js';
-import { prepareCanvas, tokenLabel } from './canvas.js';
+import { cssColor, diverging, parseColor } from '../colormap.js';
+import { prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
   { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },

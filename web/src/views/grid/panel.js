@@ -1,10 +1,30 @@
 // Grid panel: every layer × head as a thumbnail with its measured label; click to
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
-import { drawThumbnail } from '../views/grid.js';
+import { drawThumbnail } from './draw.js';
+
+// The view's controls, canvas, read-out, text alternative and guide: constant,
+// trusted markup (no user text ever goes in here).
+const MARKUP = `
+  <div class="view-main">
+    <p id="grid-summary" class="grid-summary" aria-live="polite"></p>
+    <table id="grid-next" class="grid-next" hidden></table>
+    <div id="grid" class="grid"></div>
+  </div>
+  <aside class="guide">
+    <h2>Every head at once</h2>
+    <p>Each square is one head's attention pattern on your text, labelled by what the simulator
+      measured it doing: looking at the previous token, parking attention on the first token,
+      completing a repeated pattern (induction), following grammar or meaning — or nothing much.</p>
+    <p>Switch a head off and the model runs without it: see how much the loss and the
+      predictions change. Many heads can go with little effect — redundancy.</p>
+  </aside>
+`;
+
+export const view = { name: 'grid', title: 'All heads', markup: MARKUP, mount: mountGrid };
 
 const THUMB = 92;
 
-export function mountGrid(section, app) {
+export function mountGrid(section, session) {
   const grid = section.querySelector('#grid');
   const summaryLine = section.querySelector('#grid-summary');
   const nextTable = section.querySelector('#grid-next');
@@ -13,15 +33,15 @@ export function mountGrid(section, app) {
     const focus = event.target.closest('[data-focus]');
     if (focus) {
       const [layer, head] = focus.dataset.focus.split('.').map(Number);
-      app.set({ layer, head }, { push: true });
+      session.set({ layer, head }, { push: true });
     }
   });
   grid.addEventListener('change', (event) => {
     const id = event.target.dataset.ablate;
     if (!id) return;
-    const ablate = new Set(app.state.ablate);
+    const ablate = new Set(session.state.ablate);
     if (event.target.checked) ablate.delete(id); else ablate.add(id);
-    app.set({ ablate: [...ablate].sort() }, { rerun: true, push: true });
+    session.set({ ablate: [...ablate].sort() }, { rerun: true, push: true });
   });
 
   // "syntactic + semantic" for a head that clears more than one specific rule.
@@ -58,11 +78,11 @@ export function mountGrid(section, app) {
   function updateCard(card, labels, canAblate) {
     const { layer, head } = card;
     const id = `${layer}.${head}`;
-    const off = app.state.ablate.includes(id);
+    const off = session.state.ablate.includes(id);
     const info = labels ? labels.find((h) => h.layer === layer && h.head === head) : null;
-    card.el.className = 'head-card' + (layer === app.state.layer && head === app.state.head ? ' focused' : '') + (off ? ' off' : '');
+    card.el.className = 'head-card' + (layer === session.state.layer && head === session.state.head ? ' focused' : '') + (off ? ' off' : '');
     card.focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
-    drawThumbnail(card.canvas, { weights: app.matrix('weights', layer, head).data, T: app.summary.tokens.length }, { size: THUMB, ablated: off });
+    drawThumbnail(card.canvas, { weights: session.matrix('weights', layer, head).data, T: session.summary.tokens.length }, { size: THUMB, ablated: off });
     card.label.textContent = info ? labelText(info) : '—';
     if (info) card.label.title = info.reason; else card.label.removeAttribute('title');
     card.box.checked = !off;
@@ -72,7 +92,7 @@ export function mountGrid(section, app) {
   let cards = [], shape = '';
   return {
     render() {
-      const summary = app.summary;
+      const summary = session.summary;
       if (!summary || summary.tokens.length === 0) {
         grid.replaceChildren();
         cards = [];
@@ -81,7 +101,7 @@ export function mountGrid(section, app) {
         showNextTokens(nextTable, null, []);
         return;
       }
-      const labels = app.engine.headLabels(app.state.model);
+      const labels = session.engine.headLabels(session.state.model);
       const canAblate = summary.has_vocabulary;
       if (shape !== `${summary.n_layer}x${summary.n_head}`) {
         shape = `${summary.n_layer}x${summary.n_head}`;
@@ -92,8 +112,8 @@ export function mountGrid(section, app) {
         grid.replaceChildren(...cards.map((c) => c.el));
       }
       for (const card of cards) updateCard(card, labels, canAblate);
-      summaryLine.textContent = gridSummary(summary, app.state.ablate, Boolean(labels));
-      showNextTokens(nextTable, summary, app.state.ablate);
+      summaryLine.textContent = gridSummary(summary, session.state.ablate, Boolean(labels));
+      showNextTokens(nextTable, summary, session.state.ablate);
     },
   };
 }

@@ -1,11 +1,35 @@
 // Arcs panel: one head, or several overlaid in their own colours; a threshold; hover
 // or select a token to see only its arcs. The row scrolls sideways; the canvas draws
 // only the stretch in view, so a long text costs what is on screen.
-import { drawArcs, arcsTokenAt } from '../views/arcs.js';
-import { headColor } from '../views/colormap.js';
-import { fillTable, topWeightsRows } from './alt-table.js';
+import { drawArcs, arcsTokenAt } from './draw.js';
+import { headColor } from '../colormap.js';
+import { fillTable, topWeightsRows } from '../alt-table.js';
 
-export function mountArcs(section, app) {
+// The view's controls, canvas, read-out, text alternative and guide: constant,
+// trusted markup (no user text ever goes in here).
+const MARKUP = `
+  <div class="view-main">
+    <div class="view-controls">
+      <fieldset class="head-picks"><legend>Overlay heads</legend><span id="arcs-heads"></span></fieldset>
+      <label>hide weights below <input type="range" id="threshold" min="0" max="0.5" step="0.01" value="0.02"> <output id="threshold-value">0.02</output></label>
+    </div>
+    <div class="scroll arcs-scroll"><div class="arcs-row"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div></div>
+    <output id="arcs-readout" class="readout" aria-live="polite"></output>
+    <details class="alt"><summary>As a table</summary><table id="arcs-table"></table></details>
+  </div>
+  <aside class="guide">
+    <h2>Who looks at whom</h2>
+    <p>Each token asks a question — its <em>query</em> — and every token it can see answers with a
+      <em>key</em>. An arc runs from the asking token to each token it draws from; the thicker the
+      arc, the more that token's value counts.</p>
+    <p>Arrows point back in time: under the causal mask a token can only look at itself and
+      what came before. Hover or select a token to see only its arcs; tick more heads to compare them.</p>
+  </aside>
+`;
+
+export const view = { name: 'arcs', title: 'Arcs', markup: MARKUP, mount: mountArcs };
+
+export function mountArcs(section, session) {
   const canvas = section.querySelector('#arcs-canvas');
   const picks = section.querySelector('#arcs-heads');
   const threshold = section.querySelector('#threshold');
@@ -21,7 +45,7 @@ export function mountArcs(section, app) {
   let revealed = null;  // the selected token last scrolled into view
   const overlay = new Set();  // extra heads drawn with the selected one
 
-  threshold.addEventListener('input', () => app.set({ threshold: Number(threshold.value) }));
+  threshold.addEventListener('input', () => session.set({ threshold: Number(threshold.value) }));
   canvas.addEventListener('mousemove', (event) => {
     if (!layout) return;
     const rect = canvas.getBoundingClientRect();
@@ -29,7 +53,7 @@ export function mountArcs(section, app) {
     if (token !== hover) { hover = token; render(); }
   });
   canvas.addEventListener('mouseleave', () => { hover = null; render(); });
-  canvas.addEventListener('click', () => { if (hover !== null) app.set({ token: hover }); });
+  canvas.addEventListener('click', () => { if (hover !== null) session.set({ token: hover }); });
   scroller.addEventListener('scroll', () => {
     if (!scrollFrame) scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; draw(); });
   });
@@ -56,15 +80,15 @@ export function mountArcs(section, app) {
     }
     picks.querySelectorAll('input').forEach((box) => {
       const h = Number(box.value);
-      box.checked = h === app.state.head || overlay.has(h);
-      box.disabled = h === app.state.head;
+      box.checked = h === session.state.head || overlay.has(h);
+      box.disabled = h === session.state.head;
     });
   }
 
   function render() {
-    const summary = app.summary;
-    threshold.value = String(app.state.threshold);
-    thresholdValue.textContent = app.state.threshold.toFixed(2);
+    const summary = session.summary;
+    threshold.value = String(session.state.threshold);
+    thresholdValue.textContent = session.state.threshold.toFixed(2);
     if (!summary || summary.tokens.length === 0) {
       layout = drawing = null;
       canvas.width = 0;
@@ -72,18 +96,18 @@ export function mountArcs(section, app) {
       return;
     }
     syncPicks(summary.n_head);
-    const heads = [app.state.head, ...[...overlay].filter((h) => h !== app.state.head && h < summary.n_head)];
-    const theme = app.theme();
+    const heads = [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < summary.n_head)];
+    const theme = session.theme();
     const data = {
       tokens: summary.tokens,
-      heads: heads.map((h) => ({ weights: app.matrix('weights', app.state.layer, h).data, color: heads.length > 1 ? headColor(h) : theme.accent })),
+      heads: heads.map((h) => ({ weights: session.matrix('weights', session.state.layer, h).data, color: heads.length > 1 ? headColor(h) : theme.accent })),
     };
-    const focus = hover !== null ? hover : app.state.token;
-    drawing = { data, options: { theme, threshold: app.state.threshold, focus } };
+    const focus = hover !== null ? hover : session.state.token;
+    drawing = { data, options: { theme, threshold: session.state.threshold, focus } };
     draw();
     revealSelected();
     showReadout(focus, data.heads[0].weights);
-    fillTable(table, `Layer ${app.state.layer}, head ${app.state.head}: each token's strongest keys`,
+    fillTable(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
       topWeightsRows(summary.tokens, data.heads[0].weights));
   }
   // Draws the stretch of the row in view; the row element takes the whole row's width,
@@ -97,7 +121,7 @@ export function mountArcs(section, app) {
 
   // When the selection moves (arrow keys, another view), scroll its token into view.
   function revealSelected() {
-    const token = app.state.token;
+    const token = session.state.token;
     if (token === revealed || token === null || !layout || token >= layout.boxes.length) { revealed = token; return; }
     revealed = token;
     const box = layout.boxes[token], left = scroller.scrollLeft, width = scroller.clientWidth;
@@ -113,7 +137,7 @@ export function mountArcs(section, app) {
 
   // The focused token's strongest keys in the selected head, with exact weights.
   function showReadout(focus, weights) {
-    const tokens = app.summary.tokens, T = tokens.length;
+    const tokens = session.summary.tokens, T = tokens.length;
     if (focus === null || focus >= T) {
       delete readout.dataset.query;
       readout.textContent = 'Hover a token to see only its arcs and read where its attention goes.';

@@ -4,8 +4,8 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { diverging, parseColor, headColor } from './colormap.js';
-import { drawCellGrid, packColor, prepareCanvas } from './canvas.js';
+import { diverging, parseColor, headColor } from '../colormap.js';
+import { drawCellGrid, packColor, prepareCanvas } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14;
 

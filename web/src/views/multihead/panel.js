@@ -1,0 +1,38 @@
+// Multi-head panel: heads side by side, their concatenation and the W_O projection.
+import { drawMultihead } from './draw.js';
+
+// The view's controls, canvas, read-out, text alternative and guide: constant,
+// trusted markup (no user text ever goes in here).
+const MARKUP = `
+  <div class="view-main">
+    <canvas id="multihead-canvas" role="img" aria-label="Head outputs, their concatenation and the output projection"></canvas>
+  </div>
+  <aside class="guide">
+    <h2>Many heads, one output</h2>
+    <p>A layer runs several heads side by side, each with its own W<sub>Q</sub>, W<sub>K</sub>,
+      W<sub>V</sub> and its own small dₖ, so each can look for something different.</p>
+    <p>Their outputs are laid next to each other (concatenated) and multiplied by W<sub>O</sub>,
+      which mixes them back into one vector of size d<sub>model</sub> per token. The outlined row is the
+      selected token.</p>
+  </aside>
+`;
+
+export const view = { name: 'multihead', title: 'Multi-head', markup: MARKUP, mount: mountMultihead };
+
+export function mountMultihead(section, session) {
+  const canvas = section.querySelector('#multihead-canvas');
+  return {
+    render() {
+      const summary = session.summary;
+      if (!summary || summary.tokens.length === 0) { canvas.width = 0; return; }
+      const layer = session.state.layer;
+      drawMultihead(canvas, {
+        T: summary.tokens.length, dK: summary.d_k, dModel: summary.d_model,
+        heads: Array.from({ length: summary.n_head }, (_, h) => session.matrix('output', layer, h).data),
+        concat: session.matrix('concat', layer, 0).data,
+        output: session.matrix('layer_output', layer, 0).data,
+        selected: session.focusToken(),
+      }, { width: canvas.parentElement.clientWidth, theme: session.theme() });
+    },
+  };
+}

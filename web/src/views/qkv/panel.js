@@ -1,0 +1,66 @@
+// Q/K/V panel: the soft dictionary lookup for the selected token, step by step.
+import { drawQkv, QKV_STEPS } from './draw.js';
+import { fillTable } from '../alt-table.js';
+
+// The view's controls, canvas, read-out, text alternative and guide: constant,
+// trusted markup (no user text ever goes in here).
+const MARKUP = `
+  <div class="view-main">
+    <div class="view-controls">
+      <button type="button" id="qkv-back">← Back</button>
+      <span id="qkv-step" class="step" aria-live="polite"></span>
+      <button type="button" id="qkv-next">Next →</button>
+    </div>
+    <p id="qkv-explain" class="explain"></p>
+    <canvas id="qkv-canvas" role="img" aria-label="Query, keys, scores, softmax and values for the selected token" aria-describedby="qkv-table"></canvas>
+    <details class="alt"><summary>As a table</summary><table id="qkv-table"></table></details>
+  </div>
+  <aside class="guide">
+    <h2>A soft dictionary lookup</h2>
+    <p>A dictionary finds the one key equal to your query and returns its value. Attention
+      compares the query with <em>every</em> key, turns the match scores into weights, and returns
+      a blend of all the values.</p>
+    <p>Step through it for the selected token: query, keys, dot products, the division by √dₖ,
+      the softmax and the weighted sum.</p>
+  </aside>
+`;
+
+export const view = { name: 'qkv', title: 'Q · K · V', markup: MARKUP, mount: mountQkv };
+
+export function mountQkv(section, session) {
+  const canvas = section.querySelector('#qkv-canvas');
+  const stepLabel = section.querySelector('#qkv-step');
+  const explain = section.querySelector('#qkv-explain');
+  const back = section.querySelector('#qkv-back');
+  const next = section.querySelector('#qkv-next');
+  const table = section.querySelector('#qkv-table');
+  let step = QKV_STEPS.length - 1;
+
+  back.addEventListener('click', () => { step = Math.max(0, step - 1); render(); });
+  next.addEventListener('click', () => { step = Math.min(QKV_STEPS.length - 1, step + 1); render(); });
+
+  function render() {
+    const summary = session.summary;
+    stepLabel.textContent = `Step ${step + 1} of ${QKV_STEPS.length}: ${QKV_STEPS[step].title}`;
+    back.disabled = step === 0;
+    next.disabled = step === QKV_STEPS.length - 1;
+    if (!summary || summary.tokens.length === 0) { canvas.width = 0; explain.textContent = ''; table.replaceChildren(); return; }
+    const query = session.focusToken();
+    const m = (name) => session.matrix(name).data;
+    const data = {
+      tokens: summary.tokens, query, dK: summary.d_k, causal: summary.causal,
+      q: m('q'), k: m('k'), v: m('v'), scores: m('scores'), scaled: m('scaled'), weights: m('weights'), output: m('output'),
+    };
+    explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${JSON.stringify(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
+    drawQkv(canvas, data, { width: canvas.parentElement.clientWidth, step, theme: session.theme() });
+    const T = summary.tokens.length;
+    const visible = summary.causal ? query + 1 : T;
+    const rows = [['key', 'q·k', `÷ √dₖ (× ${summary.scale.toPrecision(4)})`, 'softmax weight']];
+    for (let j = 0; j < visible; j++) {
+      const at = query * T + j;
+      rows.push([`${j} ${JSON.stringify(summary.tokens[j])}`, data.scores[at].toPrecision(6), data.scaled[at].toPrecision(6), data.weights[at].toPrecision(6)]);
+    }
+    fillTable(table, `Token ${query} looks up every key it can see`, rows);
+  }
+  return { render };
+}
