@@ -31,7 +31,9 @@ struct TokenSpan {
 
 struct Prediction {
   int id = 0;
-  std::string text;
+  std::string text;  // the token as the page shows it: "\\n" for a newline, <0xE2> for a stray byte
+  std::string raw;   // the token's own text, what generating it adds ("\n"); a byte that is
+                     // not a whole character becomes U+FFFD when written as JSON
   float probability = 0;
 };
 

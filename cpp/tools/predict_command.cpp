@@ -1,12 +1,13 @@
 // llmsim predict --model DIR --text TEXT [--top-k K] [--temperature X]
 // The model's most probable next tokens after TEXT, as JSON:
-// {"tokens": [...], "top_k": [{"id", "text", "probability"}, ...]}
+// {"tokens": [...], "top_k": [{"id", "text", "raw", "probability"}, ...]}
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "error.hpp"
+#include "io/trace_json.hpp"
 #include "model/gpt.hpp"
 #include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
 
@@ -27,10 +28,9 @@ int predict_command(const Args& args) {
   }
   if (model_dir.empty() || !have_text) throw Error("predict needs --model DIR and --text TEXT");
   const Trace trace = Gpt::load(model_dir).run(text, options);
-  nlohmann::json top = nlohmann::json::array();
-  for (const Prediction& p : trace.top_k)
-    top.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
-  std::cout << json_text(nlohmann::json{{"tokens", trace.tokens}, {"top_k", top}}) << "\n";
+  std::cout << json_text(nlohmann::json{{"tokens", trace.tokens},
+                                       {"top_k", predictions_to_json<nlohmann::json>(trace.top_k)}})
+            << "\n";
   return 0;
 }
 

@@ -263,6 +263,22 @@ test('keyboard: tabs move with the arrow keys, arrow keys move the selected toke
   await page.close();
 });
 
+test('keyboard: on a focused token chip the arrows move from that chip, and focus follows', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=tokens&token=1`);
+  await page.focus('#token-chips [data-index="5"]');  // tabbed onto chip 5, token 1 selected
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction(() => window.__llmsim.state.token === 6);
+  const focused = await page.evaluate(() => ({ index: document.activeElement.dataset.index, inChips: Boolean(document.activeElement.closest('#token-chips')) }));
+  assert.deepEqual(focused, { index: '6', inChips: true });  // not on the page body
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.waitForFunction(() => window.__llmsim.state.token === 4);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.index), '4');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none');  // the ring is visible
+  await page.close();
+});
+
 test('every canvas has a text alternative', async () => {
   const { page } = await openPage(browser.context, site.url);
   const missing = await page.$$eval('canvas', (cs) => cs.filter((c) => !c.getAttribute('aria-label')).map((c) => c.id));
@@ -308,6 +324,42 @@ test('screenshots of every view, 1280 and 390 px wide, light and dark', async ()
   }
 });
 
+test('grid: clicking a head's thumbnail moves the Layer and Head controls with it', async () => {
+  // The dropdowns must always show the state: a stale Layer 0 beside head 1.2 made
+  // the next pick combine the new head with the old layer.
+  const { page } = await openPage(browser.context, `${site.url}?view=grid`);
+  await page.click('#grid [data-focus="1.2"]');
+  await page.waitForFunction(() => window.__llmsim.state.layer === 1 && window.__llmsim.state.head === 2);
+  assert.equal(await page.inputValue('#layer'), '1');
+  assert.equal(await page.inputValue('#head'), '2');
+  await page.selectOption('#head', '0');  // the next pick keeps the layer the grid chose
+  await page.waitForFunction(() => window.__llmsim.state.head === 0);
+  assert.equal(await page.evaluate(() => window.__llmsim.state.layer), 1);
+  await page.close();
+});
+
+test('scaling: the lab's "divide by √dₖ" is the lab's own, never the model's scaling', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=scaling`);
+  await page.uncheck('#lab-scale');
+  await page.waitForFunction(() => document.getElementById('scaling-numbers').textContent.includes('without scaling'));
+  assert.equal(await page.evaluate(() => window.__llmsim.state.scale), true);  // the model still scales
+  assert.equal(await page.isChecked('#scale'), true);
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('labScale') === '0');
+  assert.equal(params(page).get('scale'), null);
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.isChecked('#lab-scale'), false);
+  assert.equal(await page.isChecked('#scale'), true);
+  // and the other way round: the model's switch leaves the lab alone
+  await page.uncheck('#scale');
+  await page.waitForFunction(() => window.__llmsim.state.scale === false);
+  assert.equal(await page.isChecked('#lab-scale'), false);
+  await page.check('#lab-scale');
+  await page.waitForFunction(() => window.__llmsim.state.labScale === true);
+  assert.equal(await page.evaluate(() => window.__llmsim.state.scale), false);
+  await page.close();
+});
+
 test('grid: switching a head off changes the loss and the predictions, shown at once', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=grid`);
   assert.equal(await page.evaluate(() => window.__llmsim.summary.has_vocabulary), true, 'the default model must be the trained one');
@@ -333,7 +385,7 @@ test('grid: switching a head off changes the loss and the predictions, shown at 
   // Beside it, the top next tokens with every head on and with this one off.
   const table = await page.$$eval('#grid-next tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
   const expected = await page.evaluate(() => {
-    const s = window.__llmsim.summary, shown = (p) => `${JSON.stringify(p.text)} ${p.probability.toFixed(3)}`;
+    const s = window.__llmsim.summary, shown = (p) => `“${p.text}” ${p.probability.toFixed(3)}`;
     return [0, 1, 2].map((i) => [`${i + 1}.`, shown(s.baseline.top_k[i]), shown(s.top_k[i])]);
   });
   assert.deepEqual(table, expected);

@@ -9,7 +9,7 @@ function reference(tokens, weights, perQuery) {
     .filter((j) => weights[i * T + j] > 0)
     .sort((a, b) => weights[i * T + b] - weights[i * T + a] || a - b)
     .slice(0, perQuery)
-    .map((j) => `${j} ${JSON.stringify(tokens[j])} (${weights[i * T + j].toFixed(3)})`).join(', '));
+    .map((j) => `${j} “${tokens[j]}” (${weights[i * T + j].toFixed(3)})`).join(', '));
 }
 
 test('topWeightsRows lists each query\'s strongest keys, largest first, earlier key on ties', () => {

@@ -78,7 +78,7 @@ function fillSelect(select, labels, current) {
   select.value = String(current);
 }
 
-// Controls reflect the state (after a run, or Back/Forward).
+// Controls reflect the state, whatever changed it: a run, Back/Forward, a view.
 function syncControls(session) {
   const { state, summary, engine } = session;
   if ($('text').value !== state.text) $('text').value = state.text;
@@ -124,14 +124,17 @@ function wireInputs(session, panels) {
   $('head').addEventListener('change', () => session.set({ head: Number($('head').value) }, { push: true }));
   $('scale').addEventListener('change', () => session.set({ scale: $('scale').checked }, { rerun: true, push: true }));
   $('causal').addEventListener('change', () => session.set({ causal: $('causal').checked }, { rerun: true, push: true }));
-  // Arrow keys move the selected token, wherever focus is but in a form field.
+  // Arrow keys move the selected token, wherever focus is but in a form field; on a
+  // token chip they move from that chip (the tokens view keeps focus on the selection).
   document.addEventListener('keydown', (event) => {
     const T = session.summary ? session.summary.tokens.length : 0;
     if (T === 0 || event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.key !== 'ArrowLeft' && event.key !== 'ArrowRight') return;
     if (event.target.closest && event.target.closest('textarea, input, select, [role="tablist"], #heatmap-canvas')) return;
     event.preventDefault();
-    const next = Math.max(0, Math.min(T - 1, session.focusToken() + (event.key === 'ArrowRight' ? 1 : -1)));
+    const chip = event.target.closest && event.target.closest('#token-chips [data-index]');
+    const from = chip ? Number(chip.dataset.index) : session.focusToken();
+    const next = Math.max(0, Math.min(T - 1, from + (event.key === 'ArrowRight' ? 1 : -1)));
     session.set({ token: next });
   });
   window.addEventListener('popstate', () => {
@@ -206,6 +209,7 @@ async function main() {
       document.body.dataset.ready = 'true';  // the first run (or its error) is on screen
     },
     onRender() {
+      syncControls(session);  // a view may change the layer or head (a grid thumbnail)
       showNotices(session.notices);
       for (const name of VIEW_NAMES) {
         const visible = name === session.state.view;

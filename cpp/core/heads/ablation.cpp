@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "io/trace_json.hpp"  // predictions_to_json
 #include "model/softmax.hpp"
 
 namespace llmsim {
@@ -112,13 +113,6 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
   return r;
 }
 
-static nlohmann::ordered_json predictions_to_json(const std::vector<Prediction>& top) {
-  nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const Prediction& p : top)
-    list.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
-  return list;
-}
-
 nlohmann::ordered_json ablation_to_json(const AblationResult& r) {
   nlohmann::ordered_json heads = nlohmann::ordered_json::array();
   for (const HeadId& id : r.heads)
@@ -130,8 +124,8 @@ nlohmann::ordered_json ablation_to_json(const AblationResult& r) {
                       {"loss_after", r.loss_after},
                       {"loss_change", r.loss_after - r.loss_before},
                       {"loss_change_relative", (r.loss_after - r.loss_before) / r.loss_before},
-                      {"top_k_before", predictions_to_json(r.top_before)},
-                      {"top_k_after", predictions_to_json(r.top_after)}};
+                      {"top_k_before", predictions_to_json<nlohmann::ordered_json>(r.top_before)},
+                      {"top_k_after", predictions_to_json<nlohmann::ordered_json>(r.top_after)}};
   if (!r.warning.empty()) j["warning"] = r.warning;
   return j;
 }

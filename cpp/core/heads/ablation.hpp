@@ -53,7 +53,7 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
                             const HeadMeans* means, int top_k = 5);
 
 // {"heads": ["0.1", ...], "mode", "n_tokens", "loss_before", "loss_after", "loss_change",
-//  "loss_change_relative", "top_k_before": [{"id", "text", "probability"}],
+//  "loss_change_relative", "top_k_before": [{"id", "text", "raw", "probability"}],
 //  "top_k_after": [...], "warning"?}   (losses in nats per predicted token)
 nlohmann::ordered_json ablation_to_json(const AblationResult& result);
 

@@ -65,22 +65,27 @@ static std::string semantic_clause(const HeadReport& r, const LabelThresholds& t
 
 void label_head(HeadReport& r, const LabelThresholds& t) {
   const PatternScores& s = r.reference;
-  // A head can clear more than one specific rule (a head that sends objects to their
-  // verbs may also send words to earlier words of their kind). The first rule names
-  // it; the others are listed in `also` and quoted in the reason, so none is hidden.
+  // A head can clear more than one rule (a head that sends objects to their verbs may
+  // also send words to earlier words of their kind; an induction head may rest on the
+  // first token when nothing repeats). The first rule that holds names it; every other
+  // one it clears is listed in `also` and quoted in the reason, so none is hidden.
   struct Behaviour {
     const char* label;
     bool holds;
     std::string clause;
   };
-  const Behaviour specific[] = {
+  const Behaviour rules[] = {
       {"induction", is_induction(r, t), induction_clause(r, t)},
       {"syntactic", is_syntactic(r, t), syntactic_clause(r, t)},
       {"semantic", is_semantic(r, t), semantic_clause(r, t)},
+      {"previous-token", s.prev_token >= t.prev_token,
+       fixed2(s.prev_token) + " of its attention goes to the previous token (>= " + fixed2(t.prev_token) + ")"},
+      {"first-token sink", s.first_token >= t.first_token,
+       fixed2(s.first_token) + " of its attention goes to the first token (>= " + fixed2(t.first_token) + ")"},
   };
   r.label.clear();
   r.also.clear();
-  for (const Behaviour& b : specific) {
+  for (const Behaviour& b : rules) {
     if (!b.holds) continue;
     if (r.label.empty()) {
       r.label = b.label;
@@ -90,27 +95,13 @@ void label_head(HeadReport& r, const LabelThresholds& t) {
       r.reason += "; it is also " + std::string(b.label) + ": " + b.clause;
     }
   }
-  if (!r.label.empty()) {
-    // A specific label also says where the head rests when its pattern does not apply.
-    if (s.first_token >= t.first_token)
-      r.reason += "; otherwise it rests on the first token (" + fixed2(s.first_token) + ")";
-    else if (s.prev_token >= t.prev_token)
-      r.reason += "; otherwise it looks at the previous token (" + fixed2(s.prev_token) + ")";
-  } else if (s.prev_token >= t.prev_token) {
-    r.label = "previous-token";
-    r.reason = fixed2(s.prev_token) + " of its attention goes to the previous token (>= " +
-               fixed2(t.prev_token) + ")";
-  } else if (s.first_token >= t.first_token) {
-    r.label = "first-token sink";
-    r.reason = fixed2(s.first_token) + " of its attention goes to the first token (>= " +
-               fixed2(t.first_token) + ")";
-  } else if (s.self < t.idle_self && std::abs(r.importance_relative) < t.idle_loss_change) {
+  if (r.label.empty() && s.self < t.idle_self && std::abs(r.importance_relative) < t.idle_loss_change) {
     r.label = "idle";
     r.reason = "no score clears its threshold (prev " + fixed2(s.prev_token) + ", first " +
                fixed2(s.first_token) + ", self " + fixed2(s.self) + ", induction " +
                fixed2(r.induction) + ") and the loss moves by under " +
                percent(t.idle_loss_change).substr(1);
-  } else {
+  } else if (r.label.empty()) {
     r.label = "broad/positional";
     r.reason = "no pattern clears its threshold; entropy " + fixed2(s.entropy) + ", self " +
                fixed2(s.self) + ", prev " + fixed2(s.prev_token) + ", first " +

@@ -3,11 +3,10 @@
 // clear its thresholds; a head that clears none gets "broad/positional", or "idle"
 // when switching it off also barely changes the loss.
 //
-// The rules, tried in this order (the first that holds wins). The specific
+// The rules, tried in this order (the first that holds names the head). The specific
 // behaviours come first: a head that rests on the first token whenever its pattern
-// does not apply is still, say, a semantic head, and the reason says it also rests.
-// A head that clears more than one specific rule is named by the first, and the
-// others are listed in `also` and quoted in its reason.
+// does not apply is still, say, an induction head. Every other rule a head clears is
+// listed in `also` (e.g. "first-token sink") and quoted in its reason.
 // They cannot be won by position alone: syntax must beat the fixed-offset baseline
 // and semantics the shuffled control, which a previous-token head does not.
 //   induction          induction >= 0.30   (weight on the token after the previous

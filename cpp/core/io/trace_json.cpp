@@ -14,13 +14,6 @@ json matrix_to_json(const Matrix& m) {
   return rows;
 }
 
-static json predictions_to_json(const std::vector<Prediction>& predictions) {
-  json list = json::array();
-  for (const Prediction& p : predictions)
-    list.push_back({{"id", p.id}, {"text", p.text}, {"probability", p.probability}});
-  return list;
-}
-
 json trace_to_json_summary(const Trace& trace) {
   json j;
   j["model_name"] = trace.model_name;
@@ -39,10 +32,10 @@ json trace_to_json_summary(const Trace& trace) {
   j["n_head"] = trace.n_head;
   j["d_model"] = trace.d_model;
   j["d_k"] = trace.n_head == 0 ? 0 : trace.d_model / trace.n_head;
-  j["top_k"] = predictions_to_json(trace.top_k);
+  j["top_k"] = predictions_to_json<json>(trace.top_k);
   j["loss"] = trace.loss >= 0 ? json(trace.loss) : json(nullptr);
   if (trace.ablated)
-    j["baseline"] = {{"loss", trace.baseline.loss}, {"top_k", predictions_to_json(trace.baseline.top_k)}};
+    j["baseline"] = {{"loss", trace.baseline.loss}, {"top_k", predictions_to_json<json>(trace.baseline.top_k)}};
   return j;
 }
 

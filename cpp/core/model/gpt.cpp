@@ -254,7 +254,8 @@ std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float 
                     [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
   std::vector<Prediction> result;
   for (int i = 0; i < k; ++i)
-    result.push_back(Prediction{order[i], tokenizer.token_display(order[i]), float(p[order[i]] / sum)});
+    result.push_back(Prediction{order[i], tokenizer.token_display(order[i]), tokenizer.token_bytes(order[i]),
+                                float(p[order[i]] / sum)});
   return result;
 }
 

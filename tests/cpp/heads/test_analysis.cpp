@@ -171,7 +171,7 @@ struct Harness {
       std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return p[a] > p[b]; });
       std::vector<Prediction> top;
       for (int i = 0; i < k; ++i)
-        top.push_back({order[i], "#" + std::to_string(order[i]), float(p[order[i]] / z)});
+        top.push_back({order[i], "#" + std::to_string(order[i]), "#" + std::to_string(order[i]), float(p[order[i]] / z)});
       return top;
     };
   }
@@ -225,7 +225,8 @@ TEST_CASE("the analysis finds each scripted head's rule and labels it") {
   CHECK(semantic.semantic_control == 0.0f);
   CHECK(semantic.semantic == Approx(1.001f / 0.001f));
   CHECK(semantic.label == "semantic");
-  CHECK(semantic.reason.find("rests on the first token") != std::string::npos);
+  CHECK(semantic.reason.find("it is also first-token sink") != std::string::npos);
+  CHECK(semantic.also == std::vector<std::string>{"first-token sink"});
 
   const HeadReport& idle = *by_id.at({1, 1});
   CHECK(idle.reference.entropy == Approx(1.0f));

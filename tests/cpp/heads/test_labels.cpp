@@ -106,13 +106,16 @@ TEST_CASE("specific behaviours win over resting patterns, and the reason says bo
   r.semantic_z = 4.0f;
   label_head(r);
   CHECK(r.label == "semantic");
-  CHECK(r.reason.find("rests on the first token (0.80)") != std::string::npos);
+  // every role it clears is in `also`, not only in the reason
+  CHECK(r.also == std::vector<std::string>{"first-token sink"});
+  CHECK(r.reason.find("it is also first-token sink: 0.80 of its attention goes to the first token") != std::string::npos);
   CHECK(r.reason.find("3.00x") != std::string::npos);
   CHECK(r.reason.find("+5.0%") != std::string::npos);  // the loss change, every time
 
   r.induction = 0.5f;
   label_head(r);
   CHECK(r.label == "induction");
+  CHECK(r.also == std::vector<std::string>{"semantic", "first-token sink"});
   r.induction = 0.0f;
   r.syntactic_accuracy = 0.9f;
   r.syntactic_baseline = 0.5f;

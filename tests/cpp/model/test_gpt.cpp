@@ -11,9 +11,11 @@
 
 #include "error.hpp"
 #include "io/safetensors.hpp"
+#include "io/trace_json.hpp"
 #include "model/gpt.hpp"
 #include "simulator/model_registry.hpp"
 #include "simulator/simulator.hpp"
+#include "random_gpt.hpp"
 #include "train/train.hpp"
 
 using namespace llmsim;
@@ -118,9 +120,26 @@ TEST_CASE("a text runs into a full Trace: BOS first, spans, logits, top-k") {
     const Prediction& p = trace.top_k[i];
     CHECK(p.probability == Approx(std::exp(last(p.id) - log_z)).epsilon(1e-4));
     CHECK(p.text == tiny.tokenizer.token_display(p.id));
+    CHECK(p.raw == tiny.tokenizer.token_bytes(p.id));
     if (i > 0) CHECK(p.probability <= trace.top_k[i - 1].probability);
   }
   CHECK(trace.top_k[0].id == int(std::max_element(last.data(), last.data() + last.size()) - last.data()));
+}
+
+TEST_CASE("a prediction carries the token's own text beside its display form") {
+  // Generating a newline must append a newline, not the two characters the page shows.
+  const Gpt model = random_gpt(3);  // one token per byte
+  GptRunOptions options;
+  options.top_k = model.config().vocab_size;  // every token, so the newline is among them
+  const Trace trace = model.run("The end.", options);
+  const auto newline = std::find_if(trace.top_k.begin(), trace.top_k.end(),
+                                    [](const Prediction& p) { return p.id == '\n'; });
+  REQUIRE(newline != trace.top_k.end());
+  CHECK(newline->text == "\\n");
+  CHECK(newline->raw == "\n");
+  const nlohmann::json j = predictions_to_json<nlohmann::json>({*newline});
+  CHECK(j[0]["raw"] == "\n");
+  CHECK(j[0]["text"] == "\\n");
 }
 
 TEST_CASE("temperature sharpens or flattens the top-k; a long text is cut to the context") {

@@ -1,5 +1,7 @@
 // The text alternative of a canvas: a table a screen reader (or anyone) can read.
 // Rows are given as arrays of cell texts; the first row is the header.
+import { quoted } from './canvas.js';
+
 export function fillTable(table, caption, rows) {
   const cap = document.createElement('caption');
   cap.textContent = caption;
@@ -32,8 +34,8 @@ export function topWeightsRows(tokens, weights, perQuery = 3) {
   const rows = [['query', 'strongest keys (weight)']];
   for (let i = 0; i < T; i++) {
     const order = strongestKeys(weights, i * T, T, perQuery);
-    rows.push([`${i} ${JSON.stringify(tokens[i])}`,
-      order.map((j) => `${j} ${JSON.stringify(tokens[j])} (${weights[i * T + j].toFixed(3)})`).join(', ')]);
+    rows.push([`${i} ${quoted(tokens[i])}`,
+      order.map((j) => `${j} ${quoted(tokens[j])} (${weights[i * T + j].toFixed(3)})`).join(', ')]);
   }
   return rows;
 }

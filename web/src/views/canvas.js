@@ -28,6 +28,11 @@ export function tokenLabel(token, max = 12) {
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : shown;
 }
 
+// A token quoted in running text: its display form (already escaped: a newline is the
+// two characters \n) between curly quotes. Not JSON.stringify, which would escape the
+// escape and show \\n.
+export function quoted(token) { return `“${token}”`; }
+
 // A grid of cells, one colour per cell, drawn as one small image (a pixel per cell)
 // scaled up with smoothing off: crisp squares at a fraction of the cost of a
 // fillRect or a JavaScript loop per device pixel. colourOf(r, c) -> a packed colour

@@ -4,6 +4,7 @@
 import { drawArcs, arcsTokenAt } from './draw.js';
 import { headColor } from '../colormap.js';
 import { fillTable, topWeightsRows } from '../alt-table.js';
+import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -148,8 +149,8 @@ export function mountArcs(section, session) {
     readout.dataset.query = String(focus);
     readout.dataset.key = String(keys[0]);
     readout.dataset.weight = String(weights[focus * T + keys[0]]);
-    readout.textContent = `${JSON.stringify(tokens[focus])} (#${focus}) attends most to ` +
-      keys.map((j) => `${JSON.stringify(tokens[j])} (#${j}) ${weights[focus * T + j].toPrecision(6)}`).join(', ');
+    readout.textContent = `${quoted(tokens[focus])} (#${focus}) attends most to ` +
+      keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toPrecision(6)}`).join(', ');
   }
   return { render, exportCanvas };
 }

@@ -1,6 +1,7 @@
 // Grid panel: every layer × head as a thumbnail with its measured label; click to
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
 import { drawThumbnail } from './draw.js';
+import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -44,7 +45,7 @@ export function mountGrid(section, session) {
     session.set({ ablate: [...ablate].sort() }, { rerun: true, push: true });
   });
 
-  // "syntactic + semantic" for a head that clears more than one specific rule.
+  // "induction + first-token sink": every role the head clears, its label first.
   function labelText(info) {
     return [info.label, ...(info.also || [])].join(' + ');
   }
@@ -126,7 +127,7 @@ function showNextTokens(table, summary, ablate) {
   if (table.hidden) { table.replaceChildren(); return; }
   const cell = (tag, text) => { const c = document.createElement(tag); c.textContent = text; return c; };
   const row = (tag, texts) => { const r = document.createElement('tr'); r.append(...texts.map((t) => cell(tag, t))); return r; };
-  const shown = (p) => (p ? `${JSON.stringify(p.text)} ${p.probability.toFixed(3)}` : '—');
+  const shown = (p) => (p ? `${quoted(p.text)} ${p.probability.toFixed(3)}` : '—');
   const caption = cell('caption', 'Next token');
   const head = document.createElement('thead');
   head.append(row('th', ['', 'all heads on', `${ablate.join(', ')} off`]));
@@ -145,6 +146,8 @@ function gridSummary(summary, ablate, hasLabels) {
     const change = (summary.loss - base.loss) / base.loss * 100;
     parts.push(`${ablate.length} head${ablate.length === 1 ? '' : 's'} off · loss ${base.loss.toFixed(3)} → ${summary.loss.toFixed(3)} (${change >= 0 ? '+' : ''}${change.toFixed(1)}%)`);
   }
-  if (!hasLabels) parts.push('Labels are being measured…');
+  // Labels come from the model's probe texts (fixed, so a head keeps its label while
+  // you type); the thumbnails and the loss are your text's.
+  parts.push(hasLabels ? 'Labels: measured on the model\'s probe texts, not on yours; the patterns drawn are your text\'s.' : 'Labels are being measured…');
   return parts.join(' · ');
 }

@@ -2,6 +2,7 @@
 // wheel), pan (drag) and keyboard navigation of cells.
 import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { fillTable, topWeightsRows } from '../alt-table.js';
+import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -110,7 +111,7 @@ export function mountHeatmap(section, session) {
     const { query, key } = hover;
     const n = summary.tokens.length, at = query * n + key;
     const weights = session.matrix('weights').data;
-    const q = JSON.stringify(summary.tokens[query]), k = JSON.stringify(summary.tokens[key]);
+    const q = quoted(summary.tokens[query]), k = quoted(summary.tokens[key]);
     readout.dataset.query = String(query);
     readout.dataset.key = String(key);
     readout.dataset.weight = String(weights[at]);

@@ -1,6 +1,7 @@
 // Predictions panel: the top-k next tokens, a temperature, and step-by-step generation.
 import { drawPredictions } from './draw.js';
 import { fillTable } from '../alt-table.js';
+import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -37,7 +38,8 @@ export function mountPredictions(section, session) {
   temperature.addEventListener('input', () => session.set({ temperature: Number(temperature.value) }, { rerun: true }));
   append.addEventListener('click', () => {
     const top = session.summary && session.summary.top_k[0];
-    if (top) session.set({ text: session.state.text + top.text, token: null }, { rerun: true, push: true });
+    // raw: the token's own text (a newline), not its display form (the two characters \n)
+    if (top) session.set({ text: session.state.text + top.raw, token: null }, { rerun: true, push: true });
   });
 
   return {
@@ -55,12 +57,12 @@ export function mountPredictions(section, session) {
       } else if (predictions.length === 0) {
         note.textContent = 'Type some text to see what the model expects next.';
       } else {
-        note.textContent = `After ${JSON.stringify(summary.tokens[summary.tokens.length - 1])}, the model expects:`;
+        note.textContent = `After ${quoted(summary.tokens[summary.tokens.length - 1])}, the model expects:`;
       }
       if (predictions.length === 0) { canvas.width = 0; table.replaceChildren(); return; }
       drawPredictions(canvas, { predictions }, { width: canvas.parentElement.clientWidth, theme: session.theme() });
       fillTable(table, `Top ${predictions.length} next tokens at temperature ${session.state.temperature}`,
-        [['token', 'id', 'probability'], ...predictions.map((p) => [JSON.stringify(p.text), String(p.id), p.probability.toFixed(4)])]);
+        [['token', 'id', 'probability'], ...predictions.map((p) => [quoted(p.text), String(p.id), p.probability.toFixed(4)])]);
     },
   };
 }

@@ -1,6 +1,7 @@
 // Q/K/V panel: the soft dictionary lookup for the selected token, step by step.
 import { drawQkv, QKV_STEPS } from './draw.js';
 import { fillTable } from '../alt-table.js';
+import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -51,14 +52,14 @@ export function mountQkv(section, session) {
       tokens: summary.tokens, query, dK: summary.d_k, causal: summary.causal,
       q: m('q'), k: m('k'), v: m('v'), scores: m('scores'), scaled: m('scaled'), weights: m('weights'), output: m('output'),
     };
-    explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${JSON.stringify(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
+    explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${quoted(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
     drawQkv(canvas, data, { width: canvas.parentElement.clientWidth, step, theme: session.theme() });
     const T = summary.tokens.length;
     const visible = summary.causal ? query + 1 : T;
     const rows = [['key', 'q·k', `÷ √dₖ (× ${summary.scale.toPrecision(4)})`, 'softmax weight']];
     for (let j = 0; j < visible; j++) {
       const at = query * T + j;
-      rows.push([`${j} ${JSON.stringify(summary.tokens[j])}`, data.scores[at].toPrecision(6), data.scaled[at].toPrecision(6), data.weights[at].toPrecision(6)]);
+      rows.push([`${j} ${quoted(summary.tokens[j])}`, data.scores[at].toPrecision(6), data.scaled[at].toPrecision(6), data.weights[at].toPrecision(6)]);
     }
     fillTable(table, `Token ${query} looks up every key it can see`, rows);
   }

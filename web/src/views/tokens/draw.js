@@ -1,7 +1,7 @@
 // Tokens view: the input text cut into its tokens, each with its id, so the reader
 // sees where the model's boundaries fall (spaces belong to the token after them).
 // Pure DOM drawing: (container, data, options) -> elements. Text only, never HTML.
-import { tokenLabel } from '../canvas.js';
+import { tokenLabel, quoted } from '../canvas.js';
 
 // data: { tokens, ids } ; options: { selected: index or null, showIds }
 export function drawTokens(container, data, options) {
@@ -22,7 +22,7 @@ export function drawTokens(container, data, options) {
       id.textContent = String(ids[i]);
       chip.append(id);
     }
-    chip.title = `token ${i}${ids && ids[i] >= 0 ? `, id ${ids[i]}` : ''}: ${JSON.stringify(token)}`;
+    chip.title = `token ${i}${ids && ids[i] >= 0 ? `, id ${ids[i]}` : ''}: ${quoted(token)}`;
     return chip;
   });
   container.replaceChildren(...chips);

@@ -28,7 +28,13 @@ export function mountTokens(section, session) {
     render() {
       const summary = session.summary;
       if (!summary) return chips.replaceChildren();
+      // The chips are redrawn; keep the keyboard where it was: on the selected chip.
+      const hadFocus = chips.contains(document.activeElement);
       drawTokens(chips, summary, { selected: session.state.token, showIds: true });
+      if (hadFocus) {
+        const chip = chips.querySelector(`[data-index="${session.focusToken()}"]`);
+        if (chip) chip.focus();
+      }
     },
   };
 }
