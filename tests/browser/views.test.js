@@ -324,7 +324,7 @@ test('screenshots of every view, 1280 and 390 px wide, light and dark', async ()
   }
 });
 
-test('grid: clicking a head's thumbnail moves the Layer and Head controls with it', async () => {
+test("grid: clicking a head's thumbnail moves the Layer and Head controls with it", async () => {
   // The dropdowns must always show the state: a stale Layer 0 beside head 1.2 made
   // the next pick combine the new head with the old layer.
   const { page } = await openPage(browser.context, `${site.url}?view=grid`);
@@ -338,7 +338,7 @@ test('grid: clicking a head's thumbnail moves the Layer and Head controls with i
   await page.close();
 });
 
-test('scaling: the lab's "divide by √dₖ" is the lab's own, never the model's scaling', async () => {
+test('scaling: the lab\'s "divide by √dₖ" is its own, never the model\'s scaling', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=scaling`);
   await page.uncheck('#lab-scale');
   await page.waitForFunction(() => document.getElementById('scaling-numbers').textContent.includes('without scaling'));
@@ -401,9 +401,21 @@ test('grid: switching a head off changes the loss and the predictions, shown at 
   await page.close();
 });
 
+test('predictions: "append the top token" adds the token itself, a newline as a newline', async () => {
+  // After "The end." tinygpt's top guess is a paragraph break, shown as \n\n.
+  const { page } = await openPage(browser.context, `${site.url}?view=predictions&model=tinygpt&text=${encodeURIComponent('The end.')}`);
+  const top = await page.evaluate(() => window.__llmsim.summary.top_k[0]);
+  assert.deepEqual([top.text, top.raw], ['\\n\\n', '\n\n']);
+  assert.equal(await page.textContent('#predictions-table tbody tr td'), '“\\n\\n”');  // escaped once, not twice
+  await page.click('#append-top');
+  await page.waitForFunction(() => document.getElementById('text').value === 'The end.\n\n');
+  assert.equal(await page.evaluate(() => window.__llmsim.state.text), 'The end.\n\n');
+  await page.close();
+});
+
 test('predictions: bars match the engine, and "append the top token" generates', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=predictions&text=${encodeURIComponent('Once upon a')}`);
-  const table = await page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => [JSON.parse(r.cells[0].textContent), Number(r.cells[2].textContent)]));
+  const table = await page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => [r.cells[0].textContent.slice(1, -1), Number(r.cells[2].textContent)]));
   const engine = await page.evaluate(() => window.__llmsim.summary.top_k.map((p) => [p.text, p.probability]));
   assert.equal(table.length, engine.length);
   table.forEach(([text, p], i) => { assert.equal(text, engine[i][0]); assert.ok(Math.abs(p - engine[i][1]) < 1e-4); });
