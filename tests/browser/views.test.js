@@ -150,7 +150,13 @@ test('qkv: the softmax weights sum to 1 and match the heatmap row of the same to
 
 test('qkv: Next and Back step through the lookup', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=qkv`);
+  // It opens at the first step, Back disabled, so Next is what a learner sees to press.
+  assert.match(await page.textContent('#qkv-step'), /Step 1 of 6: The query/);
+  assert.equal(await page.isDisabled('#qkv-back'), true);
+  assert.equal(await page.isDisabled('#qkv-next'), false);
+  for (let i = 0; i < 5; i++) await page.click('#qkv-next');
   assert.match(await page.textContent('#qkv-step'), /Step 6 of 6/);
+  assert.equal(await page.isDisabled('#qkv-next'), true);
   await page.click('#qkv-back');
   await page.click('#qkv-back');
   assert.match(await page.textContent('#qkv-step'), /Step 4 of 6: Divide by √dₖ/);

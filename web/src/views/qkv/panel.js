@@ -35,7 +35,7 @@ export function mountQkv(section, session) {
   const back = section.querySelector('#qkv-back');
   const next = section.querySelector('#qkv-next');
   const table = section.querySelector('#qkv-table');
-  let step = QKV_STEPS.length - 1;
+  let step = 0;  // a learner starts at the query and presses Next
 
   back.addEventListener('click', () => { step = Math.max(0, step - 1); render(); });
   next.addEventListener('click', () => { step = Math.min(QKV_STEPS.length - 1, step + 1); render(); });
