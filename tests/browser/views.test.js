@@ -350,7 +350,7 @@ test('scaling: the lab\'s "divide by √dₖ" is its own, never the model\'s sca
   await page.waitForFunction(() => document.getElementById('scaling-numbers').textContent.includes('without scaling'));
   assert.equal(await page.evaluate(() => window.__llmsim.state.scale), true);  // the model still scales
   assert.equal(await page.isChecked('#scale'), true);
-  await page.waitForFunction(() => new URL(location.href).searchParams.get('labScale') === '0');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('labscale') === '0');
   assert.equal(params(page).get('scale'), null);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -361,7 +361,7 @@ test('scaling: the lab\'s "divide by √dₖ" is its own, never the model\'s sca
   await page.waitForFunction(() => window.__llmsim.state.scale === false);
   assert.equal(await page.isChecked('#lab-scale'), false);
   await page.check('#lab-scale');
-  await page.waitForFunction(() => window.__llmsim.state.labScale === true);
+  await page.waitForFunction(() => window.__llmsim.state.labscale === true);
   assert.equal(await page.evaluate(() => window.__llmsim.state.scale), false);
   await page.close();
 });

@@ -45,7 +45,7 @@ function adoptStyles(root) {
   }
 }
 
-const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
+const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'labscale', 'temperature'];
 
 export class LlmAttentionElement extends HTMLElement {
   static get observedAttributes() { return ATTRIBUTES; }

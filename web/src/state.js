@@ -18,7 +18,7 @@ export const DEFAULT_STATE = Object.freeze({
   ablate: [],     // heads switched off, as "layer.head" strings
   token: null,    // the selected token, or null
   dk: 64,         // the scaling lab's d_k
-  labScale: true, // the lab's own "divide by √dₖ" (the model's is `scale`)
+  labscale: true, // the lab's own "divide by √dₖ" (the model's is `scale`)
   temperature: 1,
 });
 
@@ -35,7 +35,7 @@ const FIELDS = {
   ablate: { parse: headList, format: (list) => list.join(',') },
   token: { parse: (s) => (s === '' ? null : integer(s, 0, 100000)), format: (t) => (t === null ? '' : String(t)) },
   dk: { parse: (s) => integer(s, 1, 1024), format: String },
-  labScale: { parse: boolean, format: (b) => (b ? '1' : '0') },
+  labscale: { parse: boolean, format: (b) => (b ? '1' : '0') },
   temperature: { parse: (s) => number(s, 0.05, 5), format: String },
 };
 

@@ -40,7 +40,7 @@ export function mountScaling(section, session) {
 
   slider.addEventListener('input', () => session.set({ dk: 2 ** Number(slider.value) }));
   // The lab's experiment is its own: it never switches scaling off for the model.
-  toggle.addEventListener('change', () => session.set({ labScale: toggle.checked }, { push: true }));
+  toggle.addEventListener('change', () => session.set({ labscale: toggle.checked }, { push: true }));
   captions.replaceChildren(...SCALING_PLOTS.map((p) => {
     const li = document.createElement('li');
     const b = document.createElement('b');
@@ -62,13 +62,13 @@ export function mountScaling(section, session) {
       const dK = session.state.dk;
       slider.value = String(Math.round(Math.log2(dK)));
       dkValue.textContent = String(dK);
-      toggle.checked = session.state.labScale;
+      toggle.checked = session.state.labscale;
       const p = nearestPoint(points, dK);
-      const s = session.state.labScale ? p.scaled : p.unscaled;
+      const s = session.state.labscale ? p.scaled : p.unscaled;
       numbers.dataset.dk = String(p.d_k);
-      numbers.textContent = `At dₖ = ${p.d_k}, ${session.state.labScale ? 'with' : 'without'} scaling: Var(scores) = ${s.score_variance.toFixed(2)}, largest weight ${s.max_weight.toFixed(2)}, entropy ${s.entropy.toFixed(2)}, Jacobian norm ${s.jacobian_norm.toFixed(3)}.`;
+      numbers.textContent = `At dₖ = ${p.d_k}, ${session.state.labscale ? 'with' : 'without'} scaling: Var(scores) = ${s.score_variance.toFixed(2)}, largest weight ${s.max_weight.toFixed(2)}, entropy ${s.entropy.toFixed(2)}, Jacobian norm ${s.jacobian_norm.toFixed(3)}.`;
       const width = canvas.parentElement.clientWidth;
-      drawScaling(canvas, { points, dK: p.d_k, scaled: session.state.labScale }, { width, theme: session.theme() });
+      drawScaling(canvas, { points, dK: p.d_k, scaled: session.state.labscale }, { width, theme: session.theme() });
     },
     points: () => points,
   };
