@@ -64,7 +64,7 @@ test('arcs: hovering a token reads out its strongest key with the engine\'s exac
   });
   assert.equal(Number(readout.k), expected.key);
   assert.equal(readout.w, expected.weight);
-  assert.ok(readout.text.includes(expected.weight.toPrecision(6)), readout.text);
+  assert.ok(readout.text.includes(expected.weight.toFixed(3)), readout.text);  // three decimals for people; data-weight is exact
   await page.close();
 });
 
@@ -341,6 +341,19 @@ test("grid: clicking a head's thumbnail moves the Layer and Head controls with i
   await page.selectOption('#head', '0');  // the next pick keeps the layer the grid chose
   await page.waitForFunction(() => window.__llmsim.state.head === 0);
   assert.equal(await page.evaluate(() => window.__llmsim.state.layer), 1);
+  await page.close();
+});
+
+test('the page names what the model learned from, and says when a switch takes it out of range', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=arcs`);
+  const about = await page.textContent('#model-about');
+  assert.match(about, /WordNet/);  // the default model's training text, by name
+  assert.doesNotMatch(about, /outside what it learned/);
+  await page.uncheck('#causal');
+  await page.waitForFunction(() => document.getElementById('model-about').textContent.includes('without the causal mask it runs outside what it learned'));
+  await page.selectOption('#model', { label: 'Random weights' });  // nothing learned, nothing to leave
+  await page.waitForFunction(() => /Random weights drawn from a seed/.test(document.getElementById('model-about').textContent));
+  assert.doesNotMatch(await page.textContent('#model-about'), /outside what it learned/);
   await page.close();
 });
 

@@ -89,6 +89,16 @@ function syncControls(session) {
   }
   $('scale').checked = state.scale;
   $('causal').checked = state.causal;
+  $('model-about').textContent = modelAbout(engine.models.find((m) => m.name === state.model), state);
+}
+
+// One line under the controls: what the model learned from, and, when scaling or the
+// mask is off, that a trained model now runs outside what it was trained to do.
+function modelAbout(model, state) {
+  if (!model) return '';
+  if (!model.trained || (state.scale && state.causal)) return model.about;
+  const off = [!state.scale && 'without √dₖ scaling', !state.causal && 'without the causal mask'].filter(Boolean).join(' and ');
+  return `${model.about} It was trained with scaling and the causal mask on; ${off} it runs outside what it learned, so what you see is an experiment, not its behaviour.`;
 }
 
 function buildTabs(session) {

@@ -18,7 +18,8 @@ import { MANIFEST, manifestEntry } from './manifest.js';
 const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'];
 const LAYER_MATRICES = ['input', 'concat', 'layer_output'];
 
-const RANDOM_MODEL = { name: 'random', title: 'Random weights', trained: false };
+const RANDOM_MODEL = { name: 'random', title: 'Random weights', trained: false,
+  about: 'Random weights drawn from a seed: it has learned nothing, so its attention shows the mechanics without meaning.' };
 
 export class Engine {
   constructor(module) {
@@ -33,10 +34,10 @@ export class Engine {
   // The models this engine can run, in the dropdown's order: the manifest's (installed
   // or not yet), any other model installed by hand (tests), and random weights last.
   get models() {
-    const listed = MANIFEST.models.map(({ name, title }) => ({ name, title, trained: true }));
+    const listed = MANIFEST.models.map(({ name, title, about }) => ({ name, title, about: about || '', trained: true }));
     const extra = JSON.parse(this.module.listModels())
       .filter((m) => !manifestEntry(m.name))
-      .map(({ name, title }) => ({ name, title, trained: true }));
+      .map(({ name, title }) => ({ name, title, about: '', trained: true }));
     return [...listed, ...extra, RANDOM_MODEL];
   }
 

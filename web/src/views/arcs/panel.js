@@ -150,7 +150,7 @@ export function mountArcs(section, session) {
     readout.dataset.key = String(keys[0]);
     readout.dataset.weight = String(weights[focus * T + keys[0]]);
     readout.textContent = `${quoted(tokens[focus])} (#${focus}) attends most to ` +
-      keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toPrecision(6)}`).join(', ');
+      keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');
   }
   return { render, exportCanvas };
 }
