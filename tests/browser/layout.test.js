@@ -73,6 +73,13 @@ test('the theme switch goes auto → light → dark, recolours the canvases, and
   await page.close();
 });
 
+test('heatmap on a short text: the zoom buttons that would do nothing are disabled', async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);  // 12 tokens: cells at their largest
+  assert.equal((await page.evaluate(() => window.__llmsimHeatmapLayout)).cell, 36);
+  assert.deepEqual(await page.$$eval('#zoom-in, #zoom-out, #zoom-fit', (bs) => bs.map((b) => b.disabled)), [true, true, true]);
+  await page.close();
+});
+
 test('heatmap at the token limit: zoom brings the labels back, drag pans, and the read-out stays exact', async () => {
   const words = [' the', ' cat', ' sat', ' on', ' mat', ' and', ' a', ' dog', ' ran', ' to'];
   const text = 'Once' + Array.from({ length: 200 }, (_, i) => words[i % words.length]).join('');
@@ -81,9 +88,12 @@ test('heatmap at the token limit: zoom brings the labels back, drag pans, and th
   const fit = await layout();
   assert.equal(fit.count, fit.T);           // the whole matrix...
   assert.equal(fit.showLabels, false);      // ...too small to label
+  // at fit there is nothing to zoom out to
+  assert.deepEqual(await page.$$eval('#zoom-in, #zoom-out, #zoom-fit', (bs) => bs.map((b) => b.disabled)), [false, true, true]);
   await page.click('#zoom-in');
   await page.click('#zoom-in');
   const zoomed = await layout();
+  assert.deepEqual(await page.$$eval('#zoom-out, #zoom-fit', (bs) => bs.map((b) => b.disabled)), [false, false]);
   assert.ok(zoomed.showLabels && zoomed.cell >= 10, JSON.stringify(zoomed));
   assert.ok(zoomed.count < zoomed.T);
 

@@ -52,9 +52,11 @@ export function mountHeatmap(section, session) {
     render();
   }
 
-  section.querySelector('#zoom-in').addEventListener('click', () => setZoom((layout ? layout.cell : 4) * 2, hover));
-  section.querySelector('#zoom-out').addEventListener('click', () => setZoom((layout ? layout.cell : 4) / 2, hover));
-  section.querySelector('#zoom-fit').addEventListener('click', () => { zoom = null; render(); });
+  const zoomIn = section.querySelector('#zoom-in'), zoomOut = section.querySelector('#zoom-out');
+  const zoomFit = section.querySelector('#zoom-fit');
+  zoomIn.addEventListener('click', () => setZoom((layout ? layout.cell : 4) * 2, hover));
+  zoomOut.addEventListener('click', () => setZoom((layout ? layout.cell : 4) / 2, hover));
+  zoomFit.addEventListener('click', () => { zoom = null; render(); });
   canvas.addEventListener('wheel', (event) => {
     if (!layout || !event.ctrlKey && !event.shiftKey) return;  // plain wheel scrolls the page
     event.preventDefault();
@@ -138,6 +140,10 @@ export function mountHeatmap(section, session) {
       width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
     });
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
+    // A button that would do nothing says so: cells already at their largest, or the
+    // whole matrix already in view.
+    zoomIn.disabled = layout.cell >= MAX_CELL;
+    zoomOut.disabled = zoomFit.disabled = !zoom;
     window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     showReadout();
     fillTable(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
