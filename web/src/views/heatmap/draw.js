@@ -6,7 +6,7 @@
 import { viridis, cssColor, parseColor } from '../colormap.js';
 import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
-const LEGEND_HEIGHT = 40, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
+const LEGEND_HEIGHT = 48, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
 // The cell size that fits all T tokens into `size` pixels.
 export function fitCell(T, size) { return T === 0 ? 0 : Math.max(0.25, Math.min(MAX_CELL, size / T)); }
@@ -18,7 +18,8 @@ export function heatmapLayout(T, width, zoom) {
   const showLabels = cell >= MIN_LABEL_CELL;
   const margin = showLabels ? LABEL_MARGIN : 8;
   if (!zoom) cell = fitCell(T, room - margin);
-  const count = Math.max(1, Math.min(T, Math.floor((room - margin) / cell)));  // cells per side
+  // cells per side (the epsilon: at fit, (room − margin) / cell is T up to rounding)
+  const count = Math.max(1, Math.min(T, Math.floor((room - margin) / cell + 1e-6)));
   const clampStart = (s) => Math.max(0, Math.min(Math.max(0, T - count), Math.round(s || 0)));
   const row0 = zoom ? clampStart(zoom.row0) : 0, col0 = zoom ? clampStart(zoom.col0) : 0;
   const side = count * cell;
@@ -151,6 +152,14 @@ function drawLabels(ctx, tokens, layout, theme, selected) {
     ctx.fillText(tokenLabel(tokens[col0 + c], 10), 0, 0);
     ctx.restore();
   }
+  // The axes' names, in the empty corner: rows are the tokens asking, columns the
+  // tokens answering.
+  ctx.fillStyle = theme.muted;
+  ctx.font = 'italic 12px system-ui, sans-serif';
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'alphabetic';
+  ctx.fillText('key →', left - 6, top - 26);
+  ctx.fillText('query ↓', left - 6, top - 8);
 }
 
 function drawRowOutline(ctx, query, layout, theme, width) {
@@ -191,8 +200,12 @@ function drawLegend(ctx, layout, theme, causal) {
     ctx.textAlign = 'left';
     ctx.fillText('masked (future)', x + w + 34, y);
   }
-  if (layout.count < layout.T) {
+  // Too small for labels: the axes are named below instead.
+  const axes = layout.showLabels ? '' : 'rows: query tokens ↓ · columns: key tokens →';
+  const shown = layout.count < layout.T
+    ? `showing queries ${layout.row0}–${layout.row0 + layout.count - 1}, keys ${layout.col0}–${layout.col0 + layout.count - 1} of ${layout.T}` : '';
+  if (axes || shown) {
     ctx.textAlign = 'left';
-    ctx.fillText(`showing queries ${layout.row0}–${layout.row0 + layout.count - 1}, keys ${layout.col0}–${layout.col0 + layout.count - 1} of ${layout.T}`, x, y + h + 18);
+    ctx.fillText([axes, shown].filter(Boolean).join(' · '), x, y + h + 18);
   }
 }
