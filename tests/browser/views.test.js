@@ -307,6 +307,10 @@ test('export: JSON of the trace and PNG of the view download', async () => {
   assert.equal(png.suggestedFilename(), 'attention-heatmap.png');
   const bytes = await (await import('node:fs')).promises.readFile(await png.path());
   assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47]);  // "PNG"
+  // The figure carries a caption band above the view: taller than the canvas, as wide.
+  const canvasSize = await page.$eval('#heatmap-canvas', (c) => [c.width, c.height]);
+  assert.equal(bytes.readUInt32BE(16), canvasSize[0]);
+  assert.ok(bytes.readUInt32BE(20) > canvasSize[1] + 30, `${bytes.readUInt32BE(20)} vs ${canvasSize[1]}`);
   await page.close();
 });
 

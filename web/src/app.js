@@ -6,7 +6,7 @@ import { parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
-import { downloadBlob } from './download.js';
+import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
 import { embedSnippets } from './embed-code.js';
 
 const $ = (id) => document.getElementById(id);
@@ -188,7 +188,9 @@ function wireInputs(session, panels) {
   $('export-png').addEventListener('click', () => {
     const panel = panels[session.state.view];  // a panel that draws only what is in view exports the whole
     const canvas = panel.exportCanvas ? panel.exportCanvas() : panel.section.querySelector('canvas');
-    if (canvas) canvas.toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
+    if (!canvas) return;
+    const caption = exportCaption(session.state, { viewTitle: viewNamed(session.state.view).title, modelTitle: session.engine.modelTitle(session.state.model) });
+    captionedCanvas(canvas, caption, session.theme()).toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
   });
 }
 
