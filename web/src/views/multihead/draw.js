@@ -4,51 +4,107 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { diverging, parseColor, headColor } from '../colormap.js';
-import { drawCellGrid, packColor, prepareCanvas } from '../canvas.js';
+import { cssColor, diverging, parseColor, headColor } from '../colormap.js';
+import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
-const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14;
+const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
+const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
 
-// data: { T, dK, dModel, heads: [Float32Array [T*dK]], concat, output (Float32Array [T*dModel]),
-//         selected: token index or null, focusHead }
+// data: { T, dK, dModel, layer, tokens, heads: [Float32Array [T*dK]], concat, output
+//         (Float32Array [T*dModel]), selected: token index or null }
 // options: { width, theme }
 export function drawMultihead(canvas, data, options) {
-  const { T, dK, dModel, heads, concat, output, selected } = data;
+  const { T, dK, dModel, heads, concat, output, selected, tokens, layer } = data;
   const { width, theme } = options;
   const H = heads.length;
   const zero = parseColor(theme.background);
-  // Cell sizes: the heads' row must fit the width, and so must the wide matrices.
-  const headCell = Math.max(1, Math.min(MAX_CELL, Math.floor((width - GAP * (H - 1)) / (H * dK))));
-  const block = Math.max(MIN_BLOCK, dK * headCell) + GAP;
-  const wideCell = Math.max(1, Math.min(MAX_CELL, Math.floor(width / dModel)));
   const rowH = Math.max(1, Math.min(MAX_CELL, Math.floor(240 / Math.max(T, 1))));
+  const labels = tokens && rowH >= MIN_LABEL_ROW && width >= 480;  // narrow screens keep the room
+  const x0 = labels ? LABEL_W : 2;  // every matrix starts right of the labels (or of its outline)
+  const room = width - x0;
+  // Cell sizes: the heads' row must fit the width, and so must the wide matrices.
+  // Heads wrap on a narrow screen: as many per row as fit at their smallest, then the
+  // cells grow to fill that row.
+  const cellFor = (n) => Math.max(1, Math.min(MAX_CELL, Math.floor((room - GAP * (n - 1)) / (n * dK))));
+  const blockFor = (cell) => Math.max(MIN_BLOCK, dK * cell) + GAP;
+  const perRow = Math.max(1, Math.min(H, Math.floor((room + GAP) / blockFor(cellFor(H)))));
+  const headCell = cellFor(perRow);
+  const block = blockFor(headCell);
+  const headRows = Math.ceil(H / perRow);
+  const wideCell = Math.max(1, Math.min(MAX_CELL, Math.floor(room / dModel)));
   const matrixH = rowH * T;
-  const height = 3 * (CAPTION + matrixH) + 2 * GAP + 8;
+  const height = TITLE + (headRows + 2) * (CAPTION + matrixH) + (headRows + 1) * GAP + LEGEND;
   const ctx = prepareCanvas(canvas, width, height);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, height);
   const limit = Math.max(1e-6, ...heads.map(maxAbs));
   const outLimit = Math.max(1e-6, maxAbs(output));
 
-  let y = 0;
+  // The layer this is, and what each row is.
+  ctx.fillStyle = theme.text;
+  ctx.font = '600 13px system-ui, sans-serif';
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(width >= 480 ? `Layer ${layer}: ${H} heads of dₖ = ${dK}, one row per token` : `Layer ${layer}: ${H} heads, dₖ ${dK}`, 0, 11);
+
+  let y = TITLE;
   heads.forEach((h, i) => {
-    const x = i * block;
-    caption(ctx, [`head ${i}`, `[${T} × ${dK}]`], x, y, headColor(i), theme);
-    matrix(ctx, h, T, dK, x, y + CAPTION, headCell, rowH, limit, zero);
-    outline(ctx, x, y + CAPTION, dK * headCell, rowH, selected, theme);
+    const x = x0 + (i % perRow) * block, top = y + Math.floor(i / perRow) * (CAPTION + matrixH + GAP);
+    caption(ctx, [`head ${i}`, `[${T} × ${dK}]`], x, top, headColor(i), theme);
+    matrix(ctx, h, T, dK, x, top + CAPTION, headCell, rowH, limit, zero);
+    outline(ctx, x, top + CAPTION, dK * headCell, rowH, selected, theme);
+    if (labels && i % perRow === 0) rowLabels(ctx, tokens, top + CAPTION, rowH, selected, theme);
   });
-  y += CAPTION + matrixH + GAP;
-  caption(ctx, ['concatenate', `[${T} × ${H}·${dK} = ${dModel}]`], 0, y, theme.text, theme);
-  matrix(ctx, concat, T, dModel, 0, y + CAPTION, wideCell, rowH, limit, zero);
+  y += headRows * (CAPTION + matrixH + GAP);
+  caption(ctx, ['concatenate', `[${T} × ${H}·${dK} = ${dModel}]`], x0, y, theme.text, theme);
+  matrix(ctx, concat, T, dModel, x0, y + CAPTION, wideCell, rowH, limit, zero);
   for (let i = 0; i < H; i++) {  // colour bands: which columns came from which head
     ctx.fillStyle = headColor(i);
-    ctx.fillRect(i * dK * wideCell, y + CAPTION - 5, dK * wideCell, 3);
+    ctx.fillRect(x0 + i * dK * wideCell, y + CAPTION - 5, dK * wideCell, 3);
   }
-  outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+  outline(ctx, x0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+  if (labels) rowLabels(ctx, tokens, y + CAPTION, rowH, selected, theme);
   y += CAPTION + matrixH + GAP;
-  caption(ctx, [`× W_O [${dModel} × ${dModel}]`, `= attention output [${T} × ${dModel}]`], 0, y, theme.text, theme);
-  matrix(ctx, output, T, dModel, 0, y + CAPTION, wideCell, rowH, outLimit, zero);
-  outline(ctx, 0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+  caption(ctx, [`× W_O [${dModel} × ${dModel}]${width >= 480 ? ': mixes the heads back together' : ''}`, `= attention output [${T} × ${dModel}]`], x0, y, theme.text, theme);
+  matrix(ctx, output, T, dModel, x0, y + CAPTION, wideCell, rowH, outLimit, zero);
+  outline(ctx, x0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
+  if (labels) rowLabels(ctx, tokens, y + CAPTION, rowH, selected, theme);
+  legend(ctx, x0, y + CAPTION + matrixH + 10, zero, theme);
+}
+
+// Each row's token, right-aligned against the matrices; the selected one in the accent.
+function rowLabels(ctx, tokens, y, rowH, selected, theme) {
+  ctx.font = `${Math.min(12, rowH)}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  tokens.forEach((token, r) => {
+    ctx.fillStyle = r === selected ? theme.accent : theme.muted;
+    ctx.fillText(tokenLabel(token, 8), LABEL_W - 6, y + r * rowH + rowH / 2);
+  });
+}
+
+// The colour key: blue below zero, the background at zero, orange above; each matrix
+// is scaled to its own largest magnitude (the heads and the concat share one).
+function legend(ctx, x, y, zero, theme) {
+  const w = 160, h = 10;
+  for (let i = 0; i < w; i++) {
+    ctx.fillStyle = cssColor(diverging((i / (w - 1)) * 2 - 1, 1, zero));
+    ctx.fillRect(x + i, y, 1, h);
+  }
+  ctx.strokeStyle = theme.line;
+  ctx.strokeRect(x - 0.5, y - 0.5, w + 1, h + 1);
+  ctx.fillStyle = theme.muted;
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText('negative', x, y + h + 3);
+  ctx.textAlign = 'center';
+  ctx.fillText('0', x + w / 2, y + h + 3);
+  ctx.textAlign = 'right';
+  ctx.fillText('positive', x + w, y + h + 3);
+  ctx.textAlign = 'left';
+  if (x + w + 280 < ctx.canvas.width / ((typeof window !== 'undefined' && window.devicePixelRatio) || 1))
+    ctx.fillText('each value of a row, coloured by sign and size', x + w + 12, y);
 }
 
 // A title with a colour key, and the matrix's shape below it.

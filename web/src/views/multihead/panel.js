@@ -27,7 +27,7 @@ export function mountMultihead(section, session) {
       if (!summary || summary.tokens.length === 0) { canvas.width = 0; return; }
       const layer = session.state.layer;
       drawMultihead(canvas, {
-        T: summary.tokens.length, dK: summary.d_k, dModel: summary.d_model,
+        T: summary.tokens.length, dK: summary.d_k, dModel: summary.d_model, layer, tokens: summary.tokens,
         heads: Array.from({ length: summary.n_head }, (_, h) => session.matrix('output', layer, h).data),
         concat: session.matrix('concat', layer, 0).data,
         output: session.matrix('layer_output', layer, 0).data,
