@@ -1,5 +1,7 @@
 // Sizing a canvas for crisp drawing: its backing store is devicePixelRatio times its
 // CSS size, and the context is scaled so views draw in CSS pixels.
+import { cssColor, diverging } from './colormap.js';
+
 export function prepareCanvas(canvas, cssWidth, cssHeight) {
   const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
   const width = Math.max(1, Math.round(cssWidth * ratio));
@@ -69,4 +71,29 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, cols, rows, x, y, cols * cellW, rows * cellH);
   ctx.restore();
+}
+
+// The key of a diverging colour scale: blue below zero, the background at zero, orange
+// above, with a note beside it when there is room. Shared by the views that colour
+// vectors by sign and size (Q·K·V, multi-head).
+export function divergingLegend(ctx, x, y, zero, theme, note) {
+  const w = 160, h = 10;
+  for (let i = 0; i < w; i++) {
+    ctx.fillStyle = cssColor(diverging((i / (w - 1)) * 2 - 1, 1, zero));
+    ctx.fillRect(x + i, y, 1, h);
+  }
+  ctx.strokeStyle = theme.line;
+  ctx.strokeRect(x - 0.5, y - 0.5, w + 1, h + 1);
+  ctx.fillStyle = theme.muted;
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText('negative', x, y + h + 3);
+  ctx.textAlign = 'center';
+  ctx.fillText('0', x + w / 2, y + h + 3);
+  ctx.textAlign = 'right';
+  ctx.fillText('positive', x + w, y + h + 3);
+  const cssWidth = ctx.canvas.width / ((typeof window !== 'undefined' && window.devicePixelRatio) || 1);
+  ctx.textAlign = 'left';
+  if (note && x + w + 12 + ctx.measureText(note).width < cssWidth) ctx.fillText(note, x + w + 12, y);
 }

@@ -4,8 +4,8 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, parseColor, headColor } from '../colormap.js';
-import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { diverging, parseColor, headColor } from '../colormap.js';
+import { divergingLegend, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
 const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
@@ -69,7 +69,7 @@ export function drawMultihead(canvas, data, options) {
   matrix(ctx, output, T, dModel, x0, y + CAPTION, wideCell, rowH, outLimit, zero);
   outline(ctx, x0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
   if (labels) rowLabels(ctx, tokens, y + CAPTION, rowH, selected, theme);
-  legend(ctx, x0, y + CAPTION + matrixH + 10, zero, theme);
+  divergingLegend(ctx, x0, y + CAPTION + matrixH + 10, zero, theme, 'each value of a row, coloured by sign and size');
 }
 
 // Each row's token, right-aligned against the matrices; the selected one in the accent.
@@ -81,30 +81,6 @@ function rowLabels(ctx, tokens, y, rowH, selected, theme) {
     ctx.fillStyle = r === selected ? theme.accent : theme.muted;
     ctx.fillText(tokenLabel(token, 8), LABEL_W - 6, y + r * rowH + rowH / 2);
   });
-}
-
-// The colour key: blue below zero, the background at zero, orange above; each matrix
-// is scaled to its own largest magnitude (the heads and the concat share one).
-function legend(ctx, x, y, zero, theme) {
-  const w = 160, h = 10;
-  for (let i = 0; i < w; i++) {
-    ctx.fillStyle = cssColor(diverging((i / (w - 1)) * 2 - 1, 1, zero));
-    ctx.fillRect(x + i, y, 1, h);
-  }
-  ctx.strokeStyle = theme.line;
-  ctx.strokeRect(x - 0.5, y - 0.5, w + 1, h + 1);
-  ctx.fillStyle = theme.muted;
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText('negative', x, y + h + 3);
-  ctx.textAlign = 'center';
-  ctx.fillText('0', x + w / 2, y + h + 3);
-  ctx.textAlign = 'right';
-  ctx.fillText('positive', x + w, y + h + 3);
-  ctx.textAlign = 'left';
-  if (x + w + 280 < ctx.canvas.width / ((typeof window !== 'undefined' && window.devicePixelRatio) || 1))
-    ctx.fillText('each value of a row, coloured by sign and size', x + w + 12, y);
 }
 
 // A title with a colour key, and the matrix's shape below it.

@@ -4,7 +4,7 @@
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
 import { cssColor, diverging, parseColor } from '../colormap.js';
-import { prepareCanvas, tokenLabel } from '../canvas.js';
+import { divergingLegend, prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
   { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },
@@ -15,7 +15,7 @@ export const QKV_STEPS = [
   { title: 'Weighted sum of values', text: 'The output is the values v, mixed in proportion to the weights: a soft lookup.' },
 ];
 
-const ROW = 22, LABEL_W = 90, BAR_W = 110, GAP = 14, MAX_ROWS = 24;
+const ROW = 22, LABEL_W = 90, BAR_W = 110, GAP = 14, MAX_ROWS = 24, LEGEND_H = 36;
 
 // The keys to show: all visible ones, or the MAX_ROWS with the largest weights.
 export function qkvRows(weights, query, T, causal) {
@@ -30,13 +30,14 @@ export function qkvRows(weights, query, T, causal) {
 //         row-major as the engine returns them), causal, scale }
 // options: { width, step (0..5), theme: { background, text, muted, accent, line, tokenFill } }
 export function drawQkv(canvas, data, options) {
-  const { tokens, query, dK, q, k, v, scores, scaled, weights, output, causal } = data;
+  const { tokens, query, dK, dModel, input, q, k, v, scores, scaled, weights, output, causal } = data;
   const { theme, step } = options;
   const T = tokens.length;
   const { keys, hidden } = qkvRows(weights, query, T, causal);
   const cellW = Math.max(2, Math.min(10, Math.floor((options.width - LABEL_W - 3 * BAR_W - 4 * GAP) / (2 * dK))));
   const vecW = cellW * dK;
-  const height = 30 + ROW * 2 + (keys.length + 1) * ROW + 2 * ROW + (hidden ? ROW : 0);
+  const xCell = Math.max(1, Math.min(cellW, Math.floor((options.width - LABEL_W) / dModel)));
+  const height = 12 + ROW * (4 + keys.length + 1.5) + (hidden ? ROW : 0) + LEGEND_H;
   const ctx = prepareCanvas(canvas, options.width, height);
   const zero = parseColor(theme.background);
   ctx.fillStyle = theme.background;
@@ -49,18 +50,25 @@ export function drawQkv(canvas, data, options) {
   const vecLimit = Math.max(limit(q), limit(k), limit(v));
   const scoreLimit = Math.max(limit(keys.map((j) => scores[query * T + j])), 1e-6);
 
-  const header = (text, x) => { ctx.fillStyle = theme.muted; ctx.font = '12px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.fillText(text, x, 16); };
-  let y = 24;
-  // The query row.
-  label(ctx, `query ${tokenLabel(tokens[query], 10)}`, 0, y, theme.accent);
+  const header = (text, x) => { ctx.fillStyle = theme.muted; ctx.font = '12px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle'; ctx.fillText(text, x, headerY); };
+  let y = 8;
+  // The token's vector x (this layer's input, d_model wide), and its query q = x·W_Q.
+  label(ctx, `x ${tokenLabel(tokens[query], 10)}`, 0, y, theme.text);
+  strip(ctx, input, query * dModel, dModel, cols.key, y, xCell, limit(input.subarray(query * dModel, (query + 1) * dModel)), zero);
+  note(ctx, `the token's vector x [${dModel}]; every head multiplies it by its own W_Q, W_K, W_V`, cols.key, y + ROW, theme);
+  y += ROW * 2;
+  label(ctx, 'query q', 0, y, theme.accent);
   strip(ctx, q, query * dK, dK, cols.key, y, cellW, vecLimit, zero);
+  note(ctx, `q = x·W_Q [${dK}]: what this token is looking for`, cols.key + vecW + GAP, y + 2, theme);
   y += ROW * 2;
 
-  if (step >= 1) header('keys k', cols.key);
+  const headerY = y - ROW / 2;
+  const wide = vecW >= 110;  // room for the formula in the column's header
+  if (step >= 1) header(wide ? 'keys k = x·W_K' : 'keys k', cols.key);
   if (step >= 2) header('q·k', cols.score);
   if (step >= 3) header('÷ √dₖ', cols.scaled);
   if (step >= 4) header('softmax weight', cols.weight);
-  if (step >= 5) header('values v (× weight)', cols.value);
+  if (step >= 5) header(wide ? 'values v = x·W_V' : 'values v', cols.value);
 
   for (const j of keys) {
     if (step < 1) break;
@@ -70,7 +78,7 @@ export function drawQkv(canvas, data, options) {
     if (step >= 2) bar(ctx, scores[at], scoreLimit, cols.score, y, theme.accent, theme);
     if (step >= 3) bar(ctx, scaled[at], scoreLimit, cols.scaled, y, theme.accent, theme);
     if (step >= 4) bar(ctx, weights[at], 1, cols.weight, y, theme.second, theme, true);
-    if (step >= 5) strip(ctx, v, j * dK, dK, cols.value, y, cellW, vecLimit, zero, weights[at]);
+    if (step >= 5) strip(ctx, v, j * dK, dK, cols.value, y, cellW, vecLimit, zero);
     y += ROW;
   }
   if (hidden) {
@@ -81,10 +89,24 @@ export function drawQkv(canvas, data, options) {
     y += ROW;
   }
   if (step >= 5) {
+    // The output is a weighted average of the values, so it is smaller than any of
+    // them: drawn on its own scale, or it would fade into the background.
     y += ROW / 2;
     label(ctx, 'output', 0, y, theme.accent);
-    strip(ctx, output, query * dK, dK, cols.value, y, cellW, vecLimit, zero);
+    strip(ctx, output, query * dK, dK, cols.value, y, cellW, limit(output.subarray(query * dK, (query + 1) * dK)), zero);
+    note(ctx, 'Σ weight × v, its own colour scale', cols.value - 200, y + 2, theme, 190);
+    y += ROW;
   }
+  divergingLegend(ctx, cols.key, y + 10, zero, theme, 'vector entries, coloured by sign and size');
+}
+
+// A small grey line of explanation; right-aligned within `room` when given.
+function note(ctx, text, x, y, theme, room) {
+  ctx.fillStyle = theme.muted;
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = room ? 'right' : 'left';
+  ctx.fillText(text, room ? x + room : x, y + ROW / 2 - 2);
 }
 
 function label(ctx, text, x, y, colour) {
@@ -102,6 +124,9 @@ function strip(ctx, data, offset, n, x, y, cellW, limit, zero, factor = 1) {
     ctx.fillStyle = cssColor(diverging(data[offset + c] * factor, limit, zero));
     ctx.fillRect(x + c * cellW, y + 2, cellW, ROW - 6);
   }
+  ctx.strokeStyle = 'rgba(128, 128, 128, 0.6)';  // the strip's extent, even where it is pale
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x - 0.5, y + 1.5, n * cellW + 1, ROW - 5);
 }
 
 // A signed bar from a centre line (or from the left edge for weights), with its value.
