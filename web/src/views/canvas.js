@@ -73,13 +73,12 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   ctx.restore();
 }
 
-// The key of a diverging colour scale: blue below zero, the background at zero, orange
-// above, with a note beside it when there is room. Shared by the views that colour
-// vectors by sign and size (Q·K·V, multi-head).
-export function divergingLegend(ctx, x, y, zero, theme, note) {
-  const w = 160, h = 10;
+// A colour scale's key: a bar w wide, coloured by colourAt(t) for t from 0 to 1, with
+// its labels under the left end, the middle (optional) and the right end.
+export function colourBar(ctx, x, y, w, colourAt, [left, middle, right], theme) {
+  const h = 10;
   for (let i = 0; i < w; i++) {
-    ctx.fillStyle = cssColor(diverging((i / (w - 1)) * 2 - 1, 1, zero));
+    ctx.fillStyle = cssColor(colourAt(i / (w - 1)));
     ctx.fillRect(x + i, y, 1, h);
   }
   ctx.strokeStyle = theme.line;
@@ -88,11 +87,21 @@ export function divergingLegend(ctx, x, y, zero, theme, note) {
   ctx.font = '11px system-ui, sans-serif';
   ctx.textBaseline = 'top';
   ctx.textAlign = 'left';
-  ctx.fillText('negative', x, y + h + 3);
-  ctx.textAlign = 'center';
-  ctx.fillText('0', x + w / 2, y + h + 3);
+  ctx.fillText(left, x, y + h + 3);
+  if (middle) {
+    ctx.textAlign = 'center';
+    ctx.fillText(middle, x + w / 2, y + h + 3);
+  }
   ctx.textAlign = 'right';
-  ctx.fillText('positive', x + w, y + h + 3);
+  ctx.fillText(right, x + w, y + h + 3);
+}
+
+// The key of a diverging colour scale: blue below zero, the background at zero, orange
+// above, with a note beside it when there is room. Shared by the views that colour
+// vectors by sign and size (Q·K·V, multi-head).
+export function divergingLegend(ctx, x, y, zero, theme, note) {
+  const w = 160;
+  colourBar(ctx, x, y, w, (t) => diverging(t * 2 - 1, 1, zero), ['negative', '0', 'positive'], theme);
   const cssWidth = ctx.canvas.width / ((typeof window !== 'undefined' && window.devicePixelRatio) || 1);
   ctx.textAlign = 'left';
   if (note && x + w + 12 + ctx.measureText(note).width < cssWidth) ctx.fillText(note, x + w + 12, y);

@@ -3,8 +3,8 @@
 // Zoom and pan show a square window of the matrix, so even the longest text can be
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
-import { viridis, cssColor, parseColor } from '../colormap.js';
-import { drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { viridis, parseColor } from '../colormap.js';
+import { colourBar, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const LEGEND_HEIGHT = 48, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -183,17 +183,7 @@ function drawHoverOutline(ctx, { query, key }, layout, theme) {
 function drawLegend(ctx, layout, theme, causal) {
   const y = layout.top + layout.count * layout.cell + 16;
   const x = layout.left, w = Math.min(200, layout.width - x - 8), h = 10;
-  for (let i = 0; i < w; i++) {
-    ctx.fillStyle = cssColor(viridis(i / (w - 1)));
-    ctx.fillRect(x + i, y, 1, h);
-  }
-  ctx.fillStyle = theme.muted;
-  ctx.font = '11px system-ui, sans-serif';
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText('weight 0', x, y + h + 3);
-  ctx.textAlign = 'right';
-  ctx.fillText('1', x + w, y + h + 3);
+  colourBar(ctx, x, y, w, viridis, ['weight 0', '', '1'], theme);
   if (causal && x + w + 130 < layout.width) {
     drawMaskedCell(ctx, x + w + 16, y - 1, 12, theme.masked);
     ctx.fillStyle = theme.muted;
