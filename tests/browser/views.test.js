@@ -68,6 +68,22 @@ test('arcs: hovering a token reads out its strongest key with the engine\'s exac
   await page.close();
 });
 
+test('arcs: a row wider than the view says "more" at the edge it continues past', async () => {
+  const text = 'The quick brown fox jumps over the lazy dog while the cat sat on the mat and watched the birds fly over the old stone wall.';
+  const { page } = await openPage(browser.context, `${site.url}?view=arcs&text=${encodeURIComponent(text)}`);
+  const cue = () => page.$eval('.scroll-wrap', (w) => ({
+    before: getComputedStyle(w.querySelector('.more-left')).display !== 'none',
+    after: getComputedStyle(w.querySelector('.more-right')).display !== 'none' }));
+  assert.deepEqual(await cue(), { before: false, after: true });
+  await page.$eval('.arcs-scroll', (s) => { s.scrollLeft = s.scrollWidth; });
+  await page.waitForFunction(() => document.querySelector('.scroll-wrap').classList.contains('more-before'));
+  assert.deepEqual(await cue(), { before: true, after: false });
+  await page.goto(`${site.url}?view=arcs&text=${encodeURIComponent('A short one.')}`);
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.deepEqual(await cue(), { before: false, after: false });
+  await page.close();
+});
+
 test('arcs on a long text: the canvas draws the stretch in view, hover and arrow keys follow the scroll, the PNG has the whole row', async () => {
   const words = [' the', ' cat', ' sat', ' on', ' mat', ' and', ' a', ' dog', ' ran', ' to'];
   const text = 'Once' + Array.from({ length: 80 }, (_, i) => words[i % words.length]).join('');

@@ -14,7 +14,10 @@ const MARKUP = `
       <fieldset class="head-picks"><legend>Overlay heads</legend><span id="arcs-heads"></span></fieldset>
       <label>hide weights below <input type="range" id="threshold" min="0" max="0.5" step="0.01" value="0.02"> <output id="threshold-value">0.02</output></label>
     </div>
-    <div class="scroll arcs-scroll"><div class="arcs-row"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div></div>
+    <div class="scroll-wrap">
+      <div class="scroll arcs-scroll"><div class="arcs-row"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div></div>
+      <span class="more more-left" aria-hidden="true">‹ more</span><span class="more more-right" aria-hidden="true">more ›</span>
+    </div>
     <output id="arcs-readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="arcs-table"></table></details>
   </div>
@@ -118,6 +121,10 @@ export function mountArcs(section, session) {
     const inView = { x: scroller.scrollLeft, width: scroller.clientWidth };
     layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: inView.width, window: inView });
     row.style.width = `${layout.width}px`;
+    // A row wider than the view says so at the edge it continues past.
+    const wrap = scroller.parentElement;
+    wrap.classList.toggle('more-before', inView.x > 1);
+    wrap.classList.toggle('more-after', inView.x + inView.width < layout.width - 1);
   }
 
   // When the selection moves (arrow keys, another view), scroll its token into view.
