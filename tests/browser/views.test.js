@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, serveDist, openPage, screenshot } from './harness.js';
 
-const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'];
+const VIEWS = ['tokens', 'qkv', 'arcs', 'heatmap', 'scaling', 'multihead', 'grid', 'predictions'];  // the tab order
 
 let browser, site;
 before(async () => { browser = await launch(); site = await serveDist(); });
@@ -265,7 +265,10 @@ test('a hostile link falls back to defaults with visible notices, as text', asyn
 
 test('keyboard: tabs move with the arrow keys, arrow keys move the selected token, focus is visible', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=tokens&token=3`);
+  assert.deepEqual(await page.$$eval('#tabs [role="tab"]', (tabs) => tabs.map((t) => t.id.slice(4))), VIEWS);
   await page.focus('#tab-tokens');
+  await page.keyboard.press('ArrowRight');  // the guide's order: tokens, then Q·K·V, then arcs
+  await page.waitForFunction(() => document.body.dataset.view === 'qkv');
   await page.keyboard.press('ArrowRight');
   await page.waitForFunction(() => document.body.dataset.view === 'arcs');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-arcs');

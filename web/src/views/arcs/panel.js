@@ -28,6 +28,7 @@ const MARKUP = `
       arc, the more that token's value counts.</p>
     <p>Arrows point back in time: under the causal mask a token can only look at itself and
       what came before. Hover or select a token to see only its arcs; tick more heads to compare them.</p>
+    <p class="look">Look for thick arcs from every token back to <code>&lt;bos&gt;</code>: a head parks its attention there when nothing else is useful. Arcs that all hop one token left are a previous-token head.</p>
   </aside>
 `;
 

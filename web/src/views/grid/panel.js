@@ -18,6 +18,7 @@ const MARKUP = `
       completing a repeated pattern (induction), following grammar or meaning — or nothing much.</p>
     <p>Switch a head off and the model runs without it: see how much the loss and the
       predictions change. Many heads can go with little effect — redundancy.</p>
+    <p class="look">Look at the labels and the loss line: untick the head whose switch costs most and watch the loss rise and the next-token guesses change.</p>
   </aside>
 `;
 

@@ -24,6 +24,7 @@ const MARKUP = `
       is how much of <i>j</i>'s value flows into <i>i</i>. Each row is a softmax, so it sums to 1.</p>
     <p>Hatched cells lie in the future: the causal mask hides them. Hover a cell for its raw score,
       its scaled score and its weight.</p>
+    <p class="look">Look for a bright first column (a head resting on the first token), a bright line just under the diagonal (the previous token), and, on a sentence typed twice, a stripe one sentence-length below it (an induction head).</p>
   </aside>
 `;
 

@@ -14,6 +14,7 @@ const MARKUP = `
     <p>Their outputs are laid next to each other (concatenated) and multiplied by W<sub>O</sub>,
       which mixes them back into one vector of size d<sub>model</sub> per token. The outlined row is the
       selected token.</p>
+    <p class="look">Look at the coloured bands over the concatenation: they show which columns each head wrote. Follow the outlined row from the heads down to the output.</p>
   </aside>
 `;
 

@@ -22,6 +22,7 @@ const MARKUP = `
       low makes the model sure of itself, high makes it adventurous.</p>
     <p>Append the top token and the whole computation runs again — that is how text is generated,
       one token at a time.</p>
+    <p class="look">Look at the top bar, then press Append a few times: the text grows one token at a time, as the model writes it.</p>
   </aside>
 `;
 

@@ -23,6 +23,7 @@ const MARKUP = `
       a blend of all the values.</p>
     <p>Step through it for the selected token: query, keys, dot products, the division by √dₖ,
       the softmax and the weighted sum.</p>
+    <p class="look">Look at the orange q·k bars shrinking by one factor at ÷ √dₖ, the blue softmax bars that add up to 1, and the output row: the values mixed in those proportions.</p>
   </aside>
 `;
 

@@ -23,6 +23,7 @@ const MARKUP = `
       vanishes. Dividing by √dₖ brings the variance back to 1.</p>
     <p>These curves are measured live in C++ on random queries and keys: <span class="swatch unscaled"></span>
       without scaling, <span class="swatch scaled"></span> with it.</p>
+    <p class="look">Look at the unscaled curves climbing with dₖ while the scaled ones stay level; slide dₖ to 1024 and untick the box to watch the largest weight reach 1.</p>
   </aside>
 `;
 

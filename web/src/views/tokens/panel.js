@@ -13,6 +13,7 @@ const MARKUP = `
       training text — common words whole, rare ones in fragments — and each piece becomes a
       number, its id. The first token, <code>&lt;bos&gt;</code>, marks the beginning.</p>
     <p>Press a token to follow it through every other view. The arrow keys move the selection.</p>
+    <p class="look">Look at the small number under each chip: that is the id the model reads. A word cut into several chips is one the tokenizer rarely saw whole.</p>
   </aside>
 `;
 
