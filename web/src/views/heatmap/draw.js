@@ -15,7 +15,11 @@ export function fitCell(T, size) { return T === 0 ? 0 : Math.max(0.25, Math.min(
 export function heatmapLayout(T, width, zoom) {
   const room = Math.max(120, Math.min(width, 900) - 16);
   let cell = zoom ? zoom.cell : fitCell(T, room - LABEL_MARGIN);
-  const showLabels = cell >= MIN_LABEL_CELL;
+  // Every token is labelled when its cell is tall enough; otherwise every n-th one
+  // (labelEvery), so a long text keeps its landmarks without zooming. Cells under
+  // 2 px (hundreds of tokens on a phone) give the labels' room to the matrix.
+  const showLabels = cell >= 2;
+  const labelEvery = Math.max(1, Math.ceil(MIN_LABEL_CELL / cell));
   const margin = showLabels ? LABEL_MARGIN : 8;
   if (!zoom) cell = fitCell(T, room - margin);
   // cells per side (the epsilon: at fit, (room − margin) / cell is T up to rounding)
@@ -23,7 +27,7 @@ export function heatmapLayout(T, width, zoom) {
   const clampStart = (s) => Math.max(0, Math.min(Math.max(0, T - count), Math.round(s || 0)));
   const row0 = zoom ? clampStart(zoom.row0) : 0, col0 = zoom ? clampStart(zoom.col0) : 0;
   const side = count * cell;
-  return { T, cell, count, row0, col0, left: margin, top: margin, showLabels,
+  return { T, cell, count, row0, col0, left: margin, top: margin, showLabels, labelEvery,
     width: Math.max(width, margin + side + 8), height: margin + side + LEGEND_HEIGHT + 12 };
 }
 
@@ -135,15 +139,19 @@ function drawMaskedCell(ctx, x, y, size, colour) {
 }
 
 function drawLabels(ctx, tokens, layout, theme, selected) {
-  const { cell, left, top, row0, col0, count, T } = layout;
-  ctx.font = `${Math.min(13, cell - 1)}px system-ui, sans-serif`;
+  const { cell, left, top, row0, col0, count, T, labelEvery } = layout;
+  ctx.font = `${Math.min(13, Math.max(9, cell * labelEvery - 1))}px system-ui, sans-serif`;
   ctx.textBaseline = 'middle';
+  // With sparse labels, the labelled tokens are the multiples of labelEvery, plus the selected one.
+  const labelled = (i) => labelEvery === 1 || i % labelEvery === 0 || i === selected;
   for (let r = 0; r < count && row0 + r < T; r++) {
+    if (!labelled(row0 + r)) continue;
     ctx.fillStyle = row0 + r === selected ? theme.accent : theme.text;
     ctx.textAlign = 'right';
     ctx.fillText(tokenLabel(tokens[row0 + r], 10), left - 6, top + r * cell + cell / 2);
   }
   for (let c = 0; c < count && col0 + c < T; c++) {
+    if (!labelled(col0 + c)) continue;
     ctx.save();
     ctx.fillStyle = col0 + c === selected ? theme.accent : theme.text;
     ctx.translate(left + c * cell + cell / 2, top - 6);
