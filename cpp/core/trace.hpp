@@ -67,4 +67,12 @@ struct Trace {
   Baseline baseline;                // the same text with every head on (when ablated)
 };
 
+// The warning a Trace carries when a text is cut: "The text has 600 tokens; the limit
+// is 512, so only the first 512 are used." `what` names the limit ("the limit", "the
+// model's context"). One wording for every model and command.
+inline std::string truncation_warning(long n_tokens, int limit, const std::string& what) {
+  return "The text has " + std::to_string(n_tokens) + " tokens; " + what + " is " +
+         std::to_string(limit) + ", so only the first " + std::to_string(limit) + " are used.";
+}
+
 }  // namespace llmsim

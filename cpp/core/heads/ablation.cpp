@@ -52,9 +52,7 @@ EncodedText encode_within_context(const HeadModel& model, const std::string& tex
   EncodedText e = model.encode(text);
   if (int(e.ids.size()) > model.context) {
     if (warning)
-      *warning = "The text has " + std::to_string(e.ids.size()) + " tokens; the model reads " +
-                 std::to_string(model.context) + ", so only the first " +
-                 std::to_string(model.context) + " are used.";
+      *warning = truncation_warning(long(e.ids.size()), model.context, "the model's context (BOS included)");
     e.ids.resize(model.context);
     e.spans.resize(model.context);
   }

@@ -352,9 +352,7 @@ void Gpt::run_into(const std::string& text, const GptRunOptions& options, Trace&
   if (n_input > config_.context) {
     encoding.ids.resize(size_t(config_.context));
     encoding.spans.resize(size_t(config_.context));
-    warning = "The text has " + std::to_string(n_input) + " tokens (with BOS); the model's context is " +
-              std::to_string(config_.context) + ", so only the first " +
-              std::to_string(config_.context) + " are used.";
+    warning = truncation_warning(n_input, config_.context, "the model's context (BOS included)");
   }
   const std::vector<int>& ids = encoding.ids;
   int reuse = 0;  // positions whose token, and so (causally) whose every number, is unchanged

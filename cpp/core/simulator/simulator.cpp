@@ -188,9 +188,7 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
   trace.n_input_tokens = int(trace.spans.size());
   if (trace.n_input_tokens > kMaxTokens) {
     trace.spans.resize(kMaxTokens);
-    trace.warning = "The text has " + std::to_string(trace.n_input_tokens) +
-                    " tokens; the limit is " + std::to_string(kMaxTokens) +
-                    ", so only the first " + std::to_string(kMaxTokens) + " are used.";
+    trace.warning = truncation_warning(trace.n_input_tokens, kMaxTokens, "the limit");
   }
   for (const TokenSpan& span : trace.spans) {
     trace.tokens.push_back(text.substr(span.begin, span.end - span.begin));
