@@ -367,6 +367,24 @@ test("grid: clicking a head's thumbnail moves the Layer and Head controls with i
   await page.close();
 });
 
+test('presets: each example sentence opens its head in its view, as presets.json says', async () => {
+  const presets = JSON.parse((await import('node:fs')).readFileSync(new URL('../../web/models/presets.json', import.meta.url), 'utf8'));
+  const { page } = await openPage(browser.context, `${site.url}?view=tokens`);
+  const labels = await page.$$eval('#presets button', (bs) => bs.map((b) => b.textContent));
+  assert.deepEqual(labels, presets.english.map((p) => p.role));
+  const induction = presets.english.find((p) => p.role === 'induction');
+  await page.click('#presets button:text-is("induction")');
+  await page.waitForFunction(() => window.__llmsim.state.view === 'heatmap');
+  const state = await page.evaluate(() => window.__llmsim.state);
+  assert.deepEqual([state.text, state.layer, state.head], [induction.text, induction.layer, induction.head]);
+  assert.equal(await page.inputValue('#text'), induction.text);
+  assert.equal(await page.inputValue('#head'), String(induction.head));
+  // another model, its own presets
+  await page.selectOption('#model', { label: 'tinygpt: the story world' });
+  await page.waitForFunction((first) => document.querySelector('#presets button').title.includes(first), `head ${presets.tinygpt[0].head}`);
+  await page.close();
+});
+
 test('the page names what the model learned from, and says when a switch takes it out of range', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=arcs`);
   const about = await page.textContent('#model-about');

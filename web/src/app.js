@@ -7,6 +7,7 @@ import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
 import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
+import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
 
 const $ = (id) => document.getElementById(id);
@@ -90,6 +91,25 @@ function syncControls(session) {
   $('scale').checked = state.scale;
   $('causal').checked = state.causal;
   $('model-about').textContent = modelAbout(engine.models.find((m) => m.name === state.model), state);
+  showPresets(session);
+}
+
+// "Try:" buttons for the model's example sentences (web/models/presets.json): each sets
+// the text and opens the head that shows its role, in the view where it shows.
+function showPresets(session) {
+  const box = $('presets');
+  if (box.dataset.model === session.state.model) return;
+  box.dataset.model = session.state.model;
+  const list = presetsFor(session.state.model);
+  box.replaceChildren(...(list.length ? [Object.assign(document.createElement('span'), { textContent: 'Try:', className: 'presets-label' })] : []),
+    ...list.map((p) => {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = p.role;
+      button.title = presetTitle(p);
+      button.addEventListener('click', () => session.set({ text: p.text, layer: p.layer, head: p.head, view: p.view, token: null, ablate: [] }, { rerun: true, push: true }));
+      return button;
+    }));
 }
 
 // One line under the controls: what the model learned from, and, when scaling or the
