@@ -71,12 +71,12 @@ test('arcs: hovering a token reads out its strongest key with the engine\'s exac
 test('arcs: a row wider than the view says "more" at the edge it continues past', async () => {
   const text = 'The quick brown fox jumps over the lazy dog while the cat sat on the mat and watched the birds fly over the old stone wall.';
   const { page } = await openPage(browser.context, `${site.url}?view=arcs&text=${encodeURIComponent(text)}`);
-  const cue = () => page.$eval('.scroll-wrap', (w) => ({
+  const cue = () => page.$eval('section[data-view="arcs"] .scroll-wrap', (w) => ({
     before: getComputedStyle(w.querySelector('.more-left')).display !== 'none',
     after: getComputedStyle(w.querySelector('.more-right')).display !== 'none' }));
   assert.deepEqual(await cue(), { before: false, after: true });
   await page.$eval('.arcs-scroll', (s) => { s.scrollLeft = s.scrollWidth; });
-  await page.waitForFunction(() => document.querySelector('.scroll-wrap').classList.contains('more-before'));
+  await page.waitForFunction(() => document.querySelector('section[data-view="arcs"] .scroll-wrap').classList.contains('more-before'));
   assert.deepEqual(await cue(), { before: true, after: false });
   await page.goto(`${site.url}?view=arcs&text=${encodeURIComponent('A short one.')}`);
   await page.waitForSelector('body[data-ready="true"]');
@@ -161,6 +161,21 @@ test('qkv: the softmax weights sum to 1 and match the heatmap row of the same to
     const w = Number(await page.$eval('#readout', (r) => r.dataset.weight));
     assert.ok(Math.abs(w - weights[key]) < 5e-6, `key ${key}: heatmap ${w}, qkv ${weights[key]}`);
   }
+  await page.close();
+});
+
+test('qkv on a phone: the five columns scroll sideways, and the view says so', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 360, height: 800 });
+  await page.goto(`${site.url}?view=qkv`);
+  await page.waitForSelector('body[data-ready="true"]');
+  for (let i = 0; i < 5; i++) await page.click('#qkv-next');  // the last step: every column
+  const wrap = 'section[data-view="qkv"] .scroll-wrap';
+  assert.ok(await page.$eval('#qkv-canvas', (c) => c.clientWidth >= 620));  // not squeezed into 300 px
+  assert.deepEqual(await page.$eval(wrap, (w) => [...w.classList].filter((c) => c.startsWith('more'))), ['more-after']);
+  await page.$eval('.qkv-scroll', (s) => { s.scrollLeft = s.scrollWidth; });
+  await page.waitForFunction((sel) => document.querySelector(sel).classList.contains('more-before'), wrap);
+  assert.equal(await page.$eval(wrap, (w) => w.classList.contains('more-after')), false);
   await page.close();
 });
 

@@ -4,6 +4,7 @@
 import { drawArcs, arcsTokenAt } from './draw.js';
 import { headColor } from '../colormap.js';
 import { fillTable, topWeightsRows } from '../alt-table.js';
+import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -16,7 +17,7 @@ const MARKUP = `
     </div>
     <div class="scroll-wrap">
       <div class="scroll arcs-scroll"><div class="arcs-row"><canvas id="arcs-canvas" tabindex="0" role="img" aria-label="Attention arcs between tokens" aria-describedby="arcs-table"></canvas></div></div>
-      <span class="more more-left" aria-hidden="true">‹ more</span><span class="more more-right" aria-hidden="true">more ›</span>
+      ${MORE_CUES}
     </div>
     <output id="arcs-readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="arcs-table"></table></details>
@@ -122,10 +123,7 @@ export function mountArcs(section, session) {
     const inView = { x: scroller.scrollLeft, width: scroller.clientWidth };
     layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: inView.width, window: inView });
     row.style.width = `${layout.width}px`;
-    // A row wider than the view says so at the edge it continues past.
-    const wrap = scroller.parentElement;
-    wrap.classList.toggle('more-before', inView.x > 1);
-    wrap.classList.toggle('more-after', inView.x + inView.width < layout.width - 1);
+    updateScrollCue(scroller, layout.width);  // a row wider than the view says so
   }
 
   // When the selection moves (arrow keys, another view), scroll its token into view.

@@ -2,6 +2,7 @@
 import { drawQkv, QKV_STEPS } from './draw.js';
 import { fillTable } from '../alt-table.js';
 import { quoted } from '../canvas.js';
+import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -13,7 +14,9 @@ const MARKUP = `
       <button type="button" id="qkv-next">Next →</button>
     </div>
     <p id="qkv-explain" class="explain"></p>
-    <canvas id="qkv-canvas" role="img" aria-label="Query, keys, scores, softmax and values for the selected token" aria-describedby="qkv-table"></canvas>
+    <div class="scroll-wrap"><div class="scroll qkv-scroll">
+      <canvas id="qkv-canvas" role="img" aria-label="Query, keys, scores, softmax and values for the selected token" aria-describedby="qkv-table"></canvas>
+    </div>${MORE_CUES}</div>
     <details class="alt"><summary>As a table</summary><table id="qkv-table"></table></details>
   </div>
   <aside class="guide">
@@ -27,6 +30,8 @@ const MARKUP = `
   </aside>
 `;
 
+const MIN_WIDTH = 620;
+
 export const view = { name: 'qkv', title: 'Q · K · V', markup: MARKUP, mount: mountQkv };
 
 export function mountQkv(section, session) {
@@ -36,6 +41,7 @@ export function mountQkv(section, session) {
   const back = section.querySelector('#qkv-back');
   const next = section.querySelector('#qkv-next');
   const table = section.querySelector('#qkv-table');
+  canvas.parentElement.addEventListener('scroll', () => updateScrollCue(canvas.parentElement, canvas.clientWidth));
   let step = 0;  // a learner starts at the query and presses Next
 
   back.addEventListener('click', () => { step = Math.max(0, step - 1); render(); });
@@ -54,7 +60,10 @@ export function mountQkv(section, session) {
       q: m('q'), k: m('k'), v: m('v'), scores: m('scores'), scaled: m('scaled'), weights: m('weights'), output: m('output'),
     };
     explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${quoted(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
-    drawQkv(canvas, data, { width: canvas.parentElement.clientWidth, step, theme: session.theme() });
+    // Its five columns need about 620 px; a narrower screen scrolls them, and says so.
+    const scroller = canvas.parentElement, width = Math.max(MIN_WIDTH, scroller.clientWidth);
+    drawQkv(canvas, data, { width, step, theme: session.theme() });
+    updateScrollCue(scroller, width);
     const T = summary.tokens.length;
     const visible = summary.causal ? query + 1 : T;
     const rows = [['key', 'q·k', `÷ √dₖ (× ${summary.scale.toPrecision(4)})`, 'softmax weight']];
