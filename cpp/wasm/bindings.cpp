@@ -78,6 +78,23 @@ class SimulatorBinding {
     }
   }
 
+  // One attention weight matrix of the last run's model, "w_q", "w_k", "w_v" or "w_o"
+  // [d_model, d_model] (rows are inputs: q = x·W_Q), as a Float32Array view.
+  val weight(const std::string& name, int layer) {
+    try {
+      const llmsim::AttentionWeights& w = simulator_.attention_weights(layer);
+      if (name == "w_q") return float_view(w.w_q);
+      if (name == "w_k") return float_view(w.w_k);
+      if (name == "w_v") return float_view(w.w_v);
+      if (name == "w_o") return float_view(w.w_o);
+      return error_object("no weight named \"" + llmsim::utf8_cut(name, 40) + "\" (w_q, w_k, w_v, w_o)");
+    } catch (const std::exception& e) {
+      return error_object(e.what());
+    } catch (...) {
+      return error_object("unexpected failure reading weight \"" + llmsim::utf8_cut(name, 40) + "\"");
+    }
+  }
+
   // The whole last Trace as JSON, the same shape as `llmsim trace` prints.
   std::string trace_json() {
     return guarded([&] { return llmsim::json_text(llmsim::trace_to_json(simulator_.trace())); });
@@ -177,6 +194,7 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .constructor<>()
       .function("run", &SimulatorBinding::run)
       .function("matrix", &SimulatorBinding::matrix)
+      .function("weight", &SimulatorBinding::weight)
       .function("traceJson", &SimulatorBinding::trace_json);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);

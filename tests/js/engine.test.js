@@ -197,3 +197,28 @@ test('the CLI runs on one thread unless --threads asks for more, with the same l
   assert.equal(two.tokens, one.tokens);
   assert.ok(Math.abs(two.mean_loss - one.mean_loss) < 1e-6, `${one.mean_loss} vs ${two.mean_loss}`);
 });
+
+test('weight(): W_Q, W_K, W_V of the last run\'s model are what made its q, k and v', () => {
+  const s = engine.run('The cat sat on the mat.', { model: 'english' });
+  const layer = 1, dModel = s.d_model, dK = s.d_k, T = s.tokens.length;
+  const x = engine.matrix('input', layer);
+  for (const [w, m] of [['w_q', 'q'], ['w_k', 'k'], ['w_v', 'v']]) {
+    const W = engine.weight(w, layer);
+    assert.deepEqual([W.rows, W.cols], [dModel, dModel]);
+    for (const head of [0, s.n_head - 1]) {
+      const expected = engine.matrix(m, layer, head);
+      let worst = 0;
+      for (let t = 0; t < T; t++)
+        for (let j = 0; j < dK; j++) {
+          let sum = 0;  // (x·W)[t, head·d_k + j], written out
+          for (let i = 0; i < dModel; i++) sum += x.data[t * dModel + i] * W.data[i * dModel + head * dK + j];
+          worst = Math.max(worst, Math.abs(sum - expected.data[t * dK + j]));
+        }
+      assert.ok(worst < 1e-3, `${m} of head ${head}: off by ${worst}`);
+    }
+  }
+  assert.equal(engine.weight('w_o', 0).data.length, dModel * dModel);
+  assert.throws(() => engine.weight('w_x', 0), /no weight named "w_x"/);
+  assert.throws(() => engine.weight('w_q', 99), /layer 99 does not exist/);
+  assert.throws(() => engine.weight('w_q', 1.5), /must be an integer/);
+});

@@ -101,6 +101,18 @@ export class Engine {
     return { data, rows: T, cols };
   }
 
+  // One attention weight matrix of the last run's model as { data, rows, cols }:
+  // "w_q", "w_k", "w_v" or "w_o" of `layer`, [d_model, d_model], rows are inputs (q = x·W_Q;
+  // head h's queries are columns h·d_k .. (h+1)·d_k − 1).
+  weight(name, layer) {
+    if (!this.summary) throw new Error('run() the model before reading its weights');
+    if (!Number.isInteger(layer)) throw new Error(`layer must be an integer, got ${String(layer)}`);
+    const view = this.simulator.weight(name, layer);
+    if (view.error) throw new Error(view.error);
+    const n = this.summary.d_model;
+    return { data: view.slice(), rows: n, cols: n };
+  }
+
   // The whole last Trace as an object (the same JSON as `llmsim trace`).
   traceJson() {
     const result = JSON.parse(this.simulator.traceJson());

@@ -29,6 +29,13 @@ export class Session {
     return this.matrices.get(key);
   }
 
+  // A weight matrix of the last run's model ("w_q", "w_k", "w_v", "w_o" of a layer).
+  weight(name, layer = this.state.layer) {
+    const key = `weight:${name}/${layer}`;
+    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.weight(name, layer));
+    return this.matrices.get(key);
+  }
+
   // The token the views follow: the selected one, else the last.
   focusToken() {
     const T = this.summary ? this.summary.tokens.length : 0;

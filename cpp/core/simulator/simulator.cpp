@@ -165,6 +165,8 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
   const bool baseline_incremental = baseline_run_ && baseline_model_id_ == model_id &&
                                     same_forward(*baseline_run_, every_head_on(options));
   last_run_.reset();  // the traces are in flux until this run has finished
+  last_model_ = options.model;
+  last_weights_id_ = model_id;
   if (ablating) baseline_run_.reset();
   if (trained) {
     run_trained(*trained, text, options, trace_, incremental, baseline_trace_, baseline_incremental);
@@ -205,6 +207,24 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
     model_->forward(trace.tokens, AttentionOptions{options.scale, options.causal}, trace);
   trace_ = std::move(trace);
   return trace_;
+}
+
+const AttentionWeights& Simulator::attention_weights(int layer) const {
+  if (last_model_.empty()) throw Error("run the model before reading its weights");
+  auto check = [&](int n_layer) {
+    if (layer < 0 || layer >= n_layer)
+      throw Error("layer " + std::to_string(layer) + " does not exist (the model has " +
+                  std::to_string(n_layer) + " layers)");
+  };
+  if (last_model_ == "random") {
+    check(model_->config().n_layer);
+    return model_->layer(layer);
+  }
+  const LoadedModel& model = model_registry().get(last_model_);
+  if (model.id() != last_weights_id_)
+    throw Error("the model \"" + last_model_ + "\" was replaced since the last run: run it again");
+  check(model.gpt().config().n_layer);
+  return model.gpt().weights().blocks.at(size_t(layer)).attn;
 }
 
 }  // namespace llmsim

@@ -54,9 +54,15 @@ class Simulator {
   const Trace& trace() const { return trace_; }
   // The every-head-on run behind the last run with heads switched off.
   const Trace& baseline_trace() const { return baseline_trace_; }
+  // W_Q, W_K, W_V, W_O of one layer of the model of the last run ([d_model, d_model],
+  // x·W convention), for views that show what multiplies the vectors. Error before the
+  // first run, for a layer the model lacks, or if that model has since been replaced.
+  const AttentionWeights& attention_weights(int layer) const;
 
  private:
   std::unique_ptr<RandomModel> model_;
+  std::string last_model_;       // the model of the last run ("random" or a registry name)
+  uint64_t last_weights_id_ = 0;  // its LoadedModel::id(), so replaced weights are never shown
   Trace trace_, baseline_trace_;
   std::optional<RunOptions> last_run_;      // the options trace_ was computed with, if it is whole
   std::optional<RunOptions> baseline_run_;  // the same for baseline_trace_

@@ -75,3 +75,20 @@ TEST_CASE("options parse from JSON and bad options are clear errors") {
   CHECK_THROWS_WITH(parse_run_options(R"({"colour": 1})"), Catch::Contains("unknown option"));
   CHECK_THROWS_AS(parse_run_options(R"({"seed": -1})"), Error);
 }
+
+TEST_CASE("the weights of the last run's model: W_Q of the random model is its layer's") {
+  Simulator sim;
+  CHECK_THROWS_AS(sim.attention_weights(0), Error);  // nothing has run yet
+  RunOptions o;
+  o.seed = 5;
+  sim.run("one two three", o);
+  const RandomModel model(RandomModelConfig{o.d_model, o.n_head, o.n_layer, o.seed});
+  CHECK(sim.attention_weights(1).w_q == model.layer(1).w_q);
+  CHECK(sim.attention_weights(0).w_o == model.layer(0).w_o);
+  // and what the trace computed is x·W_Q with them: head 0's q is the first d_k columns
+  const Trace& t = sim.trace();
+  const int d_k = o.d_model / o.n_head;
+  const Matrix q = t.layers[1].input * sim.attention_weights(1).w_q;
+  CHECK((q.leftCols(d_k) - t.layers[1].heads[0].q).cwiseAbs().maxCoeff() < 1e-5f);
+  CHECK_THROWS_AS(sim.attention_weights(o.n_layer), Error);
+}

@@ -41,3 +41,11 @@ export function parseColor(css) {
 // distinguishable with every common colour-vision deficiency.
 export const HEAD_COLORS = ['#E69F00', '#56B4E9', '#009E73', '#CC79A7', '#0072B2', '#D55E00', '#F0E442', '#999999'];
 export function headColor(index) { return HEAD_COLORS[index % HEAD_COLORS.length]; }
+
+// A colour limit for a weight matrix: 3 × its RMS. Its largest entry would let a few
+// outliers wash every other cell out to the background colour.
+export function typicalScale(values) {
+  let sum = 0;
+  for (const v of values) sum += v * v;
+  return Math.max(1e-6, 3 * Math.sqrt(sum / Math.max(1, values.length)));
+}

@@ -4,17 +4,18 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { diverging, parseColor, headColor } from '../colormap.js';
+import { diverging, parseColor, headColor, typicalScale } from '../colormap.js';
 import { divergingLegend, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
 const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
 
 // data: { T, dK, dModel, layer, tokens, heads: [Float32Array [T*dK]], concat, output
-//         (Float32Array [T*dModel]), selected: token index or null }
+//         (Float32Array [T*dModel]), wo (W_O, Float32Array [dModel*dModel], optional),
+//         selected: token index or null }
 // options: { width, theme }
 export function drawMultihead(canvas, data, options) {
-  const { T, dK, dModel, heads, concat, output, selected, tokens, layer } = data;
+  const { T, dK, dModel, heads, concat, output, selected, tokens, layer, wo } = data;
   const { width, theme } = options;
   const H = heads.length;
   const zero = parseColor(theme.background);
@@ -33,7 +34,8 @@ export function drawMultihead(canvas, data, options) {
   const headRows = Math.ceil(H / perRow);
   const wideCell = Math.max(1, Math.min(MAX_CELL, Math.floor(room / dModel)));
   const matrixH = rowH * T;
-  const height = TITLE + (headRows + 2) * (CAPTION + matrixH) + (headRows + 1) * GAP + LEGEND;
+  const woSide = wo ? Math.min(dModel * wideCell, 192) : 0;  // W_O, drawn as a square
+  const height = TITLE + (headRows + 2) * (CAPTION + matrixH) + (headRows + 1) * GAP + LEGEND + (wo ? CAPTION + woSide + GAP : 0);
   const ctx = prepareCanvas(canvas, width, height);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, height);
@@ -65,7 +67,17 @@ export function drawMultihead(canvas, data, options) {
   outline(ctx, x0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
   if (labels) rowLabels(ctx, tokens, y + CAPTION, rowH, selected, theme);
   y += CAPTION + matrixH + GAP;
-  caption(ctx, [`× W_O [${dModel} × ${dModel}]${width >= 480 ? ': mixes the heads back together' : ''}`, `= attention output [${T} × ${dModel}]`], x0, y, theme.text, theme);
+  if (wo) {  // the mixing matrix itself: row i says how concat's column i feeds each output column
+    caption(ctx, [`× W_O${width >= 480 ? ': mixes the heads back together' : ''}`, `[${dModel} × ${dModel}]`], x0, y, theme.text, theme);
+    const woLimit = typicalScale(wo);  // 3 × RMS: the largest entry would wash the rest out
+    matrix(ctx, wo, dModel, dModel, x0, y + CAPTION, woSide / dModel, woSide / dModel, woLimit, zero);
+    for (let i = 0; i < H; i++) {  // which rows of W_O read which head's columns
+      ctx.fillStyle = headColor(i);
+      ctx.fillRect(x0 - 5, y + CAPTION + (i * dK * woSide) / dModel, 3, (dK * woSide) / dModel);
+    }
+    y += CAPTION + woSide + GAP;
+  }
+  caption(ctx, [wo ? '= attention output' : `× W_O [${dModel} × ${dModel}]${width >= 480 ? ': mixes the heads back together' : ''}`, `${wo ? '' : '= attention output '}[${T} × ${dModel}]`], x0, y, theme.text, theme);
   matrix(ctx, output, T, dModel, x0, y + CAPTION, wideCell, rowH, outLimit, zero);
   outline(ctx, x0, y + CAPTION, dModel * wideCell, rowH, selected, theme);
   if (labels) rowLabels(ctx, tokens, y + CAPTION, rowH, selected, theme);

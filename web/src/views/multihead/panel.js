@@ -32,6 +32,7 @@ export function mountMultihead(section, session) {
         heads: Array.from({ length: summary.n_head }, (_, h) => session.matrix('output', layer, h).data),
         concat: session.matrix('concat', layer, 0).data,
         output: session.matrix('layer_output', layer, 0).data,
+        wo: session.weight('w_o', layer).data,
         selected: session.focusToken(),
       }, { width: canvas.parentElement.clientWidth, theme: session.theme() });
     },

@@ -3,7 +3,7 @@
 // weight, and the value vector. Steps reveal the columns one at a time:
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, parseColor } from '../colormap.js';
+import { cssColor, diverging, parseColor, typicalScale } from '../colormap.js';
 import { divergingLegend, prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
@@ -30,14 +30,15 @@ export function qkvRows(weights, query, T, causal) {
 //         row-major as the engine returns them), causal, scale }
 // options: { width, step (0..5), theme: { background, text, muted, accent, line, tokenFill } }
 export function drawQkv(canvas, data, options) {
-  const { tokens, query, dK, dModel, input, q, k, v, scores, scaled, weights, output, causal } = data;
+  const { tokens, query, dK, dModel, input, head, wq, q, k, v, scores, scaled, weights, output, causal } = data;
   const { theme, step } = options;
   const T = tokens.length;
   const { keys, hidden } = qkvRows(weights, query, T, causal);
   const cellW = Math.max(2, Math.min(10, Math.floor((options.width - LABEL_W - 3 * BAR_W - 4 * GAP) / (2 * dK))));
   const vecW = cellW * dK;
   const xCell = Math.max(1, Math.min(cellW, Math.floor((options.width - LABEL_W) / dModel)));
-  const height = 12 + ROW * (4 + keys.length + 1.5) + (hidden ? ROW : 0) + LEGEND_H;
+  const wRowH = 2, wH = wRowH * dK;  // W_Q's block: one 2 px row per query dimension
+  const height = 12 + ROW * (4 + keys.length + 1.5) + wH + 8 + (hidden ? ROW : 0) + LEGEND_H;
   const ctx = prepareCanvas(canvas, options.width, height);
   const zero = parseColor(theme.background);
   ctx.fillStyle = theme.background;
@@ -55,8 +56,13 @@ export function drawQkv(canvas, data, options) {
   // The token's vector x (this layer's input, d_model wide), and its query q = x·W_Q.
   label(ctx, `x ${tokenLabel(tokens[query], 10)}`, 0, y, theme.text);
   strip(ctx, input, query * dModel, dModel, cols.key, y, xCell, limit(input.subarray(query * dModel, (query + 1) * dModel)), zero);
-  note(ctx, `the token's vector x [${dModel}]; every head multiplies it by its own W_Q, W_K, W_V`, cols.key, y + ROW, theme);
+  note(ctx, `the vector attention reads, x [${dModel}]; each head multiplies it by its own W_Q, W_K, W_V`, cols.key, y + ROW, theme);
   y += ROW * 2;
+  // This head's slice of W_Q, drawn turned on its side so each column sits under the
+  // entry of x it multiplies: q's j-th entry is Σ_i x_i · W_Q[i, head·d_k + j], row j here.
+  label(ctx, '× W_Q', 0, y + wH / 2 - ROW / 2 + 2, theme.text);
+  weightBlock(ctx, wq, dModel, head * dK, dK, cols.key, y, xCell, wRowH, zero);
+  y += wH + 8;
   label(ctx, 'query q', 0, y, theme.accent);
   strip(ctx, q, query * dK, dK, cols.key, y, cellW, vecLimit, zero);
   note(ctx, `q = x·W_Q [${dK}]: what this token is looking for`, cols.key + vecW + GAP, y + 2, theme);
@@ -98,6 +104,20 @@ export function drawQkv(canvas, data, options) {
     y += ROW;
   }
   divergingLegend(ctx, cols.key, y + 10, zero, theme, 'vector entries, coloured by sign and size');
+}
+
+// Columns [col0, col0 + n) of a [rows, rows] weight matrix, transposed: block row j is
+// weight column col0 + j, block column i is weight row i.
+function weightBlock(ctx, w, rows, col0, n, x, y, cellW, cellH, zero) {
+  const limit = typicalScale(w);  // 3 × RMS, as the multi-head view's W_O
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < rows; i++) {
+      ctx.fillStyle = cssColor(diverging(w[i * rows + col0 + j], limit, zero));
+      ctx.fillRect(x + i * cellW, y + j * cellH, cellW, cellH);
+    }
+  ctx.strokeStyle = 'rgba(128, 128, 128, 0.6)';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x - 0.5, y - 0.5, rows * cellW + 1, n * cellH + 1);
 }
 
 // A small grey line of explanation; right-aligned within `room` when given.
