@@ -68,8 +68,8 @@ test(`picking ${OTHER} in the dropdown loads models/${OTHER}.js (showing that it
   assert.equal(await page.evaluate(() => document.body.dataset.loading), undefined);
   const expected = nativeTokens(OTHER, TEXT);
   assert.deepEqual((await summaryOf(page)).tokens, expected);
-  // The tokens view draws them (each chip's title holds its token as JSON).
-  assert.deepEqual(await page.$$eval('#token-chips .token', (els) => els.map((e) => JSON.parse(/: (".*")$/.exec(e.title)[1]))), expected);
+  // The tokens view draws them (each chip's title holds its token's display form, quoted “…”).
+  assert.deepEqual(await page.$$eval('#token-chips .token', (els) => els.map((e) => /: “(.*)”$/s.exec(e.title)[1])), expected);
   assert.match(await page.textContent('#status'), new RegExp(`^${expected.length} tokens · ${OTHER} · `));
   assert.equal(new URL(page.url()).searchParams.get('model'), OTHER);
   // Back to the default and to the model again: no second request.
