@@ -30,7 +30,7 @@ export function qkvRows(weights, query, T, causal) {
 //         row-major as the engine returns them), causal, scale }
 // options: { width, step (0..5), theme: { background, text, muted, accent, line, tokenFill } }
 export function drawQkv(canvas, data, options) {
-  const { tokens, query, dK, dModel, input, head, wq, q, k, v, scores, scaled, weights, output, causal } = data;
+  const { tokens, query, dK, dModel, input, head, wq, wk, wv, q, k, v, scores, scaled, weights, output, causal } = data;
   const { theme, step } = options;
   const T = tokens.length;
   const { keys, hidden } = qkvRows(weights, query, T, causal);
@@ -38,7 +38,7 @@ export function drawQkv(canvas, data, options) {
   const vecW = cellW * dK;
   const xCell = Math.max(1, Math.min(cellW, Math.floor((options.width - LABEL_W) / dModel)));
   const wRowH = 2, wH = wRowH * dK;  // W_Q's block: one 2 px row per query dimension
-  const height = 12 + ROW * (4 + keys.length + 1.5) + wH + 8 + (hidden ? ROW : 0) + LEGEND_H;
+  const height = 12 + ROW * (4 + keys.length + 1.5) + 3 * (wH + 8) + (hidden ? ROW : 0) + LEGEND_H;
   const ctx = prepareCanvas(canvas, options.width, height);
   const zero = parseColor(theme.background);
   ctx.fillStyle = theme.background;
@@ -58,11 +58,18 @@ export function drawQkv(canvas, data, options) {
   strip(ctx, input, query * dModel, dModel, cols.key, y, xCell, limit(input.subarray(query * dModel, (query + 1) * dModel)), zero);
   note(ctx, `the vector attention reads, x [${dModel}]; each head multiplies it by its own W_Q, W_K, W_V`, cols.key, y + ROW, theme);
   y += ROW * 2;
-  // This head's slice of W_Q, drawn turned on its side so each column sits under the
-  // entry of x it multiplies: q's j-th entry is Σ_i x_i · W_Q[i, head·d_k + j], row j here.
-  label(ctx, '× W_Q', 0, y + wH / 2 - ROW / 2 + 2, theme.text);
-  weightBlock(ctx, wq, dModel, head * dK, dK, cols.key, y, xCell, wRowH, zero);
-  y += wH + 8;
+  // This head's slices of W_Q, W_K and W_V, each turned on its side so every column sits
+  // under the entry of x it multiplies: q's j-th entry is Σ_i x_i · W_Q[i, head·d_k + j],
+  // row j of the first block. Every token's k and v come from its own x the same way.
+  // Each block appears at the step that uses it; its room is kept so nothing jumps.
+  for (const [name, w, from, what] of [['W_Q', wq, 0, '→ q'], ['W_K', wk, 1, '→ each k'], ['W_V', wv, 5, '→ each v']]) {
+    if (step >= from) {
+      label(ctx, `× ${name}`, 0, y + wH / 2 - ROW / 2 - 4, theme.text);
+      note(ctx, what, 0, y + wH / 2 - 2, theme);
+      weightBlock(ctx, w, dModel, head * dK, dK, cols.key, y, xCell, wRowH, zero);
+    }
+    y += wH + 8;
+  }
   label(ctx, 'query q', 0, y, theme.accent);
   strip(ctx, q, query * dK, dK, cols.key, y, cellW, vecLimit, zero);
   note(ctx, `q = x·W_Q [${dK}]: what this token is looking for`, cols.key + vecW + GAP, y + 2, theme);

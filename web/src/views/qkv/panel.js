@@ -56,7 +56,7 @@ export function mountQkv(section, session) {
     const query = session.focusToken();
     const m = (name) => session.matrix(name).data;
     const data = {
-      tokens: summary.tokens, query, dK: summary.d_k, dModel: summary.d_model, input: m('input'), head: session.state.head, wq: session.weight('w_q').data, causal: summary.causal,
+      tokens: summary.tokens, query, dK: summary.d_k, dModel: summary.d_model, input: m('input'), head: session.state.head, wq: session.weight('w_q').data, wk: session.weight('w_k').data, wv: session.weight('w_v').data, causal: summary.causal,
       q: m('q'), k: m('k'), v: m('v'), scores: m('scores'), scaled: m('scaled'), weights: m('weights'), output: m('output'),
     };
     explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${quoted(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
