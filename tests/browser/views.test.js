@@ -348,6 +348,17 @@ test('export: JSON of the trace and PNG of the view download', async () => {
   await page.close();
 });
 
+test("export: the grid's PNG has every head's thumbnail, not only the first", async () => {
+  const { page } = await openPage(browser.context, `${site.url}?view=grid`);
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const bytes = await (await import('node:fs')).promises.readFile(await png.path());
+  const { n_head: H, n_layer: L } = await page.evaluate(() => window.__llmsim.summary);
+  const dpr = await page.evaluate(() => window.devicePixelRatio);
+  assert.ok(bytes.readUInt32BE(16) >= H * 92 * dpr, `width ${bytes.readUInt32BE(16)} for ${H} heads`);
+  assert.ok(bytes.readUInt32BE(20) >= L * 92 * dpr, `height ${bytes.readUInt32BE(20)} for ${L} layers`);
+  await page.close();
+});
+
 test('screenshots of every view, 1280 and 390 px wide, light and dark', async () => {
   for (const scheme of ['light', 'dark']) {
     for (const width of [1280, 390]) {

@@ -17,3 +17,8 @@ test('switches that differ from training and heads switched off are said', () =>
   assert.equal(what, 'Attention, computed · Arcs · tinygpt · layer 0, head 0 · heads off: 0.1, 2.3 · without √dₖ scaling · without the causal mask');
   assert.equal(text, '“a\nb”');
 });
+
+test('the grid of every head names no single head', () => {
+  const [what] = exportCaption({ ...DEFAULT_STATE, view: 'grid', layer: 1 }, { viewTitle: 'All heads', modelTitle: 'tinygpt' });
+  assert.equal(what, 'Attention, computed · All heads · tinygpt');
+});

@@ -14,7 +14,8 @@ export function downloadBlob(blob, filename) {
 // What an exported figure says about itself, two lines: what it shows (view, model,
 // layer and head, and any switch that is not as the model was trained), and the text.
 export function exportCaption(state, { viewTitle, modelTitle }) {
-  const what = [`Attention, computed · ${viewTitle}`, modelTitle, `layer ${state.layer}, head ${state.head}`];
+  const what = [`Attention, computed · ${viewTitle}`, modelTitle];
+  if (state.view !== 'grid') what.push(`layer ${state.layer}, head ${state.head}`);  // the grid is every head
   if (state.ablate.length) what.push(`heads off: ${state.ablate.join(', ')}`);
   if (!state.scale) what.push('without √dₖ scaling');
   if (!state.causal) what.push('without the causal mask');

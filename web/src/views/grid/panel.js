@@ -91,8 +91,37 @@ export function mountGrid(section, session) {
     card.box.disabled = !canAblate;
   }
 
+  // "Export PNG": every head's thumbnail in its grid place, with its name and label,
+  // on one canvas (the view itself is many small canvases).
+  function exportCanvas() {
+    if (!cards.length) return null;
+    const ratio = window.devicePixelRatio || 1, cell = THUMB + 16, text = 34;
+    const H = session.summary.n_head, L = session.summary.n_layer;
+    const out = document.createElement('canvas');
+    out.width = Math.round(H * cell * ratio);
+    out.height = Math.round(L * (cell + text) * ratio);
+    const ctx = out.getContext('2d');
+    ctx.scale(ratio, ratio);
+    const theme = session.theme();
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(0, 0, H * cell, L * (cell + text));
+    ctx.textBaseline = 'top';
+    for (const card of cards) {
+      const x = card.head * cell + 8, y = card.layer * (cell + text) + 8;
+      ctx.drawImage(card.canvas, x, y, THUMB, THUMB);
+      ctx.fillStyle = theme.text;
+      ctx.font = '600 11px system-ui, sans-serif';
+      ctx.fillText(`L${card.layer} H${card.head}`, x, y + THUMB + 4);
+      ctx.fillStyle = theme.muted;
+      ctx.font = '10px system-ui, sans-serif';
+      ctx.fillText(card.label.textContent, x, y + THUMB + 18, cell - 8);
+    }
+    return out;
+  }
+
   let cards = [], shape = '';
   return {
+    exportCanvas,
     render() {
       const summary = session.summary;
       if (!summary || summary.tokens.length === 0) {
