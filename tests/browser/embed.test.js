@@ -162,8 +162,8 @@ test('the parent page can set the text and the head by postMessage', async () =>
   await frame.waitForSelector('llm-attention[data-ready="true"]');
   await page.evaluate(() => document.getElementById('embed-heatmap').contentWindow.postMessage({ type: 'llm-attention:set-text', text: 'Sent from the parent page' }, '*'));
   await frame.waitForFunction(() => document.querySelector('llm-attention').session.summary.tokens.join('').includes('Sent from the parent page'));
-  await page.evaluate(() => document.getElementById('embed-heatmap').contentWindow.postMessage({ type: 'llm-attention:set-head', layer: 1, head: 3 }, '*'));
-  await frame.waitForFunction(() => { const s = document.querySelector('llm-attention').session.state; return s.layer === 1 && s.head === 3; });
+  await page.evaluate(() => document.getElementById('embed-heatmap').contentWindow.postMessage({ type: 'llm-attention:set-head', layer: 1, head: 2 }, '*'));
+  await frame.waitForFunction(() => { const s = document.querySelector('llm-attention').session.state; return s.layer === 1 && s.head === 2; });
   await page.close();
   site.server.close();
 });

@@ -217,7 +217,7 @@ const CONTROL_CASES = [
   { view: 'arcs', param: 'threshold', value: '0.2',
     act: (p) => p.$eval('#threshold', (el) => { el.value = '0.2'; el.dispatchEvent(new Event('input', { bubbles: true })); }),
     read: (p) => p.inputValue('#threshold') },
-  { view: 'heatmap', param: 'head', value: '3', act: (p) => p.selectOption('#head', '3'), read: (p) => p.inputValue('#head') },
+  { view: 'heatmap', param: 'head', value: '2', act: (p) => p.selectOption('#head', '2'), read: (p) => p.inputValue('#head') },
   { view: 'heatmap', param: 'layer', value: '1', act: (p) => p.selectOption('#layer', '1'), read: (p) => p.inputValue('#layer') },
   { view: 'qkv', param: 'scale', value: '0', act: (p) => p.uncheck('#scale'), read: async (p) => ((await p.isChecked('#scale')) ? '1' : '0') },
   { view: 'arcs', param: 'causal', value: '0', act: (p) => p.uncheck('#causal'), read: async (p) => ((await p.isChecked('#causal')) ? '1' : '0') },

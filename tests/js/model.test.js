@@ -137,23 +137,25 @@ for (const name of MODELS) {
 }
 
 // What web/models/README.md claims for `english`, measured on ordinary English it was
-// not trained on (web/probes/english): a first-token sink, induction heads (on repeated
-// random tokens), syntactic heads far above the fixed-offset baseline, and idle heads
-// that really are idle. (Its previous-token head, induction on repeated English and the
-// most important head's cost fall short of the issue's bars; the README says so.)
+// not trained on (web/probes/english): the issue's bars (a previous-token head >= 0.6, a
+// first-token sink >= 0.5, an induction head >= 0.5 on a repeated English passage, the
+// most important head costing >= 5 % of the held-out loss when switched off, idle heads
+// under 1 %), and a determiner head well above the fixed-offset baseline.
 test('the English model has the heads its README claims, on English text', () => {
   const heads = shippedHeads('english');
   const best = (key) => Math.max(...heads.map((h) => h[key]));
+  assert.ok(best('prev_token') >= 0.6, `best previous-token score ${best('prev_token')}`);
   assert.ok(best('first_token') >= 0.5, `best first-token score ${best('first_token')}`);
   assert.ok(best('induction') >= 0.5, `best induction score ${best('induction')}`);
-  assert.ok(heads.every((h) => h.induction_text !== null), 'no induction score on the English passages');
+  assert.ok(best('induction_text') >= 0.5, `best induction score on repeated English ${best('induction_text')}`);
+  assert.ok(best('importance_relative') >= 0.05, `the most important head costs ${best('importance_relative')}`);
   const syntactic = heads.filter((h) => h.label === 'syntactic' || h.also.includes('syntactic'));
-  assert.ok(syntactic.some((h) => h.syntactic.accuracy >= 0.8 && h.syntactic.accuracy - h.syntactic.baseline >= 0.4),
-    `no syntactic head 0.4 above its baseline: ${JSON.stringify(syntactic.map((h) => h.syntactic))}`);
+  assert.ok(syntactic.some((h) => h.syntactic.accuracy >= 0.65 && h.syntactic.accuracy - h.syntactic.baseline >= 0.25),
+    `no syntactic head 0.25 above its baseline: ${JSON.stringify(syntactic.map((h) => h.syntactic))}`);
   for (const h of heads.filter((x) => x.label === 'idle'))
     assert.ok(Math.abs(h.importance_relative) < 0.01, `idle head ${h.layer}.${h.head} costs ${h.importance_relative}`);
   const labels = new Set(heads.flatMap((h) => [h.label, ...h.also]));
-  for (const kind of ['induction', 'syntactic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
+  for (const kind of ['previous-token', 'induction', 'syntactic', 'idle']) assert.ok(labels.has(kind), `no ${kind} head: ${[...labels]}`);
 });
 
 // The kinds web/models/README.md says tinygpt has, on its story probes: previous-token,
