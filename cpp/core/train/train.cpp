@@ -18,51 +18,66 @@ namespace llmsim {
 
 // ---- parameter layout --------------------------------------------------------------
 
-static std::vector<ParameterInfo> parameter_layout(const GptConfig& c) {
+// The flat buffer holds the tensors of gpt_tensors in their order, each as one region,
+// except that a block's W_Q, W_K and W_V share one [C, 3C] region side by side (one
+// GEMM then makes q, k and v). Fills `placements` with where each tensor starts and
+// its row stride in the buffer.
+static std::vector<ParameterInfo> parameter_layout(const std::vector<GptTensor>& tensors,
+                                                   std::vector<TensorPlacement>* placements = nullptr) {
   std::vector<ParameterInfo> layout;
   size_t offset = 0;
-  auto add = [&](const std::string& name, int rows, int cols, bool decay) {
-    layout.push_back(ParameterInfo{name, rows, cols, offset, decay});
-    offset += size_t(rows) * size_t(cols);
-  };
-  const int V = c.vocab_size, C = c.d_model, F = c.d_ff;
-  add("tok_emb", V, C, true);
-  add("pos_emb", c.context, C, true);
-  for (int l = 0; l < c.n_layer; ++l) {
-    const std::string b = "blocks." + std::to_string(l) + ".";
-    add(b + "ln1.weight", 1, C, false);
-    add(b + "ln1.bias", 1, C, false);
-    add(b + "attn.w_qkv", C, 3 * C, true);
-    add(b + "attn.w_o", C, C, true);
-    add(b + "ln2.weight", 1, C, false);
-    add(b + "ln2.bias", 1, C, false);
-    add(b + "mlp.fc.weight", C, F, true);
-    add(b + "mlp.fc.bias", 1, F, false);
-    add(b + "mlp.proj.weight", F, C, true);
-    add(b + "mlp.proj.bias", 1, C, false);
+  size_t qkv_offset = 0;  // the region of the block's fused W_Q | W_K | W_V
+  for (const GptTensor& t : tensors) {
+    const bool fused = t.role == TensorRole::w_q || t.role == TensorRole::w_k || t.role == TensorRole::w_v;
+    if (t.role == TensorRole::w_q) {
+      qkv_offset = offset;
+      const std::string name = "blocks." + std::to_string(t.layer) + ".attn.w_qkv";
+      layout.push_back(ParameterInfo{name, t.rows, 3 * t.cols, offset, t.decay, t.init, t.role, t.layer});
+      offset += 3 * t.size();
+    } else if (!fused) {
+      layout.push_back(ParameterInfo{t.name, t.rows, t.cols, offset, t.decay, t.init, t.role, t.layer});
+      offset += t.size();
+    }
+    if (placements) {
+      const int part = t.role == TensorRole::w_k ? 1 : t.role == TensorRole::w_v ? 2 : 0;
+      placements->push_back(fused ? TensorPlacement{qkv_offset + size_t(part) * t.cols, 3 * t.cols}
+                                  : TensorPlacement{layout.back().offset, t.cols});
+    }
   }
-  add("ln_f.weight", 1, C, false);
-  add("ln_f.bias", 1, C, false);
   return layout;
 }
 
 GptTrainer::ModelTensors GptTrainer::tensors_at(float* base) const {
-  std::map<std::string, size_t> offset;
-  for (const ParameterInfo& p : layout_) offset[p.name] = p.offset;
-  auto at = [&](const std::string& name) { return base + offset.at(name); };
-  ModelTensors t;
-  t.tok_emb = at("tok_emb");
-  t.pos_emb = at("pos_emb");
-  for (int l = 0; l < config_.n_layer; ++l) {
-    const std::string b = "blocks." + std::to_string(l) + ".";
-    t.blocks.push_back(BlockTensors{at(b + "ln1.weight"), at(b + "ln1.bias"), at(b + "attn.w_qkv"),
-                                    at(b + "attn.w_o"), at(b + "ln2.weight"), at(b + "ln2.bias"),
-                                    at(b + "mlp.fc.weight"), at(b + "mlp.fc.bias"),
-                                    at(b + "mlp.proj.weight"), at(b + "mlp.proj.bias")});
+  ModelTensors m;
+  m.blocks.resize(size_t(config_.n_layer));
+  for (const ParameterInfo& p : layout_) {
+    float* at = base + p.offset;
+    BlockTensors& b = m.blocks[size_t(std::max(p.layer, 0))];
+    switch (p.role) {
+      case TensorRole::tok_emb: m.tok_emb = at; break;
+      case TensorRole::pos_emb: m.pos_emb = at; break;
+      case TensorRole::lnf_weight: m.lnf_w = at; break;
+      case TensorRole::lnf_bias: m.lnf_b = at; break;
+      case TensorRole::ln1_weight: b.ln1_w = at; break;
+      case TensorRole::ln1_bias: b.ln1_b = at; break;
+      case TensorRole::w_q: b.w_qkv = at; break;  // W_Q | W_K | W_V
+      case TensorRole::w_k: case TensorRole::w_v: break;
+      case TensorRole::w_o: b.w_o = at; break;
+      case TensorRole::ln2_weight: b.ln2_w = at; break;
+      case TensorRole::ln2_bias: b.ln2_b = at; break;
+      case TensorRole::fc_weight: b.fc_w = at; break;
+      case TensorRole::fc_bias: b.fc_b = at; break;
+      case TensorRole::proj_weight: b.proj_w = at; break;
+      case TensorRole::proj_bias: b.proj_b = at; break;
+    }
   }
-  t.lnf_w = at("ln_f.weight");
-  t.lnf_b = at("ln_f.bias");
-  return t;
+  return m;
+}
+
+Eigen::Map<Matrix, 0, Eigen::OuterStride<>> GptTrainer::placed(const AlignedFloats& buffer, size_t i) const {
+  const GptTensor& t = tensors_[i];
+  return Eigen::Map<Matrix, 0, Eigen::OuterStride<>>(const_cast<float*>(buffer.data()) + placements_[i].offset,
+                                                     t.rows, t.cols, Eigen::OuterStride<>(placements_[i].stride));
 }
 
 Eigen::Map<Matrix> GptTrainer::view(float* p, int rows, int cols) {
@@ -76,7 +91,8 @@ GptTrainer::GptTrainer(const GptConfig& config, int batch_size, int seq_len)
   if (seq_len < 1 || seq_len > config.context)
     throw Error("sequence length must be between 1 and the context " +
                 std::to_string(config.context) + ", got " + std::to_string(seq_len));
-  layout_ = parameter_layout(config);
+  tensors_ = gpt_tensors(config);
+  layout_ = parameter_layout(tensors_, &placements_);
   const size_t n_params = layout_.back().offset + size_t(layout_.back().rows) * layout_.back().cols;
   params_.assign(n_params, 0.0f);
   grads_.assign(n_params, 0.0f);
@@ -92,21 +108,10 @@ GptTrainer::GptTrainer(const GptConfig& config, int batch_size, int seq_len)
   x0_.resize(N, C);
   layers_.resize(config.n_layer);
   for (LayerActivations& a : layers_) {
-    a.ln1.resize(N, C);
-    a.ln1_mean.resize(N);
-    a.ln1_rstd.resize(N);
+    a.resize(N, C, F);
     a.qkv.resize(N, 3 * C);
     a.att.resize(B_ * H * T_, T_);
     a.atty.resize(N, C);
-    a.attproj.resize(N, C);
-    a.res2.resize(N, C);
-    a.ln2.resize(N, C);
-    a.ln2_mean.resize(N);
-    a.ln2_rstd.resize(N);
-    a.fch.resize(N, F);
-    a.fch_gelu.resize(N, F);
-    a.fcproj.resize(N, C);
-    a.res3.resize(N, C);
   }
   lnf_.resize(N, C);
   lnf_mean_.resize(N);
@@ -129,17 +134,15 @@ void GptTrainer::init_weights(uint64_t seed, bool sinusoid_positions) {
   for (const ParameterInfo& p : layout_) {
     float* data = params_.data() + p.offset;
     const size_t n = size_t(p.rows) * p.cols;
-    const auto ends_with = [&](const std::string& suffix) {
-      return p.name.size() >= suffix.size() &&
-             p.name.compare(p.name.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    if (!p.decay) {  // LayerNorm gains start at 1; every bias at 0
-      std::fill(data, data + n, ends_with("ln1.weight") || ends_with("ln2.weight") ||
-                                        p.name == "ln_f.weight" ? 1.0f : 0.0f);
-      continue;
+    switch (p.init) {
+      case TensorInit::ones: std::fill(data, data + n, 1.0f); break;
+      case TensorInit::zeros: std::fill(data, data + n, 0.0f); break;
+      case TensorInit::normal:
+      case TensorInit::residual_normal: {
+        const float stddev = p.init == TensorInit::residual_normal ? residual_std : 0.02f;
+        for (size_t i = 0; i < n; ++i) data[i] = float(rng.normal() * stddev);
+      }
     }
-    const float stddev = ends_with("attn.w_o") || ends_with("mlp.proj.weight") ? residual_std : 0.02f;
-    for (size_t i = 0; i < n; ++i) data[i] = float(rng.normal() * stddev);
   }
   if (sinusoid_positions) {
     // pos_emb[t, 2k] = a·sin(t·ω_k), pos_emb[t, 2k+1] = a·cos(t·ω_k), ω_k = 10000^(−2k/C);
@@ -158,55 +161,12 @@ void GptTrainer::init_weights(uint64_t seed, bool sinusoid_positions) {
 }
 
 void GptTrainer::set_weights(const GptWeights& w) {
-  const int V = config_.vocab_size, C = config_.d_model, F = config_.d_ff;
-  view(p_.tok_emb, V, C) = w.tok_emb;
-  view(p_.pos_emb, config_.context, C) = w.pos_emb;
-  for (int l = 0; l < config_.n_layer; ++l) {
-    const BlockTensors& t = p_.blocks[l];
-    const GptBlock& b = w.blocks.at(l);
-    view(t.ln1_w, 1, C) = b.ln1_weight;
-    view(t.ln1_b, 1, C) = b.ln1_bias;
-    auto qkv = view(t.w_qkv, C, 3 * C);
-    qkv.leftCols(C) = b.attn.w_q;
-    qkv.middleCols(C, C) = b.attn.w_k;
-    qkv.rightCols(C) = b.attn.w_v;
-    view(t.w_o, C, C) = b.attn.w_o;
-    view(t.ln2_w, 1, C) = b.ln2_weight;
-    view(t.ln2_b, 1, C) = b.ln2_bias;
-    view(t.fc_w, C, F) = b.fc_weight;
-    view(t.fc_b, 1, F) = b.fc_bias;
-    view(t.proj_w, F, C) = b.proj_weight;
-    view(t.proj_b, 1, C) = b.proj_bias;
-  }
-  view(p_.lnf_w, 1, C) = w.lnf_weight;
-  view(p_.lnf_b, 1, C) = w.lnf_bias;
+  for (size_t i = 0; i < tensors_.size(); ++i) placed(params_, i) = tensor_in(w, tensors_[i]);
 }
 
 GptWeights GptTrainer::weights() const {
-  const int V = config_.vocab_size, C = config_.d_model, F = config_.d_ff;
-  GptWeights w;
-  w.tok_emb = view(p_.tok_emb, V, C);
-  w.pos_emb = view(p_.pos_emb, config_.context, C);
-  for (int l = 0; l < config_.n_layer; ++l) {
-    const BlockTensors& t = p_.blocks[l];
-    GptBlock b;
-    b.ln1_weight = view(t.ln1_w, 1, C);
-    b.ln1_bias = view(t.ln1_b, 1, C);
-    const auto qkv = view(t.w_qkv, C, 3 * C);
-    b.attn.w_q = qkv.leftCols(C);
-    b.attn.w_k = qkv.middleCols(C, C);
-    b.attn.w_v = qkv.rightCols(C);
-    b.attn.w_o = view(t.w_o, C, C);
-    b.ln2_weight = view(t.ln2_w, 1, C);
-    b.ln2_bias = view(t.ln2_b, 1, C);
-    b.fc_weight = view(t.fc_w, C, F);
-    b.fc_bias = view(t.fc_b, 1, F);
-    b.proj_weight = view(t.proj_w, F, C);
-    b.proj_bias = view(t.proj_b, 1, C);
-    w.blocks.push_back(std::move(b));
-  }
-  w.lnf_weight = view(p_.lnf_w, 1, C);
-  w.lnf_bias = view(p_.lnf_b, 1, C);
+  GptWeights w = zero_weights(config_);
+  for (size_t i = 0; i < tensors_.size(); ++i) tensor_in(w, tensors_[i]) = placed(params_, i);
   return w;
 }
 
@@ -224,18 +184,13 @@ double GptTrainer::forward(const int* inputs, const int* targets) {
   for (int l = 0; l < config_.n_layer; ++l) {
     const BlockTensors& w = p_.blocks[l];
     LayerActivations& a = layers_[l];
-    // x + attention(LN1(x))
-    layernorm_forward(*x, w.ln1_w, w.ln1_b, a.ln1, a.ln1_mean.data(), a.ln1_rstd.data());
-    matmul_forward(a.ln1, view(w.w_qkv, C, 3 * C), nullptr, a.qkv);  // [N, 3C]
-    batched_attention_forward(a.qkv, B_, T_, H, attention_options_, a.att, a.atty, scratch_);
-    matmul_forward(a.atty, view(w.w_o, C, C), nullptr, a.attproj);  // [N, C]
-    residual_forward(*x, a.attproj, a.res2);
-    // res2 + proj(GELU(fc(LN2(res2))))
-    layernorm_forward(a.res2, w.ln2_w, w.ln2_b, a.ln2, a.ln2_mean.data(), a.ln2_rstd.data());
-    matmul_forward(a.ln2, view(w.fc_w, C, F), w.fc_b, a.fch);  // [N, F]
-    gelu_forward(a.fch, a.fch_gelu);                               // [N, F]
-    matmul_forward(a.fch_gelu, view(w.proj_w, F, C), w.proj_b, a.fcproj);  // [N, C]
-    residual_forward(a.res2, a.fcproj, a.res3);
+    const BlockParameters parameters{w.ln1_w, w.ln1_b, w.ln2_w, w.ln2_b,
+                                     view(w.fc_w, C, F), w.fc_b, view(w.proj_w, F, C), w.proj_b};
+    block_forward(*x, parameters, a, [&](const Matrix& ln1, Matrix& attproj) {
+      matmul_forward(ln1, view(w.w_qkv, C, 3 * C), nullptr, a.qkv);  // [N, 3C]
+      batched_attention_forward(a.qkv, B_, T_, H, attention_options_, a.att, a.atty, scratch_);
+      matmul_forward(a.atty, view(w.w_o, C, C), nullptr, attproj);  // [N, C]
+    });
     x = &a.res3;
   }
   layernorm_forward(*x, p_.lnf_w, p_.lnf_b, lnf_, lnf_mean_.data(), lnf_rstd_.data());
@@ -468,10 +423,7 @@ uint64_t fnv1a(const void* data, size_t n, uint64_t h = 0xcbf29ce484222325ULL) {
   return h;
 }
 
-size_t parameter_count_of(const GptConfig& config) {
-  const std::vector<ParameterInfo> layout = parameter_layout(config);
-  return layout.back().offset + size_t(layout.back().rows) * layout.back().cols;
-}
+size_t parameter_count_of(const GptConfig& config) { return size_t(config.parameter_count()); }
 
 // The payload is plain values as their bytes, in the order of TrainCheckpoint. Flags
 // go as one byte (a bool read from a foreign byte would be undefined behaviour).

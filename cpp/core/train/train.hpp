@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "model/gpt.hpp"
+#include "model/gpt_block.hpp"
 #include "model/gpt_ops.hpp"
 #include "rng.hpp"
 
@@ -35,11 +36,23 @@ namespace llmsim {
 // vectorised loops over it split the same way in every process.
 using AlignedFloats = std::vector<float, Eigen::aligned_allocator<float>>;
 
+// One region of the flat parameter buffer: one tensor of gpt_tensors (gpt_weights.hpp),
+// or a block's W_Q | W_K | W_V side by side as one [C, 3C] region.
 struct ParameterInfo {
-  std::string name;  // as in the safetensors file; "blocks.{l}.attn.w_qkv" is fused
+  std::string name;  // as in the safetensors file; "blocks.{l}.attn.w_qkv" is the fused one
   int rows = 0, cols = 0;
-  size_t offset = 0;  // into the flat buffer
-  bool decay = false;  // matrices get weight decay; gains and biases do not
+  size_t offset = 0;   // into the flat buffer
+  bool decay = false;  // from the table: matrices get weight decay; gains and biases do not
+  TensorInit init = TensorInit::zeros;  // from the table
+  TensorRole role = TensorRole::tok_emb;  // w_q for the fused region
+  int layer = -1;
+};
+
+// Where one tensor of gpt_tensors lives in the flat buffer: its first element and the
+// distance between its rows (3C for W_Q, W_K, W_V inside the fused region).
+struct TensorPlacement {
+  size_t offset = 0;
+  int stride = 0;
 };
 
 struct AdamWOptions {
@@ -67,10 +80,8 @@ class GptTrainer {
   AlignedFloats& adam_second_moments() { return adam_v_; }
   const AlignedFloats& adam_second_moments() const { return adam_v_; }
 
-  // GPT-2's initialisation, drawn from `seed`: matrices N(0, 0.02²), the two
-  // projections back into the residual stream (W_O, mlp.proj) scaled by
-  // 1/sqrt(2·n_layer) so the stream's variance does not grow with depth;
-  // LayerNorm gains 1, biases 0. With `sinusoid_positions` the position embedding
+  // GPT-2's initialisation, drawn from `seed`, each region as the table's TensorInit
+  // says (gpt_weights.hpp). With `sinusoid_positions` the position embedding
   // starts as the original Transformer's sinusoids instead (same 0.02 spread): there
   // the embedding of position t−1 is a fixed rotation of position t's, so a head that
   // reads "the previous token" has an exact linear solution from step 0 rather than
@@ -99,29 +110,25 @@ class GptTrainer {
     float *tok_emb, *pos_emb, *lnf_w, *lnf_b;
     std::vector<BlockTensors> blocks;
   };
-  struct LayerActivations {
-    Matrix ln1;                            // [N, C]
-    std::vector<float> ln1_mean, ln1_rstd;  // [N]
-    Matrix qkv;                            // [N, 3C]
-    Matrix att;                            // [B·H·T, T] softmax weights
-    Matrix atty;                           // [N, C] heads' outputs, concatenated
-    Matrix attproj;                        // [N, C]
-    Matrix res2;                           // [N, C] x + attention
-    Matrix ln2;                            // [N, C]
-    std::vector<float> ln2_mean, ln2_rstd;  // [N]
-    Matrix fch;                            // [N, F]
-    Matrix fch_gelu;                       // [N, F]
-    Matrix fcproj;                         // [N, C]
-    Matrix res3;                           // [N, C] res2 + mlp: the block's output
+  // One block's activations: block_forward's (gpt_block.hpp), and the attention's own.
+  struct LayerActivations : BlockActivations {
+    Matrix qkv;   // [N, 3C] q | k | v
+    Matrix att;   // [B·H·T, T] softmax weights
+    Matrix atty;  // [N, C] heads' outputs, concatenated
   };
 
+
   ModelTensors tensors_at(float* base) const;
+  // Tensor i of tensors_ inside `buffer` (params_ or grads_), as a strided matrix.
+  Eigen::Map<Matrix, 0, Eigen::OuterStride<>> placed(const AlignedFloats& buffer, size_t i) const;
   static Eigen::Map<Matrix> view(float* p, int rows, int cols);  // a tensor in a flat buffer
 
   GptConfig config_;
   int B_, T_;
   AttentionOptions attention_options_;  // training always uses scale and the causal mask
-  std::vector<ParameterInfo> layout_;
+  std::vector<GptTensor> tensors_;          // the model's tensors, gpt_tensors(config_)
+  std::vector<TensorPlacement> placements_;  // where each of them lives in the buffers
+  std::vector<ParameterInfo> layout_;       // the buffers' regions
   AlignedFloats params_, grads_, adam_m_, adam_v_;
   ModelTensors p_, g_;  // views into params_ and grads_
 

@@ -270,7 +270,7 @@ void randomise(GptTrainer& trainer, uint64_t seed) {
   Rng rng(seed);
   for (const ParameterInfo& p : trainer.layout()) {
     float* data = trainer.parameters().data() + p.offset;
-    const bool gain = p.name.find("ln") != std::string::npos && p.name.find("weight") != std::string::npos;
+    const bool gain = p.init == TensorInit::ones;
     for (int i = 0; i < p.rows * p.cols; ++i)
       data[i] = float((gain ? 1.0 : 0.0) + rng.normal() * (p.decay ? 0.3 : 0.1));
   }

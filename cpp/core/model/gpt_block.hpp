@@ -1,0 +1,73 @@
+// One transformer block, wired once: the inference pass (gpt_forward, gpt.cpp) and
+// the trainer (GptTrainer::forward, train/train.cpp) both run this function, so the
+// block the page runs is the block that was trained. Pre-LayerNorm, as GPT-2
+// (N rows, C = d_model, F = d_ff):
+//
+//   ln1      = LN1(x)                          [N, C]
+//   attproj  = attention(ln1)                  [N, C]   the heads, concat, W_O
+//   res2     = x + attproj                     [N, C]
+//   ln2      = LN2(res2)                       [N, C]
+//   fch      = ln2·W_fc + b_fc                 [N, F]
+//   fch_gelu = GELU(fch)                       [N, F]
+//   fcproj   = fch_gelu·W_proj + b_proj        [N, C]
+//   res3     = res2 + fcproj                   [N, C]   the block's output
+//
+// The attention is passed in because the two callers compute it differently: the
+// page's attention_forward fills a LayerTrace head by head (with the KV cache and
+// head ablation), the trainer's batched attention keeps what its backward needs.
+#pragma once
+#include <vector>
+
+#include "model/gpt_ops.hpp"
+
+namespace llmsim {
+
+// A block's parameters wherever they are stored (GptBlock, or the trainer's buffer).
+struct BlockParameters {
+  const float *ln1_weight, *ln1_bias;        // [C]
+  const float *ln2_weight, *ln2_bias;        // [C]
+  ConstMatrixRef fc_weight;                  // [C, F]
+  const float* fc_bias;                      // [F]
+  ConstMatrixRef proj_weight;                // [F, C]
+  const float* proj_bias;                    // [C]
+};
+
+// Everything block_forward computes, kept for a backward pass (or reused as scratch).
+struct BlockActivations {
+  Matrix ln1;                             // [N, C]
+  std::vector<float> ln1_mean, ln1_rstd;  // [N]
+  Matrix attproj;                         // [N, C]
+  Matrix res2;                            // [N, C]
+  Matrix ln2;                             // [N, C]
+  std::vector<float> ln2_mean, ln2_rstd;  // [N]
+  Matrix fch, fch_gelu;                   // [N, F]
+  Matrix fcproj;                          // [N, C]
+  Matrix res3;                            // [N, C]
+
+  void resize(int N, int C, int F) {
+    for (Matrix* m : {&ln1, &attproj, &res2, &ln2, &fcproj, &res3}) m->resize(N, C);
+    for (Matrix* m : {&fch, &fch_gelu}) m->resize(N, F);
+    for (std::vector<float>* v : {&ln1_mean, &ln1_rstd, &ln2_mean, &ln2_rstd}) v->resize(size_t(N));
+  }
+};
+
+// x [N, C] -> a.res3 [N, C]. attention(const Matrix& ln1, Matrix& attproj) writes the
+// attention sublayer's output, W_O applied, into attproj [N, C].
+template <class Attention>
+void block_forward(const ConstMatrixRef& x, const BlockParameters& w, BlockActivations& a,
+                   Attention&& attention) {
+  const int N = int(x.rows()), C = int(x.cols()), F = int(w.fc_weight.cols());
+  a.resize(N, C, F);
+  // 1. x + attention(LN1(x))
+  layernorm_forward(x, w.ln1_weight, w.ln1_bias, a.ln1, a.ln1_mean.data(), a.ln1_rstd.data());
+  attention(a.ln1, a.attproj);
+  residual_forward(x, a.attproj, a.res2);
+  // 2. res2 + MLP(LN2(res2))
+  layernorm_forward(a.res2, w.ln2_weight, w.ln2_bias, a.ln2, a.ln2_mean.data(), a.ln2_rstd.data());
+  matmul_forward(a.ln2, w.fc_weight, w.fc_bias, a.fch);              // [N, F]
+  gelu_forward(a.fch, a.fch_gelu);                                   // [N, F]
+  matmul_forward(a.fch_gelu, w.proj_weight, w.proj_bias, a.fcproj);  // [N, C]
+  residual_forward(a.res2, a.fcproj, a.res3);
+}
+
+}  // namespace llmsim
