@@ -104,7 +104,7 @@ int run_gpt(const std::string& model, int T, int reps, const std::string& logits
   if (model.size() > 5 && model.substr(model.size() - 5) == ".json") {
     std::ifstream in(model);
     config = GptConfig::from_json(nlohmann::json::parse(in), model);
-    weights = random_gpt_weights(config, 1);
+    weights = random_gpt_weights(config, 1, 0.02f);
   } else {
     Gpt gpt = Gpt::load(model);
     config = gpt.config();

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "error.hpp"
+#include "rng.hpp"
 
 namespace llmsim {
 
@@ -188,6 +189,17 @@ GptWeights zero_weights(const GptConfig& c) {
     const Slot s = slot(w, t);
     if (s.matrix) s.matrix->setZero(t.rows, t.cols);
     else s.vector->setZero(t.cols);
+  }
+  return w;
+}
+
+GptWeights random_gpt_weights(const GptConfig& c, uint64_t seed, float spread) {
+  GptWeights w = zero_weights(c);
+  Rng rng(seed);
+  for (const GptTensor& t : gpt_tensors(c)) {
+    auto m = tensor_in(w, t);
+    if (t.init == TensorInit::ones) m.setOnes();
+    else m = rng.normal_matrix(t.rows, t.cols, t.init == TensorInit::zeros ? spread / 5 : spread);
   }
   return w;
 }

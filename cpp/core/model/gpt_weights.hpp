@@ -88,6 +88,10 @@ std::vector<GptTensor> gpt_tensors(const GptConfig& config);
 
 // Weights of this shape, every tensor zero.
 GptWeights zero_weights(const GptConfig& config);
+// Weights of this shape drawn from `seed`, for a model that needs no training (tests,
+// benchmarks): embeddings and matrices N(0, spread²), LayerNorm gains 1, biases
+// N(0, (spread/5)²). Our own Rng, so the native and WASM builds draw the same values.
+GptWeights random_gpt_weights(const GptConfig& config, uint64_t seed, float spread);
 // The storage of `tensor` inside `weights` (which must have the config's shape), as a
 // [rows, cols] matrix.
 Eigen::Map<Matrix> tensor_in(GptWeights& weights, const GptTensor& tensor);

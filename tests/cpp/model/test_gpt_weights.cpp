@@ -1,0 +1,78 @@
+// The one table of the GPT's tensors (gpt_weights.hpp) and the code that walks it:
+// the file names and shapes, the round trip through a weight file, and the trainer's
+// flat buffer, where W_Q, W_K and W_V share one region and must still come back apart.
+#include <catch2/catch.hpp>
+#include <set>
+#include <string>
+
+#include "model/gpt_weights.hpp"
+#include "train/train.hpp"
+
+using namespace llmsim;
+
+namespace {
+
+GptConfig small_config() {
+  GptConfig c;
+  c.vocab_size = 11;
+  c.d_model = 6;
+  c.n_layer = 2;
+  c.n_head = 2;
+  c.context = 5;
+  c.d_ff = 8;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("the tensor table names every tensor once, with the shapes the file format states") {
+  const GptConfig c = small_config();
+  const std::vector<GptTensor> tensors = gpt_tensors(c);
+  REQUIRE(tensors.size() == 2 + 12 * 2 + 2);
+  std::set<std::string> names;
+  for (const GptTensor& t : tensors) names.insert(t.name);
+  CHECK(names.size() == tensors.size());
+  CHECK(tensors.front().name == "tok_emb");
+  CHECK(tensors.back().name == "ln_f.bias");
+  // Shapes written out by hand from the format's comment (x·W: [in, out]).
+  const std::pair<const char*, std::pair<int, int>> expected[] = {
+      {"tok_emb", {11, 6}},          {"pos_emb", {5, 6}},
+      {"blocks.1.attn.w_k", {6, 6}}, {"blocks.0.mlp.fc.weight", {6, 8}},
+      {"blocks.0.mlp.fc.bias", {1, 8}}, {"blocks.1.mlp.proj.weight", {8, 6}},
+      {"blocks.1.ln2.weight", {1, 6}},  {"ln_f.weight", {1, 6}}};
+  for (const auto& [name, shape] : expected) {
+    INFO(name);
+    const auto t = std::find_if(tensors.begin(), tensors.end(), [&](const GptTensor& x) { return x.name == name; });
+    REQUIRE(t != tensors.end());
+    CHECK(t->rows == shape.first);
+    CHECK(t->cols == shape.second);
+  }
+  // parameter_count, counted by hand: V·C + context·C + per block (2C + 4C² + 2C + CF + F + FC + C) + 2C
+  CHECK(c.parameter_count() == 11 * 6 + 5 * 6 + 2 * (12 + 144 + 12 + 48 + 8 + 48 + 6) + 12);
+}
+
+TEST_CASE("weights survive the weight file's tensors and the trainer's buffer unchanged") {
+  const GptConfig c = small_config();
+  const GptWeights w = random_gpt_weights(c, 7, 0.5f);
+  // Every tensor is its own: no two share values (a slot mix-up would show).
+  CHECK((w.blocks[0].attn.w_q - w.blocks[0].attn.w_k).norm() > 0.1f);
+  CHECK((w.blocks[1].ln1_bias - w.blocks[1].ln2_bias).norm() > 0.01f);
+
+  const GptWeights from_file = gpt_weights_from_tensors(gpt_weights_to_tensors(c, w), c, "test");
+  GptTrainer trainer(c, 1, 4);
+  trainer.set_weights(w);
+  const GptWeights from_trainer = trainer.weights();
+  for (const GptTensor& t : gpt_tensors(c)) {
+    INFO(t.name);
+    CHECK(tensor_in(from_file, t) == tensor_in(w, t));
+    CHECK(tensor_in(from_trainer, t) == tensor_in(w, t));
+  }
+  // In the trainer's buffer W_Q, W_K, W_V of a block are one [C, 3C] region, side by side.
+  const ParameterInfo& qkv = *std::find_if(trainer.layout().begin(), trainer.layout().end(),
+                                           [](const ParameterInfo& p) { return p.name == "blocks.1.attn.w_qkv"; });
+  CHECK(qkv.rows == 6);
+  CHECK(qkv.cols == 18);
+  const float* region = trainer.parameters().data() + qkv.offset;
+  CHECK(region[0 * 18 + 6] == w.blocks[1].attn.w_k(0, 0));
+  CHECK(region[2 * 18 + 12 + 3] == w.blocks[1].attn.w_v(2, 3));
+}
