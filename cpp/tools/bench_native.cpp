@@ -112,10 +112,10 @@ int run_gpt(const std::string& model, int T, int reps, const std::string& logits
   }
   const std::vector<int> ids = bench_token_ids(T, config.vocab_size);
   Trace trace;
-  gpt_forward(config, weights, ids, GptRunOptions{}, trace);  // warm-up
+  gpt_forward(config, weights, ids, ModelRun{}, trace);  // warm-up
   const auto start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
-  for (int r = 0; r < reps; ++r) gpt_forward(config, weights, ids, GptRunOptions{}, trace);
+  for (int r = 0; r < reps; ++r) gpt_forward(config, weights, ids, ModelRun{}, trace);
   const double cpu_ms = 1000.0 * double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - start;
   std::ofstream out(logits_file, std::ios::binary);

@@ -12,7 +12,7 @@
 #include "error.hpp"
 #include "heads/analysis.hpp"
 #include "heads/gpt_head_model.hpp"
-#include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
+#include "simulator/run_options.hpp"  // kMaxTopK, kMaxTokens
 
 namespace llmsim::cli {
 

@@ -9,14 +9,14 @@
 #include "error.hpp"
 #include "io/trace_json.hpp"
 #include "model/gpt.hpp"
-#include "simulator/simulator.hpp"  // kMaxTopK, kMaxTokens
+#include "simulator/run_options.hpp"  // kMaxTopK, kMaxTokens
 
 namespace llmsim::cli {
 
 int predict_command(const Args& args) {
   std::string model_dir, text;
   bool have_text = false;
-  GptRunOptions options;
+  ModelRun options;
   options.top_k = 5;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];

@@ -80,11 +80,11 @@ HeadMeans head_mean_outputs(const HeadModel& model, const std::vector<std::strin
   return means;
 }
 
-HeadAblations make_ablations(const HeadModel& model, const std::vector<HeadId>& heads,
+HeadAblations make_ablations(int n_layer, int n_head, const std::vector<HeadId>& heads,
                              AblationMode mode, const HeadMeans* means) {
   if (heads.empty()) return {};
   if (mode == AblationMode::mean && !means) throw Error("mean ablation needs the head means");
-  HeadAblations ablation(model.n_layer, std::vector<HeadAblation>(model.n_head));
+  HeadAblations ablation(n_layer, std::vector<HeadAblation>(n_head));
   for (const HeadId& id : heads) {
     HeadAblation& a = ablation.at(id.layer).at(id.head);
     a.ablated = true;
@@ -105,7 +105,7 @@ AblationResult run_ablation(const HeadModel& model, const std::string& text,
   model.forward(e.ids, {}, trace);
   r.loss_before = next_token_loss(trace.logits, e.ids);
   r.top_before = model.top_k(trace.logits.bottomRows(1), top_k);
-  model.forward(e.ids, make_ablations(model, heads, mode, means), trace);
+  model.forward(e.ids, make_ablations(model.n_layer, model.n_head, heads, mode, means), trace);
   r.loss_after = next_token_loss(trace.logits, e.ids);
   r.top_after = model.top_k(trace.logits.bottomRows(1), top_k);
   return r;

@@ -34,8 +34,9 @@ using HeadMeans = std::vector<std::vector<RowVector>>;  // [layer][head] -> [d_k
 // Each head's output averaged over every position of every text (no heads off).
 HeadMeans head_mean_outputs(const HeadModel& model, const std::vector<std::string>& texts);
 
-// The per-layer ablation vectors for `heads`; mean mode needs `means`.
-HeadAblations make_ablations(const HeadModel& model, const std::vector<HeadId>& heads,
+// The per-layer ablation vectors of a model of n_layer × n_head heads for `heads`;
+// mean mode needs `means`.
+HeadAblations make_ablations(int n_layer, int n_head, const std::vector<HeadId>& heads,
                              AblationMode mode, const HeadMeans* means);
 
 struct AblationResult {

@@ -263,10 +263,10 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
   for (int l = 0; l < model.n_layer; ++l)
     for (int h = 0; h < model.n_head; ++h) {
       r.loss_increase[l][h] =
-          mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::mean, &means)) -
+          mean_loss(model, texts, make_ablations(model.n_layer, model.n_head, {{l, h}}, AblationMode::mean, &means)) -
           r.base_loss;
       r.loss_increase_zero[l][h] =
-          mean_loss(model, texts, make_ablations(model, {{l, h}}, AblationMode::zero, nullptr)) -
+          mean_loss(model, texts, make_ablations(model.n_layer, model.n_head, {{l, h}}, AblationMode::zero, nullptr)) -
           r.base_loss;
     }
   return r;

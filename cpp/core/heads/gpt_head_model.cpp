@@ -14,7 +14,7 @@ HeadModel gpt_head_model(const Gpt& gpt) {
     return EncodedText{std::move(e.ids), std::move(e.spans)};
   };
   m.forward = [&gpt](const std::vector<int>& ids, const HeadAblations& ablation, Trace& trace) {
-    GptRunOptions options;
+    ModelRun options;
     options.ablation = ablation;
     gpt_forward(gpt.config(), gpt.weights(), ids, options, trace);
   };

@@ -12,9 +12,6 @@
 
 namespace llmsim {
 
-// ablation[l][h] for every layer l and head h; empty = every head on.
-using HeadAblations = std::vector<std::vector<HeadAblation>>;
-
 struct EncodedText {
   std::vector<int> ids;           // BOS first
   std::vector<TokenSpan> spans;   // byte spans into the text; BOS has an empty span

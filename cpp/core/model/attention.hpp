@@ -38,6 +38,8 @@ struct HeadAblation {
   bool ablated = false;
   RowVector replacement;  // [d_k]; empty means zeros
 };
+// ablation[l][h] for every layer l and head h of a model; empty = every head on.
+using HeadAblations = std::vector<std::vector<HeadAblation>>;
 
 // Why scores are divided by sqrt(d_k): q·k sums d_k products, so its spread grows like
 // sqrt(d_k); dividing keeps the softmax out of its saturated, one-hot regime whatever

@@ -17,7 +17,7 @@ using nlohmann::json;
 // ---- the forward pass --------------------------------------------------------------
 
 void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
-                 const GptRunOptions& options, Trace& trace, int reuse) {
+                 const ModelRun& options, Trace& trace, int reuse) {
   const int T = int(ids.size()), C = config.d_model, V = config.vocab_size;
   if (T < 1 || T > config.context)
     throw Error("the model runs on 1 to " + std::to_string(config.context) + " tokens, got " +
@@ -171,7 +171,7 @@ void Gpt::save(const std::string& dir, DType dtype) const {
   write_safetensors(dir + "/model.safetensors", file, dtype);
 }
 
-Trace Gpt::run_ids(const std::vector<int>& ids, const GptRunOptions& options) const {
+Trace Gpt::run_ids(const std::vector<int>& ids, const ModelRun& options) const {
   Trace trace;
   gpt_forward(config_, weights_, ids, options, trace);
   trace.ids = ids;
@@ -182,13 +182,13 @@ Trace Gpt::run_ids(const std::vector<int>& ids, const GptRunOptions& options) co
   return trace;
 }
 
-Trace Gpt::run(const std::string& text, const GptRunOptions& options) const {
+Trace Gpt::run(const std::string& text, const ModelRun& options) const {
   Trace trace;
   run_into(text, options, trace, /*incremental=*/false);
   return trace;
 }
 
-void Gpt::run_into(const std::string& text, const GptRunOptions& options, Trace& trace,
+void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trace,
                    bool incremental) const {
   Encoding encoding = tokenizer_.encode(text, /*add_bos=*/true);
   const int n_input = int(encoding.ids.size());
@@ -218,8 +218,16 @@ void Gpt::run_into(const std::string& text, const GptRunOptions& options, Trace&
   trace.spans = encoding.spans;
   trace.n_input_tokens = n_input;
   trace.warning = warning;
+  trace.has_vocabulary = true;
   trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
                                   options.temperature, tokenizer_);
+  // the loss on the text: how well the model predicted each next token (none for BOS alone)
+  trace.loss = ids.size() >= 2 ? float(next_token_loss(trace.logits, trace.log_sum_exp, ids)) : -1;
+}
+
+const AttentionWeights& Gpt::attention_weights(int layer) const {
+  check_layer(layer);
+  return weights_.blocks[size_t(layer)].attn;
 }
 
 }  // namespace llmsim

@@ -23,20 +23,11 @@
 #include "matrix.hpp"
 #include "model/attention.hpp"
 #include "model/gpt_weights.hpp"
+#include "model/model.hpp"
 #include "text/bpe_tokenizer.hpp"
 #include "trace.hpp"
 
 namespace llmsim {
-
-// Everything the inference forward can switch, on top of the attention options.
-struct GptRunOptions {
-  AttentionOptions attention;  // scale and causal mask, as for the random model
-  int top_k = 10;              // predictions after the last token
-  float temperature = 1.0f;    // divides the logits before the softmax of top_k
-  // Heads switched off: ablation[l][h] (see HeadAblation in attention.hpp); empty
-  // means every head is on.
-  std::vector<std::vector<HeadAblation>> ablation;
-};
 
 // The forward pass on token ids (ids.size() between 1 and context): fills
 // trace.layers (one LayerTrace per block; its input is the LN1 output) and
@@ -49,7 +40,7 @@ struct GptRunOptions {
 // a full pass in the WASM build; natively within float rounding (Eigen may sum a
 // few rows in another order than many).
 void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::vector<int>& ids,
-                 const GptRunOptions& options, Trace& trace, int reuse = 0);
+                 const ModelRun& options, Trace& trace, int reuse = 0);
 
 // A long text's tokens (without BOS) as the model reads them: consecutive pieces of
 // up to context − 1 tokens, each with BOS in front.
@@ -62,7 +53,7 @@ std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float 
                                           const BpeTokenizer& tokenizer);
 
 // A trained model with its tokenizer: what web/models/tinygpt/ holds.
-class Gpt {
+class Gpt : public Model {
  public:
   Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer);
 
@@ -71,24 +62,29 @@ class Gpt {
                         const uint8_t* weights, size_t weights_size);
   // From a folder holding config.json, tokenizer.json and model.safetensors.
   static Gpt load(const std::string& dir);
-  // Writes those three files into `dir` (which must exist); weights as F16.
-  // Weights as F16 (the default) or I8 with per-row scales (safetensors.hpp).
+  // Writes those three files into `dir` (which must exist); weights as F16 (the
+  // default) or I8 with per-row scales (safetensors.hpp).
   void save(const std::string& dir, DType dtype = DType::F16) const;
 
   const GptConfig& config() const { return config_; }
   const GptWeights& weights() const { return weights_; }
   const BpeTokenizer& tokenizer() const { return tokenizer_; }
 
-  // Tokenises `text` (BOS first), cuts it to the context (the Trace's warning says
-  // so), runs the forward pass and fills every field of the Trace.
-  Trace run(const std::string& text, const GptRunOptions& options = {}) const;
-  // The same into `trace`. incremental: `trace` holds this model's previous run with
-  // the same options, so the tokens the new text shares with it (a common prefix)
-  // are not computed again (gpt_forward's reuse; used while the reader types).
-  void run_into(const std::string& text, const GptRunOptions& options, Trace& trace,
-                bool incremental) const;
+  // The Model interface. run_into tokenises `text` (BOS first), cuts it to the
+  // context, runs the forward pass and fills every field of the Trace but its
+  // model_name; with `incremental`, the tokens the new text shares with the trace's
+  // (a common prefix) are not computed again (gpt_forward's reuse; used while the
+  // reader types).
+  int n_layer() const override { return config_.n_layer; }
+  int n_head() const override { return config_.n_head; }
+  void run_into(const std::string& text, const ModelRun& run, Trace& trace,
+                bool incremental) const override;
+  const AttentionWeights& attention_weights(int layer) const override;
+
+  // run_into on a fresh Trace.
+  Trace run(const std::string& text, const ModelRun& run = {}) const;
   // The forward pass on ids (BOS included), every field but spans filled.
-  Trace run_ids(const std::vector<int>& ids, const GptRunOptions& options = {}) const;
+  Trace run_ids(const std::vector<int>& ids, const ModelRun& run = {}) const;
 
  private:
   GptConfig config_;

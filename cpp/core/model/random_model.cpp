@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 #include "rng.hpp"
+#include "text/word_tokenizer.hpp"
 
 namespace llmsim {
 
@@ -46,12 +47,40 @@ Matrix RandomModel::embed(const std::vector<std::string>& tokens) const {
   return x;
 }
 
-void RandomModel::forward(const std::vector<std::string>& tokens, const AttentionOptions& options,
-                          Trace& trace) const {
-  Matrix x = embed(tokens);  // [T, d_model]
+void RandomModel::run_into(const std::string& text, const ModelRun& run, Trace& trace,
+                           bool /*incremental*/) const {
+  trace = Trace{};
+  trace.spans = split_words(text);
+  trace.n_input_tokens = int(trace.spans.size());
+  if (trace.n_input_tokens > kMaxTokens) {
+    trace.spans.resize(kMaxTokens);
+    trace.warning = truncation_warning(trace.n_input_tokens, kMaxTokens, "the limit");
+  }
+  for (const TokenSpan& span : trace.spans) {
+    trace.tokens.push_back(text.substr(span.begin, span.end - span.begin));
+    trace.ids.push_back(-1);
+  }
+  trace.n_layer = config_.n_layer;
+  trace.n_head = config_.n_head;
+  trace.d_model = config_.d_model;
+  trace.causal = run.attention.causal;
+  trace.scaled = run.attention.scale;
+  trace.scale = attention_scale(config_.d_model / config_.n_head, run.attention.scale);
+  if (trace.tokens.empty()) return;
+  if (!run.ablation.empty() && int(run.ablation.size()) != config_.n_layer)
+    throw Error("ablation: " + std::to_string(run.ablation.size()) + " layers given, the model has " +
+                std::to_string(config_.n_layer));
+  // x_0 = embed(token) + position(t); x_{l+1} = x_l + attention_l(x_l)   [T, d_model]
+  Matrix x = embed(trace.tokens);
   trace.layers.assign(config_.n_layer, LayerTrace{});
   for (int l = 0; l < config_.n_layer; ++l)
-    x += attention_forward(x, layers_[l], config_.n_head, options, trace.layers[l]);
+    x += attention_forward(x, layers_[l], config_.n_head, run.attention, trace.layers[l],
+                           run.ablation.empty() ? nullptr : &run.ablation[l]);
+}
+
+const AttentionWeights& RandomModel::attention_weights(int layer) const {
+  check_layer(layer);
+  return layers_[size_t(layer)];
 }
 
 }  // namespace llmsim

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/attention.hpp"
+#include "model/model.hpp"
 
 namespace llmsim {
 
@@ -18,18 +19,26 @@ struct RandomModelConfig {
   int n_head = 4;
   int n_layer = 2;
   uint64_t seed = 1;
+  bool operator==(const RandomModelConfig& o) const {
+    return d_model == o.d_model && n_head == o.n_head && n_layer == o.n_layer && seed == o.seed;
+  }
 };
 
-class RandomModel {
+class RandomModel : public Model {
  public:
   explicit RandomModel(const RandomModelConfig& config);
   const RandomModelConfig& config() const { return config_; }
-  const AttentionWeights& layer(int l) const { return layers_.at(l); }
+
+  // The Model interface. run_into splits `text` into words and punctuation (it has no
+  // vocabulary: ids are −1 and there are no predictions), cuts it to kMaxTokens and
+  // runs every layer; it computes every row again whatever `incremental` says.
+  int n_layer() const override { return config_.n_layer; }
+  int n_head() const override { return config_.n_head; }
+  void run_into(const std::string& text, const ModelRun& run, Trace& trace,
+                bool incremental) const override;
+  const AttentionWeights& attention_weights(int layer) const override;
 
   Matrix embed(const std::vector<std::string>& tokens) const;  // [T, d_model]
-  // Runs every layer on `tokens`, filling trace.layers.
-  void forward(const std::vector<std::string>& tokens, const AttentionOptions& options,
-               Trace& trace) const;
 
  private:
   RandomModelConfig config_;

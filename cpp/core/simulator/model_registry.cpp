@@ -7,9 +7,10 @@
 
 namespace llmsim {
 
-LoadedModel::LoadedModel(std::string name, std::string title, Gpt gpt, uint64_t id)
+LoadedModel::LoadedModel(std::string name, std::string title, std::shared_ptr<const Gpt> gpt,
+                         uint64_t id)
     : name_(std::move(name)), title_(std::move(title)), id_(id), gpt_(std::move(gpt)),
-      head_model_(gpt_head_model(gpt_)) {}
+      head_model_(gpt_head_model(*gpt_)) {}
 
 const HeadMeans& LoadedModel::head_means(const Probes& probes) {
   if (!means_) means_ = std::make_unique<HeadMeans>(head_mean_outputs(head_model_, probe_texts(probes)));
@@ -34,8 +35,34 @@ void ModelRegistry::load(const std::string& name, const std::string& title,
     throw Error("a model needs a name of 1-32 characters other than \"random\"");
   Gpt gpt = Gpt::from_bytes(config_json, tokenizer_json,
                             reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
-  models_[name] = std::make_unique<LoadedModel>(name, title.empty() ? name : title, std::move(gpt),
-                                                ++loads_);
+  models_[name] = std::make_unique<LoadedModel>(name, title.empty() ? name : title,
+                                                std::make_shared<const Gpt>(std::move(gpt)), ++loads_);
+}
+
+ModelHandle ModelRegistry::model(const RunOptions& options) {
+  if (options.model != "random") {
+    const LoadedModel& loaded = get(options.model);
+    return {loaded.shared_gpt(), loaded.id()};
+  }
+  const RandomModelConfig config{options.d_model, options.n_head, options.n_layer, options.seed};
+  for (const RandomEntry& entry : random_)
+    if (entry.config == config) return entry.handle;
+  // A few are kept: two embedded elements with different seeds would otherwise
+  // rebuild their weights on every run.
+  constexpr size_t kKeep = 4;
+  if (random_.size() == kKeep) random_.erase(random_.begin());
+  random_.push_back({config, {std::make_shared<const RandomModel>(config), ++loads_}});
+  return random_.back().handle;
+}
+
+uint64_t ModelRegistry::current_id(const std::string& name) const {
+  const auto found = models_.find(name);
+  return found == models_.end() ? 0 : found->second->id();
+}
+
+const HeadMeans& ModelRegistry::head_means(const std::string& name) {
+  if (name == "random") throw Error("mean ablation needs a trained model (random weights have no probe texts)");
+  return get(name).head_means(probes(name));
 }
 
 LoadedModel& ModelRegistry::get(const std::string& name) {

@@ -1,4 +1,8 @@
 // The simulator as the page and the CLI use it: text and options in, a Trace out.
+// It holds models only through the Model interface (model/model.hpp) and finds them
+// in a ModelRegistry; what it adds to a model's run is the same for every model:
+// the KV-cache bookkeeping while the reader types, switching heads off, and the
+// every-head-on run to compare an ablated run against.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -7,47 +11,21 @@
 #include <utility>
 #include <vector>
 
-#include "model/random_model.hpp"
+#include "simulator/model_registry.hpp"
+#include "simulator/run_options.hpp"
 #include "trace.hpp"
 
 namespace llmsim {
 
-// Longest input the simulator runs, in tokens. Longer text is cut to this many
-// tokens and the Trace says so. The limit keeps the per-head [T, T] matrices of
-// every layer well inside a browser tab's memory.
-constexpr int kMaxTokens = 512;
-// Next-token predictions a run may report, and the temperature range it accepts:
-// the options JSON and the CLI's --top-k / --temperature share these.
-constexpr int kMaxTopK = 50;
-constexpr double kMinTemperature = 0.05, kMaxTemperature = 5.0;
-
-struct RunOptions {
-  std::string model = "random";  // "random", or the name of a loaded trained model
-  uint64_t seed = 1;    // random model weights
-  bool scale = true;    // divide by sqrt(d_k)
-  bool causal = true;   // causal mask
-  int n_layer = 2;      // random model shape
-  int n_head = 4;
-  int d_model = 32;
-  int top_k = 8;            // next-token predictions to report (trained models)
-  float temperature = 1.0f; // divides the logits before the softmax of the predictions
-  std::vector<std::pair<int, int>> ablate;  // heads switched off, as (layer, head)
-  std::string ablate_mode = "zero";         // "zero" or "mean"
-};
-
-// Parses options from JSON such as {"seed": 3, "scale": false}. Missing keys keep
-// their defaults; unknown keys, wrong types and out-of-range values are errors.
-RunOptions parse_run_options(const std::string& json);
-
-// "layer.head" such as "2.3" -> {2, 3}; throws Error on anything else.
-std::pair<int, int> parse_head_id(const std::string& id);
-
 class Simulator {
  public:
+  // Runs the models of `registry` (by default the process-wide one).
+  explicit Simulator(ModelRegistry& registry = model_registry()) : registry_(registry) {}
+
   // Runs the model on `text`. The returned Trace stays valid until the next run.
-  // A trained model's run keeps the rows of the previous run that the new text
-  // shares with it (same options, causal): typing at the end computes only the new
-  // tokens, as an LLM's KV cache does.
+  // A run keeps the rows of the previous run that the new text shares with it (same
+  // model and options, causal), for models that can: typing at the end computes only
+  // the new tokens, as an LLM's KV cache does.
   // With heads switched off, the run with every head on (trace().baseline) keeps its
   // own rows the same way.
   const Trace& run(const std::string& text, const RunOptions& options);
@@ -60,13 +38,13 @@ class Simulator {
   const AttentionWeights& attention_weights(int layer) const;
 
  private:
-  std::unique_ptr<RandomModel> model_;
-  std::string last_model_;       // the model of the last run ("random" or a registry name)
-  uint64_t last_weights_id_ = 0;  // its LoadedModel::id(), so replaced weights are never shown
+  ModelRegistry& registry_;
+  std::string last_model_;  // the name the last run asked for, and its model
+  ModelHandle last_handle_;
   Trace trace_, baseline_trace_;
   std::optional<RunOptions> last_run_;      // the options trace_ was computed with, if it is whole
   std::optional<RunOptions> baseline_run_;  // the same for baseline_trace_
-  uint64_t last_model_id_ = 0, baseline_model_id_ = 0;  // LoadedModel::id() of those runs
+  uint64_t last_model_id_ = 0, baseline_model_id_ = 0;  // ModelHandle::id of those runs
 };
 
 }  // namespace llmsim

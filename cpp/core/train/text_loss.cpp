@@ -45,7 +45,7 @@ TextLoss gpt_text_loss(const Gpt& model, const std::string& text) {
   for (const std::vector<int>& ids :
        split_into_sequences(stream, model.tokenizer().bos_id(), model.config().context)) {
     Trace trace;
-    gpt_forward(model.config(), model.weights(), ids, GptRunOptions{}, trace);
+    gpt_forward(model.config(), model.weights(), ids, ModelRun{}, trace);
     const int64_t predicted = int64_t(ids.size()) - 1;
     loss.nats += next_token_loss(trace.logits, ids) * double(predicted);
     loss.tokens += predicted;

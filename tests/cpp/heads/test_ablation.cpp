@@ -25,7 +25,7 @@ HeadAblations all_heads_of_layer(const GptConfig& c, int layer, bool on) {
 TEST_CASE("GPT: ablating no head changes nothing, bit for bit") {
   const Gpt gpt = random_gpt(3);
   const Trace plain = gpt.run("The cat sat on the mat.");
-  GptRunOptions none;
+  ModelRun none;
   none.ablation = all_heads_of_layer(gpt.config(), 0, false);  // every entry present, all off
   const Trace same = gpt.run("The cat sat on the mat.", none);
   CHECK(same.logits == plain.logits);
@@ -43,7 +43,7 @@ TEST_CASE("GPT: zero-ablating every head of a layer equals removing that layer's
   const std::string text = "Tom saw a red ball and a blue kite.";
   for (int layer = 0; layer < gpt.config().n_layer; ++layer) {
     INFO("layer " << layer);
-    GptRunOptions ablate;
+    ModelRun ablate;
     ablate.ablation = all_heads_of_layer(gpt.config(), layer, true);
     const Trace ablated = gpt.run(text, ablate);
 
@@ -62,7 +62,7 @@ TEST_CASE("GPT: ablating one head changes the layer's output by exactly its shar
   const Trace plain = gpt.run(text);
   HeadAblations a = all_heads_of_layer(gpt.config(), 1, false);
   a[1][2].ablated = true;
-  GptRunOptions options;
+  ModelRun options;
   options.ablation = a;
   const Trace ablated = gpt.run(text, options);
   // Layer 0 is upstream and untouched; layer 1's output loses head 2's term

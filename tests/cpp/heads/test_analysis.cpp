@@ -326,12 +326,12 @@ TEST_CASE("mean ablation uses each head's mean output over the texts") {
   expected /= 7.0f;
   CHECK((means[1][2] - expected).cwiseAbs().maxCoeff() < 1e-6f);
 
-  const HeadAblations a = make_ablations(harness.model, {{1, 2}}, AblationMode::mean, &means);
+  const HeadAblations a = make_ablations(harness.model.n_layer, harness.model.n_head, {{1, 2}}, AblationMode::mean, &means);
   Trace trace;
   const EncodedText e = harness.model.encode("the cat sat");
   harness.model.forward(e.ids, a, trace);
   for (int t = 0; t < 4; ++t) CHECK(trace.layers[1].heads[2].output.row(t) == means[1][2]);
-  CHECK_THROWS_AS(make_ablations(harness.model, {{1, 2}}, AblationMode::mean, nullptr), Error);
+  CHECK_THROWS_AS(make_ablations(harness.model.n_layer, harness.model.n_head, {{1, 2}}, AblationMode::mean, nullptr), Error);
 }
 
 TEST_CASE("next-token loss matches a hand computation") {

@@ -129,7 +129,7 @@ TEST_CASE("a text runs into a full Trace: BOS first, spans, logits, top-k") {
 TEST_CASE("a prediction carries the token's own text beside its display form") {
   // Generating a newline must append a newline, not the two characters the page shows.
   const Gpt model = random_gpt(3);  // one token per byte
-  GptRunOptions options;
+  ModelRun options;
   options.top_k = model.config().vocab_size;  // every token, so the newline is among them
   const Trace trace = model.run("The end.", options);
   const auto newline = std::find_if(trace.top_k.begin(), trace.top_k.end(),
@@ -144,13 +144,13 @@ TEST_CASE("a prediction carries the token's own text beside its display form") {
 
 TEST_CASE("temperature sharpens or flattens the top-k; a long text is cut to the context") {
   const Gpt model = TinyModel().model();
-  GptRunOptions cold, hot;
+  ModelRun cold, hot;
   cold.temperature = 0.5f;
   hot.temperature = 2.0f;
   const Trace a = model.run("The cat", cold), b = model.run("The cat", hot);
   CHECK(a.top_k[0].id == b.top_k[0].id);
   CHECK(a.top_k[0].probability > b.top_k[0].probability);
-  GptRunOptions frozen;
+  ModelRun frozen;
   frozen.temperature = 0.0f;
   CHECK_THROWS_AS(model.run("The cat", frozen), Error);
 
@@ -165,7 +165,7 @@ TEST_CASE("temperature sharpens or flattens the top-k; a long text is cut to the
 TEST_CASE("switching heads off changes the output only through those heads") {
   const Gpt model = TinyModel().model();
   const Trace base = model.run("The little cat saw a big dog.");
-  GptRunOptions options;
+  ModelRun options;
   options.ablation.assign(2, std::vector<HeadAblation>(4));
   const Trace none_off = model.run("The little cat saw a big dog.", options);
   CHECK((none_off.logits - base.logits).cwiseAbs().maxCoeff() == 0.0f);
@@ -271,7 +271,7 @@ float trace_difference(const Trace& a, const Trace& b) {
 
 TEST_CASE("typing on: an incremental run keeps the shared tokens' rows and equals a full run") {
   const Gpt model = TinyModel().model();
-  GptRunOptions options;
+  ModelRun options;
   options.top_k = 5;
   std::string long_text;
   for (int i = 0; i < 20; ++i) long_text += "the cat saw a dog. ";
@@ -310,7 +310,7 @@ TEST_CASE("typing on: an incremental run keeps the shared tokens' rows and equal
   CHECK(typed.layers[1].heads[2].weights(0, 0) == 42.0f);
   CHECK(typed.logits(T - 1, 0) != 42.0f);
   // Without the causal mask every row depends on every token: nothing is reused.
-  GptRunOptions bidirectional = options;
+  ModelRun bidirectional = options;
   bidirectional.attention.causal = false;
   Trace open;
   model.run_into("The cat", bidirectional, open, false);

@@ -83,12 +83,46 @@ TEST_CASE("the weights of the last run's model: W_Q of the random model is its l
   o.seed = 5;
   sim.run("one two three", o);
   const RandomModel model(RandomModelConfig{o.d_model, o.n_head, o.n_layer, o.seed});
-  CHECK(sim.attention_weights(1).w_q == model.layer(1).w_q);
-  CHECK(sim.attention_weights(0).w_o == model.layer(0).w_o);
+  CHECK(sim.attention_weights(1).w_q == model.attention_weights(1).w_q);
+  CHECK(sim.attention_weights(0).w_o == model.attention_weights(0).w_o);
   // and what the trace computed is x·W_Q with them: head 0's q is the first d_k columns
   const Trace& t = sim.trace();
   const int d_k = o.d_model / o.n_head;
   const Matrix q = t.layers[1].input * sim.attention_weights(1).w_q;
   CHECK((q.leftCols(d_k) - t.layers[1].heads[0].q).cwiseAbs().maxCoeff() < 1e-5f);
   CHECK_THROWS_AS(sim.attention_weights(o.n_layer), Error);
+}
+
+TEST_CASE("the simulator switches heads off the same way for every model: random weights too") {
+  // The Simulator has no model-specific code: a head of the random model switched off
+  // by zeros outputs zeros, and the every-head-on run beside it does not.
+  ModelRegistry registry;  // its own, so this test shares nothing with others
+  Simulator sim(registry);
+  RunOptions options;
+  options.ablate = {{1, 2}};
+  const Trace& trace = sim.run("the cat sat on the mat", options);
+  CHECK(trace.ablated);
+  CHECK(trace.layers[1].heads[2].output.norm() == 0.0f);
+  CHECK(trace.layers[1].heads[1].output.norm() > 0.1f);
+  CHECK(sim.baseline_trace().layers[1].heads[2].output.norm() > 0.1f);
+  // weights and scores are still traced, so the page can show what the head would do
+  CHECK(trace.layers[1].heads[2].weights == sim.baseline_trace().layers[1].heads[2].weights);
+  CHECK(trace.baseline.loss == -1);  // no vocabulary, no loss
+  options.ablate_mode = "mean";
+  CHECK_THROWS_WITH(sim.run("the cat", options), Catch::Contains("trained model"));
+  options.ablate = {{2, 0}};
+  options.ablate_mode = "zero";
+  CHECK_THROWS_WITH(sim.run("the cat", options), Catch::Contains("does not exist"));
+}
+
+TEST_CASE("the registry builds a random model once per seed and shape, each with its own id") {
+  ModelRegistry registry;
+  RunOptions a, b;
+  b.seed = 2;
+  const ModelHandle first = registry.model(a), again = registry.model(a), other = registry.model(b);
+  CHECK(first.model == again.model);
+  CHECK(first.id == again.id);
+  CHECK(other.id != first.id);
+  CHECK(other.model->attention_weights(0).w_q != first.model->attention_weights(0).w_q);
+  CHECK_THROWS_WITH(first.model->attention_weights(2), Catch::Contains("layer 2 does not exist"));
 }

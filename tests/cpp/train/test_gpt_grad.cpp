@@ -317,7 +317,7 @@ TEST_CASE("the training forward's loss equals the loss of the inference forward'
   for (int b = 0; b < B; ++b) {
     const std::vector<int> ids(inputs.begin() + b * T, inputs.begin() + (b + 1) * T);
     Trace trace;
-    gpt_forward(config, weights, ids, GptRunOptions{}, trace);
+    gpt_forward(config, weights, ids, ModelRun{}, trace);
     REQUIRE(trace.logits.rows() == T);
     REQUIRE(int(trace.layers.size()) == config.n_layer);
     for (int t = 0; t < T; ++t) {  // −log softmax, in double, from the logits alone

@@ -1,0 +1,52 @@
+// What every model the simulator runs offers: text in, a Trace out. The seeded random
+// model (random_model.hpp) and the trained GPT (gpt.hpp) implement it, and the
+// Simulator holds models only through it, so a new kind of model (another checkpoint
+// format, a model trained in the page) plugs in here and every view, the CLI and the
+// head analysis's callers see it without a change.
+#pragma once
+#include <string>
+
+#include "model/attention.hpp"
+#include "trace.hpp"
+
+namespace llmsim {
+
+// Longest input the random model reads, in tokens (a trained model reads up to its
+// context). Longer text is cut to this many tokens and the Trace says so. The limit
+// keeps the per-head [T, T] matrices of every layer well inside a browser tab's memory.
+constexpr int kMaxTokens = 512;
+
+// Everything one run can switch.
+struct ModelRun {
+  AttentionOptions attention;  // scale by 1/√d_k, causal mask
+  int top_k = 10;              // predictions after the last token (models with a vocabulary)
+  float temperature = 1.0f;    // divides the logits before the softmax of top_k
+  HeadAblations ablation;      // ablation[l][h], heads switched off; empty: every head on
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual int n_layer() const = 0;
+  virtual int n_head() const = 0;
+
+  // Tokenises `text`, cuts it to what the model reads (the Trace's warning says so),
+  // runs the forward pass and fills the Trace: its header (shape, scale, mask),
+  // tokens, spans, ids and layers; a model with a vocabulary also fills the logits,
+  // the top-k predictions and the loss on the text (else ids are −1, loss −1).
+  // incremental: `trace` holds this model's previous run with the same options, so
+  // the rows of the tokens the new text shares with it may be kept, as an LLM's KV
+  // cache does (a model may also ignore it and compute everything).
+  virtual void run_into(const std::string& text, const ModelRun& run, Trace& trace,
+                        bool incremental) const = 0;
+
+  // W_Q, W_K, W_V and W_O of one layer ([d_model, d_model], x·W convention), for views
+  // that show what multiplies the vectors. Error for a layer the model lacks.
+  virtual const AttentionWeights& attention_weights(int layer) const = 0;
+
+ protected:
+  // The error attention_weights gives for a layer outside [0, n_layer).
+  void check_layer(int layer) const;
+};
+
+}  // namespace llmsim
