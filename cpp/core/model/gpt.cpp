@@ -22,19 +22,11 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
   if (T < 1 || T > config.context)
     throw Error("the model runs on 1 to " + std::to_string(config.context) + " tokens, got " +
                 std::to_string(T));
-  if (!options.ablation.empty() && int(options.ablation.size()) != config.n_layer)
-    throw Error("ablation: " + std::to_string(options.ablation.size()) + " layers given, the model has " +
-                std::to_string(config.n_layer));
   if (reuse < 0 || reuse >= T ||
       (reuse > 0 && (int(trace.layers.size()) != config.n_layer || trace.logits.rows() < reuse)))
     throw Error("gpt_forward: cannot reuse " + std::to_string(reuse) + " rows of this trace for " +
                 std::to_string(T) + " tokens");
-  trace.n_layer = config.n_layer;
-  trace.n_head = config.n_head;
-  trace.d_model = C;
-  trace.causal = options.attention.causal;
-  trace.scaled = options.attention.scale;
-  trace.scale = attention_scale(C / config.n_head, options.attention.scale);
+  begin_trace(trace, config.n_layer, config.n_head, C, options);
   if (reuse == 0) trace.layers.assign(config.n_layer, LayerTrace{});
   const int n = T - reuse;  // the positions computed: [reuse, T)
 

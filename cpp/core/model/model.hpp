@@ -24,6 +24,10 @@ struct ModelRun {
   HeadAblations ablation;      // ablation[l][h], heads switched off; empty: every head on
 };
 
+// What every model's run does first: the Trace's header (shape, mask, scale, even for
+// empty text), and an Error if `ablation` is not empty and not one entry per layer.
+void begin_trace(Trace& trace, int n_layer, int n_head, int d_model, const ModelRun& run);
+
 class Model {
  public:
   virtual ~Model() = default;

@@ -60,16 +60,8 @@ void RandomModel::run_into(const std::string& text, const ModelRun& run, Trace& 
     trace.tokens.push_back(text.substr(span.begin, span.end - span.begin));
     trace.ids.push_back(-1);
   }
-  trace.n_layer = config_.n_layer;
-  trace.n_head = config_.n_head;
-  trace.d_model = config_.d_model;
-  trace.causal = run.attention.causal;
-  trace.scaled = run.attention.scale;
-  trace.scale = attention_scale(config_.d_model / config_.n_head, run.attention.scale);
+  begin_trace(trace, config_.n_layer, config_.n_head, config_.d_model, run);
   if (trace.tokens.empty()) return;
-  if (!run.ablation.empty() && int(run.ablation.size()) != config_.n_layer)
-    throw Error("ablation: " + std::to_string(run.ablation.size()) + " layers given, the model has " +
-                std::to_string(config_.n_layer));
   // x_0 = embed(token) + position(t); x_{l+1} = x_l + attention_l(x_l)   [T, d_model]
   Matrix x = embed(trace.tokens);
   trace.layers.assign(config_.n_layer, LayerTrace{});
