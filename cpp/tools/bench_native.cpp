@@ -12,7 +12,7 @@
 // Or, for the whole model (a fresh process per run, so its peak memory is its own):
 //   llmsim_bench_native gpt MODEL T REPS LOGITS_FILE
 // MODEL is a folder with config.json, tokenizer.json and model.safetensors, or a
-// config .json file alone (random weights of that shape, bench_gpt_model.hpp). Runs
+// config .json file alone (random weights of that shape, random_gpt_weights). Runs
 // gpt_forward REPS times on T tokens with the full Trace, writes the last logits
 // [T, V] as float32 LE and prints "WALL_MS CPU_MS PEAK_RSS_KB" (times per run; the
 // peak resident set of the whole process, VmHWM).

@@ -6,22 +6,14 @@
 #include <string>
 
 #include "model/gpt_weights.hpp"
+#include "random_gpt.hpp"
 #include "train/train.hpp"
 
 using namespace llmsim;
 
 namespace {
 
-GptConfig small_config() {
-  GptConfig c;
-  c.vocab_size = 11;
-  c.d_model = 6;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.context = 5;
-  c.d_ff = 8;
-  return c;
-}
+GptConfig small_config() { return gpt_config(11, 6, 2, 2, 5, 8); }
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include "model/gpt.hpp"
 #include "model/gpt_ops.hpp"
 #include "rng.hpp"
+#include "random_gpt.hpp"
 #include "train/train.hpp"
 
 using namespace llmsim;
@@ -247,16 +248,7 @@ TEST_CASE("cross-entropy forward is -log softmax, backward matches finite differ
 
 namespace {
 
-GptConfig tiny_config() {
-  GptConfig c;
-  c.vocab_size = 7;
-  c.d_model = 8;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.context = 6;
-  c.d_ff = 12;
-  return c;
-}
+GptConfig tiny_config() { return gpt_config(7, 8, 2, 2, 6, 12); }
 
 std::vector<int> random_ids(Rng& rng, size_t n, int vocab) {
   std::vector<int> ids(n);

@@ -15,22 +15,14 @@
 
 #include "error.hpp"
 #include "rng.hpp"
+#include "random_gpt.hpp"
 #include "train/train.hpp"
 
 using namespace llmsim;
 
 namespace {
 
-GptConfig tiny_config(int vocab = 9) {
-  GptConfig c;
-  c.vocab_size = vocab;
-  c.d_model = 16;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.context = 8;
-  c.d_ff = 32;
-  return c;
-}
+GptConfig tiny_config(int vocab = 9) { return gpt_config(vocab, 16, 2, 2, 8, 32); }
 
 std::vector<int> random_stream(uint64_t seed, size_t n, int vocab) {
   Rng rng(seed);
