@@ -2,6 +2,7 @@
 // the file names and shapes, the round trip through a weight file, and the trainer's
 // flat buffer, where W_Q, W_K and W_V share one region and must still come back apart.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -32,12 +33,13 @@ TEST_CASE("the tensor table names every tensor once, with the shapes the file fo
       {"blocks.1.attn.w_k", {6, 6}}, {"blocks.0.mlp.fc.weight", {6, 8}},
       {"blocks.0.mlp.fc.bias", {1, 8}}, {"blocks.1.mlp.proj.weight", {8, 6}},
       {"blocks.1.ln2.weight", {1, 6}},  {"ln_f.weight", {1, 6}}};
-  for (const auto& [name, shape] : expected) {
+  for (const auto& row : expected) {
+    const std::string name = row.first;
     INFO(name);
     const auto t = std::find_if(tensors.begin(), tensors.end(), [&](const GptTensor& x) { return x.name == name; });
     REQUIRE(t != tensors.end());
-    CHECK(t->rows == shape.first);
-    CHECK(t->cols == shape.second);
+    CHECK(t->rows == row.second.first);
+    CHECK(t->cols == row.second.second);
   }
   // parameter_count, counted by hand: V·C + context·C + per block (2C + 4C² + 2C + CF + F + FC + C) + 2C
   CHECK(c.parameter_count() == 11 * 6 + 5 * 6 + 2 * (12 + 144 + 12 + 48 + 8 + 48 + 6) + 12);
