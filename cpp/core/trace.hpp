@@ -15,6 +15,10 @@ struct HeadTrace {
   Matrix scaled;     // [T, T]   scores · scale (scale = 1/sqrt(d_k), or 1 when off)
   Matrix weights;    // [T, T]   softmax of each row over its visible keys; masked = 0
   Matrix output;     // [T, d_k] weights · v
+  // What each key moves through this head (model/contributions.hpp), filled by a
+  // model's run for the page (empty from a bare forward pass):
+  Vector value_norms;    // [T]    ‖v_j · W_O^h‖, the length of what token j can add
+  Matrix contributions;  // [T, T] weights ⊙ value_norms, each row normalised to sum 1
 };
 
 struct LayerTrace {

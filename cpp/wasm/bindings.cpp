@@ -19,6 +19,8 @@
 
 #include "error.hpp"
 #include "heads/labels.hpp"
+#include "heads/rollout.hpp"
+#include "io/json_number.hpp"
 #include "io/json_text.hpp"
 #include "io/trace_json.hpp"
 #include "simulator/model_registry.hpp"
@@ -68,7 +70,8 @@ class SimulatorBinding {
   }
 
   // One matrix of the last Trace as a Float32Array view, row-major.
-  //   head-level: "q", "k", "v" [T, d_k], "scores", "scaled", "weights" [T, T], "output" [T, d_k]
+  //   head-level: "q", "k", "v" [T, d_k], "scores", "scaled", "weights" [T, T], "output" [T, d_k],
+  //               "value_norms" [T], "contributions" [T, T] (model/contributions.hpp)
   //   layer-level (head ignored): "input", "concat", "layer_output" [T, d_model]
   val matrix(const std::string& name, int layer, int head) {
     try {
@@ -92,6 +95,26 @@ class SimulatorBinding {
       return error_object(e.what());
     } catch (...) {
       return error_object("unexpected failure reading weight \"" + llmsim::utf8_cut(name, 40) + "\"");
+    }
+  }
+
+  // Attention rollout through layers 0..layer of the last Trace (heads/rollout.hpp),
+  // [T, T], as a Float32Array view valid until the next call. `path`: "" for the mean
+  // of each layer's heads, or a JSON list of one head per layer (−1: that layer's mean).
+  val rollout(int layer, const std::string& path_json) {
+    try {
+      std::vector<int> path;
+      if (!path_json.empty()) {
+        const json j = json::parse(path_json, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_array()) return error_object("a rollout path is a JSON list of heads, like [0, -1, 2]");
+        for (const json& head : j) path.push_back(llmsim::json_int(head, "a rollout path's head", -1, 1024));
+      }
+      rollout_ = llmsim::attention_rollout(simulator_.trace(), layer, path);
+      return float_view(rollout_);
+    } catch (const std::exception& e) {
+      return error_object(e.what());
+    } catch (...) {
+      return error_object("unexpected failure computing the rollout");
     }
   }
 
@@ -122,10 +145,13 @@ class SimulatorBinding {
     if (name == "scaled") return float_view(h.scaled);
     if (name == "weights") return float_view(h.weights);
     if (name == "output") return float_view(h.output);
+    if (name == "value_norms") return val(emscripten::typed_memory_view(size_t(h.value_norms.size()), h.value_norms.data()));
+    if (name == "contributions") return float_view(h.contributions);
     return error_object("no matrix named \"" + llmsim::utf8_cut(name, 40) + "\"");
   }
 
   llmsim::Simulator simulator_;
+  llmsim::Matrix rollout_;  // the last rollout, which rollout()'s view shows
 };
 
 // The sqrt(d_k) lab: {"d_ks": [...], "n_keys": 16, "draws": 200, "seed": 1} in,
@@ -195,6 +221,7 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .function("run", &SimulatorBinding::run)
       .function("matrix", &SimulatorBinding::matrix)
       .function("weight", &SimulatorBinding::weight)
+      .function("rollout", &SimulatorBinding::rollout)
       .function("traceJson", &SimulatorBinding::trace_json);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);

@@ -51,7 +51,9 @@ json trace_to_json(const Trace& trace) {
                        {"q", matrix_to_json(h.q)},
                        {"k", matrix_to_json(h.k)},
                        {"v", matrix_to_json(h.v)},
-                       {"output", matrix_to_json(h.output)}});
+                       {"output", matrix_to_json(h.output)},
+                       {"value_norms", std::vector<float>(h.value_norms.data(), h.value_norms.data() + h.value_norms.size())},
+                       {"contributions", matrix_to_json(h.contributions)}});
     }
     layers.push_back({{"heads", heads},
                       {"concat", matrix_to_json(layer.concat)},

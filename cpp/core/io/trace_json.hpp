@@ -2,7 +2,8 @@
 // {"tokens": [...], "ids": [...], "spans": [[begin, end], ...], "n_input_tokens": N,
 //  "warning": "...", "causal": b, "scaled": b, "scale": s,
 //  "layers": [{"heads": [{"weights": [[...]], "scores": [[...]], "scaled": [[...]],
-//                         "q": [[...]], "k": [[...]], "v": [[...]], "output": [[...]]}],
+//                         "q": [[...]], "k": [[...]], "v": [[...]], "output": [[...]],
+//                         "value_norms": [...], "contributions": [[...]]}],
 //              "concat": [[...]], "output": [[...]]}],
 //  "top_k": [{"id", "text", "raw", "probability"}]}
 #pragma once

@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "io/read_file.hpp"
+#include "model/contributions.hpp"
 #include "model/gpt_block.hpp"
 #include "model/softmax.hpp"
 
@@ -198,6 +199,8 @@ void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trac
     reuse = std::min(int(common), int(ids.size()) - 1);
   }
   gpt_forward(config_, weights_, ids, options, trace, reuse);
+  for (int l = 0; l < config_.n_layer && options.attention.store_head_matrices; ++l)
+    contribution_forward(weights_.blocks[size_t(l)].attn.w_o, trace.layers[size_t(l)], reuse);
   // Each new row's log-sum-exp, beside the reused rows' (all of them when the trace
   // holds fewer: it came from elsewhere).
   const size_t kept = trace.log_sum_exp.size() >= size_t(reuse) ? size_t(reuse) : 0;

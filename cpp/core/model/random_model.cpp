@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "model/contributions.hpp"
 #include "rng.hpp"
 #include "text/word_tokenizer.hpp"
 
@@ -65,9 +66,11 @@ void RandomModel::run_into(const std::string& text, const ModelRun& run, Trace& 
   // x_0 = embed(token) + position(t); x_{l+1} = x_l + attention_l(x_l)   [T, d_model]
   Matrix x = embed(trace.tokens);
   trace.layers.assign(config_.n_layer, LayerTrace{});
-  for (int l = 0; l < config_.n_layer; ++l)
+  for (int l = 0; l < config_.n_layer; ++l) {
     x += attention_forward(x, layers_[l], config_.n_head, run.attention, trace.layers[l],
                            run.ablation.empty() ? nullptr : &run.ablation[l]);
+    if (run.attention.store_head_matrices) contribution_forward(layers_[l].w_o, trace.layers[l]);
+  }
 }
 
 const AttentionWeights& RandomModel::attention_weights(int layer) const {
