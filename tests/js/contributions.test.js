@@ -104,3 +104,41 @@ test('rollout: the module\'s matrix equals the product of (mean heads + I)/2 com
   const path = read(sim.rollout(1, '[2, -1]'));
   assert.equal(path.length, T * T);
 });
+
+// The validation paragraphs as the head analysis reads them (heads/probes.cpp,
+// parse_validation_texts): blank lines separate texts, '#' lines are comments.
+function validationTexts(contents) {
+  const texts = [];
+  let current = [];
+  for (let line of contents.split('\n')) {
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.startsWith('#')) continue;
+    if (line.trim() === '') { if (current.length) texts.push(current.join('\n')); current = []; continue; }
+    current.push(line);
+  }
+  if (current.length) texts.push(current.join('\n'));
+  return texts;
+}
+
+test('evidence: every snippet of the English previous-token head is a query looking at the token before it, read back', () => {
+  const heads = JSON.parse(readModel('english').heads);
+  const texts = validationTexts(readModel('english').probes.validation);
+  const previous = heads.filter((h) => h.label === 'previous-token');
+  assert.ok(previous.length >= 1, 'the English model has a previous-token head');
+  for (const head of previous) {
+    assert.ok(head.evidence.length >= 5, `head ${head.layer}.${head.head} has evidence`);
+    for (const e of head.evidence) {
+      assert.equal(e.key, e.query - 1, `head ${head.layer}.${head.head}: query ${e.query} looks at ${e.key}`);
+      assert.equal(e.tokens.length, e.positions.length);
+      assert.equal(e.positions.at(-1), e.query);
+      // Run the paragraph the snippet came from (each fits the context, so sequence =
+      // paragraph) and read the same tokens and the same weight back.
+      const summary = JSON.parse(sim.run(texts[e.sequence], JSON.stringify({ model: 'english' })));
+      e.positions.forEach((p, k) => assert.equal(summary.tokens[p], e.tokens[k], `token at ${p}`));
+      const T = summary.tokens.length;
+      const w = read(sim.matrix('weights', head.layer, head.head));
+      assert.ok(Math.abs(w[e.query * T + e.key] - e.weight) < 2e-3, `weight ${w[e.query * T + e.key]} vs ${e.weight}`);
+      assert.ok(e.weight > 0.5);
+    }
+  }
+});

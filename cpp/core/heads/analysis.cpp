@@ -18,13 +18,11 @@ static PerHead<T> per_head(const HeadModel& model, const T& value) {
   return PerHead<T>(model.n_layer, std::vector<T>(model.n_head, value));
 }
 
-PerHead<PatternScores> pattern_scores(const HeadModel& model,
-                                      const std::vector<std::string>& texts) {
-  // Sums over queries, divided by the query counts at the end, so long texts weigh more.
-  PerHead<std::array<double, 4>> sums = per_head(model, std::array<double, 4>{0, 0, 0, 0});
-  long scored = 0, rows = 0;  // queries i >= kFirstScoredQuery, and i >= 1
-  Trace trace;
-  std::vector<std::vector<int>> sequences;  // a text longer than the context is read in pieces
+// The token sequences the model reads `texts` as: each text on its own, BOS first, a
+// text longer than the context in pieces (split_into_sequences).
+static std::vector<std::vector<int>> reading_sequences(const HeadModel& model,
+                                                       const std::vector<std::string>& texts) {
+  std::vector<std::vector<int>> sequences;
   for (const std::string& text : texts) {
     const std::vector<int> ids = model.encode(text).ids;  // BOS first
     if (int(ids.size()) <= model.context) {
@@ -34,7 +32,16 @@ PerHead<PatternScores> pattern_scores(const HeadModel& model,
     for (auto& piece : split_into_sequences({ids.begin() + 1, ids.end()}, model.bos_id, model.context))
       sequences.push_back(std::move(piece));
   }
-  for (const std::vector<int>& ids : sequences) {
+  return sequences;
+}
+
+PerHead<PatternScores> pattern_scores(const HeadModel& model,
+                                      const std::vector<std::string>& texts) {
+  // Sums over queries, divided by the query counts at the end, so long texts weigh more.
+  PerHead<std::array<double, 4>> sums = per_head(model, std::array<double, 4>{0, 0, 0, 0});
+  long scored = 0, rows = 0;  // queries i >= kFirstScoredQuery, and i >= 1
+  Trace trace;
+  for (const std::vector<int>& ids : reading_sequences(model, texts)) {
     const int T = int(ids.size());
     if (T < 2) continue;
     model.forward(ids, {}, trace);
@@ -323,6 +330,11 @@ std::vector<HeadReport> analyse_heads(const HeadModel& model, const Probes& prob
                    [&](int a, int b) { return reports[a].importance > reports[b].importance; });
   for (size_t rank = 0; rank < order.size(); ++rank) reports[order[rank]].importance_rank = int(rank) + 1;
   for (HeadReport& r : reports) label_head(r, options.thresholds);
+  // Evidence for each label, on the validation text
+  PerHead<EvidenceKey> keys = per_head(model, EvidenceKey::strongest);
+  for (const HeadReport& r : reports) keys[r.layer][r.head] = evidence_key(r.label);
+  const auto evidence = head_evidence(model, reading_sequences(model, probes.validation), keys);
+  for (HeadReport& r : reports) r.evidence = evidence[r.layer][r.head];
   return reports;
 }
 

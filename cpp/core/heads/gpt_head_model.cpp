@@ -18,6 +18,7 @@ HeadModel gpt_head_model(const Gpt& gpt) {
     options.ablation = ablation;
     gpt_forward(gpt.config(), gpt.weights(), ids, options, trace);
   };
+  m.token_text = [&gpt](int id) { return gpt.tokenizer().token_display(id); };
   m.top_k = [&gpt](const RowVector& logits, int k) {
     return top_k_predictions(logits, k, /*temperature=*/1.0f, gpt.tokenizer());
   };

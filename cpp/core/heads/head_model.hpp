@@ -25,6 +25,8 @@ struct HeadModel {
   // Fills trace.layers (weights and head outputs of every head) and trace.logits [T, V].
   std::function<void(const std::vector<int>& ids, const HeadAblations& ablation, Trace& trace)>
       forward;
+  // A token as the page shows it (evidence snippets); may be empty (then "#id").
+  std::function<std::string(int id)> token_text;
   // The k most probable next tokens from one row of logits [V], most probable first.
   std::function<std::vector<Prediction>(const RowVector& logits, int k)> top_k;
 };

@@ -154,6 +154,11 @@ nlohmann::ordered_json head_report_to_json(const HeadReport& r) {
       {"also", r.also},
       {"reason", r.reason},
       {"reference", pattern_to_json(r.reference)}};
+  nlohmann::ordered_json evidence = nlohmann::ordered_json::array();
+  for (const EvidenceSnippet& e : r.evidence)
+    evidence.push_back({{"sequence", e.sequence}, {"query", e.query}, {"key", e.key},
+                        {"weight", round4(e.weight)}, {"positions", e.positions}, {"tokens", e.tokens}});
+  j["evidence"] = evidence;
   return j;
 }
 

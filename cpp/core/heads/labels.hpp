@@ -33,6 +33,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "heads/evidence.hpp"
+
 namespace llmsim {
 
 struct LabelThresholds {
@@ -75,6 +77,7 @@ struct HeadReport {
   float importance_zero = 0;       // loss increase (nats), this head alone zero-ablated
   std::string label, reason;
   std::vector<std::string> also;   // further specific rules it clears (after `label`)
+  std::vector<EvidenceSnippet> evidence;  // where the label shows most, on the validation text
 };
 
 // Sets report.label and report.reason from the other fields.
@@ -84,7 +87,8 @@ void label_head(HeadReport& report, const LabelThresholds& thresholds = {});
 // "induction", "entropy", "syntactic": {"relation", "accuracy", "baseline", "weight"},
 // "semantic", "semantic_share", "semantic_control", "semantic_z", "importance",
 // "importance_relative", "importance_rank", "importance_zero", "label", "also", "reason",
-// "reference": {"prev_token", "first_token", "self", "entropy"}}. Numbers are rounded
+// "reference": {"prev_token", "first_token", "self", "entropy"}, "evidence": [{"sequence",
+// "query", "key", "weight", "positions", "tokens"}]}. Numbers are rounded
 // to 4 decimals so that the output is stable to read and to diff.
 nlohmann::ordered_json head_report_to_json(const HeadReport& report);
 nlohmann::ordered_json head_reports_to_json(const std::vector<HeadReport>& reports);

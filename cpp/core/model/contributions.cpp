@@ -15,18 +15,20 @@ void contribution_forward(const Matrix& w_o, LayerTrace& layer, int reuse) {
       throw Error("contributions: the trace does not hold this head's values and weights");
     // rows kept only if an earlier pass left them (else all are computed)
     const int kept = head.value_norms.size() >= reuse && head.contributions.rows() >= reuse ? reuse : 0;
-    const int n = T - kept;  // n new rows of T
-    // 1. f(x_j) = v_j · W_O^h for the new keys, and its length   [n, d_model] -> [n]
+    // 1. f(x_j) = v_j · W_O^h for each new key, and its length   [d_model] -> scalar.
+    // Row by row, so a row gets the same bits however many rows a pass computes (the
+    // KV cache must match a full pass exactly).
+    const auto w_o_head = w_o.middleRows(h * d_k, d_k);  // [d_k, d_model]
     head.value_norms.conservativeResize(T);
-    if (n > 0)
-      head.value_norms.tail(n) = (head.v.bottomRows(n) * w_o.middleRows(h * d_k, d_k)).rowwise().norm();
-    // 2. contribution_ij = α_ij · ‖f(x_j)‖, each new row normalised to sum 1   [n, T]
+    for (int j = kept; j < T; ++j) head.value_norms(j) = (head.v.row(j) * w_o_head).norm();
+    // 2. contribution_ij = α_ij · ‖f(x_j)‖, each new row normalised to sum 1   [T − kept, T]
     resize_keeping_rows(head.contributions, kept, T, T);
     for (int i = kept; i < T; ++i) {
-      auto row = head.contributions.row(i);
-      row = head.weights.row(i).cwiseProduct(head.value_norms.transpose());
-      const float sum = row.sum();
-      if (sum > 0) row /= sum;
+      // in key order over the row's whole width, so the sum does not depend on T either
+      float sum = 0;
+      for (int j = 0; j < T; ++j) sum += head.contributions(i, j) = head.weights(i, j) * head.value_norms(j);
+      if (sum > 0)
+        for (int j = 0; j < T; ++j) head.contributions(i, j) /= sum;
     }
   }
 }
