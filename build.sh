@@ -64,10 +64,14 @@ dist() {
   mkdir -p dist
   local bundle=(npx esbuild --bundle --format=iife --platform=browser --external:fs --external:path
     --loader:.css=text --minify --log-level=warning)
+  # The engine's host first: the page's bundles carry it as a string and start it as a
+  # blob: worker (web/src/async-engine.js); dist/llmsim-engine.js is the same host as a
+  # classic script, loaded only where a page's CSP refuses that worker.
+  "${bundle[@]}" web/src/engine-host.js --outfile=build/engine/llmsim-engine.js
   "${bundle[@]}" web/src/app.js --outfile=dist/app.js                    # the page
   "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
   "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue
-  cp web/index.html web/embed.html web/style.css web/embed.css web/favicon.svg dist/
+  cp web/index.html web/embed.html web/style.css web/embed.css web/favicon.svg build/engine/llmsim-engine.js dist/
   node scripts/pack-data.js dist/llmsim-data.js                          # models + probes
 }
 

@@ -16,9 +16,11 @@ const TYPES = {
 // The site's one Content-Security-Policy. index.html and embed.html carry it in a
 // <meta> tag, this server sends it as a header, the browser tests run under it and
 // README.md states it; a browser test checks that all of them are this string.
-// 'wasm-unsafe-eval' compiles the WebAssembly; nothing else is loosened.
+// 'wasm-unsafe-eval' compiles the WebAssembly; `worker-src blob:` lets the page start
+// the engine's Web Worker, whose source is a string in the page's script (a page
+// opened from file:// may not start a worker from a file); nothing else is loosened.
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src blob:; style-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 export const SITE_HEADERS = { 'content-security-policy': CONTENT_SECURITY_POLICY };
 
 // Serves `root` under the URL prefix `base`. Resolves with { server, url, requests }:

@@ -110,7 +110,11 @@ test('two <llm-attention> elements share one module, draw different texts, and k
   assert.notEqual(await fingerprint(a), await fingerprint(b));
   const tokens = (el) => el.evaluate((e) => e.session.summary.tokens);
   assert.notDeepEqual(await tokens(a), await tokens(b));
-  assert.equal(await page.evaluate(() => document.getElementById('a').session.engine.module === document.getElementById('b').session.engine.module), true);
+  // One engine host (a worker with one WASM module) for both, each with its own simulator.
+  assert.deepEqual(await page.evaluate(() => {
+    const [a, b] = ['a', 'b'].map((id) => document.getElementById(id).session.engine);
+    return { shared: a.host === b.host, where: a.where, own: a.id !== b.id };
+  }), { shared: true, where: 'worker', own: true });
   // Host styles do not reach in, and the element's styles do not leak out.
   const border = await a.evaluate((e) => getComputedStyle(e.shadowRoot.querySelector('canvas')).borderTopWidth);
   assert.equal(border, '0px');
@@ -119,7 +123,11 @@ test('two <llm-attention> elements share one module, draw different texts, and k
   // Attributes are live.
   const before = await fingerprint(a);
   await a.evaluate((e) => e.setAttribute('head', '0'));
-  await page.waitForFunction(() => document.getElementById('a').session.state.head === 0);
+  // The run is in the engine's worker: wait until it is back and drawn.
+  await page.waitForFunction(() => {
+    const s = document.getElementById('a').session;
+    return s.state.head === 0 && !s.inFlight && !s.dirty;
+  });
   await page.waitForTimeout(50);
   assert.notEqual(await fingerprint(a), before);
   await a.evaluate((e) => e.setAttribute('view', 'arcs'));

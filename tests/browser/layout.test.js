@@ -114,7 +114,7 @@ test('heatmap at the token limit: zoom brings the labels back, drag pans, and th
   await page.mouse.move(box.x + panned.left + (key - panned.col0 + 0.5) * panned.cell, box.y + panned.top + (query - panned.row0 + 0.5) * panned.cell);
   const readout = await page.textContent('#readout');
   const weight = await page.evaluate(([q, k]) => {
-    const m = window.__llmsim.engine.matrix('weights', window.__llmsim.state.layer, window.__llmsim.state.head);
+    const m = window.__llmsim.matrix('weights');  // the run on screen, as the engine sent it
     return m.data[q * m.cols + k];
   }, [query, key]);
   assert.ok(readout.includes(`(#${query}) → key`) && readout.includes(`(#${key})`), readout);

@@ -1,6 +1,7 @@
 // The page: the input panel, the view tabs, the status line and the URL around one
-// Session. All numbers come from the engine (the C++ core); panels draw them.
-import { createEngine } from './engine.js';
+// Session. All numbers come from the engine (the C++ core, in a Web Worker: see
+// async-engine.js); panels draw them.
+import { createAsyncEngine } from './async-engine.js';
 import { linkParams, linkParts } from './link.js';
 import { parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
@@ -183,8 +184,8 @@ function wireInputs(session, panels) {
     resizeFrame = requestAnimationFrame(() => session.render());
   });
   window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => session.render());
-  $('export-json').addEventListener('click', () => {
-    const trace = session.engine.traceJson();
+  $('export-json').addEventListener('click', async () => {
+    const trace = await session.engine.traceJson();
     downloadBlob(new Blob([JSON.stringify(trace)], { type: 'application/json' }), 'attention-trace.json');
   });
   $('embed-open').addEventListener('click', () => {
@@ -219,14 +220,20 @@ async function main() {
   const { state, notices } = parseState(linkParams(location.search, location.hash).toString());
   let engine;
   try {
-    engine = await createEngine();
+    engine = await createAsyncEngine();
   } catch (error) {
     showStatus(`The simulator could not start: ${error.message}`, true);
     return;
   }
   const panels = {};
+  let ran = false;  // a run (or its error) has come back
   const session = new Session(engine, state, document.documentElement, {
-    onState: writeUrl,
+    // The controls follow a change at once; the views follow when its run is back.
+    onState(changed, push) {
+      writeUrl(changed, push);
+      syncControls(session);
+    },
+    needs: () => (panels[session.state.view].needs ? panels[session.state.view].needs() : []),
     onLoading(title) {
       // A model chosen for the first time: its script is on its way (engine.ensureModel).
       syncControls(session);
@@ -238,7 +245,7 @@ async function main() {
       syncControls(session);
       if (error) showStatus(error.message, true);
       else showStatus(statusLine(summary, session.state.text), Boolean(summary.warning));
-      document.body.dataset.ready = 'true';  // the first run (or its error) is on screen
+      ran = true;
     },
     onRender() {
       syncControls(session);  // a view may change the layer or head (a grid thumbnail)
@@ -251,7 +258,10 @@ async function main() {
       }
       panels[session.state.view].render();
       document.body.dataset.view = session.state.view;
-      if (!performance.getEntriesByName('llmsim:first-draw').length) performance.mark('llmsim:first-draw');
+      if (!ran || session.loading || session.waiting()) return;
+      document.body.dataset.ready = 'true';  // the first run (or its error) is on screen, whole
+      document.body.dataset.engine = engine.where;  // 'worker', or 'main thread' under a CSP that refuses it
+      if (session.summary && !performance.getEntriesByName('llmsim:first-draw').length) performance.mark('llmsim:first-draw');
     },
   });
   session.notices = notices;

@@ -1,13 +1,14 @@
 // <llm-attention>: one view of the simulator as a custom element, for blog posts.
 //   <script src="llm-attention.js"></script>
 //   <llm-attention view="heatmap" text="The cat sat." layer="1" head="2"></llm-attention>
-// Attributes are live. Every element on a page shares one WASM module (each has its
-// own simulator in it), and draws inside a shadow root whose styles neither leak out
-// nor let the host page's styles in. Attribute values are untrusted: each is checked
+// Attributes are live. Every element on a page shares one engine host, a Web Worker
+// with the WASM module (each element has its own simulator in it; async-engine.js),
+// and draws inside a shadow root whose styles neither leak out nor let the host
+// page's styles in. Attribute values are untrusted: each is checked
 // like a URL parameter, and a bad one falls back to its default with a notice.
 // The models come from scripts beside this one, loaded by the engine: llmsim-data.js
 // (the default model) at start, models/<name>.js when an element asks for that model.
-import { getModule, Engine } from './engine.js';
+import { createAsyncEngine } from './async-engine.js';
 import { parseState } from './state.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES } from './views/index.js';
@@ -64,6 +65,7 @@ export class LlmAttentionElement extends HTMLElement {
     this.session = null;
     this.panel = null;
     this.ready = null;
+    this.ran = false;  // a run (or its error) has come back
   }
 
   connectedCallback() {
@@ -77,6 +79,7 @@ export class LlmAttentionElement extends HTMLElement {
         this.session.engine.dispose();
         this.session = null;
         this.ready = null;
+        this.ran = false;
       }
     });
   }
@@ -96,13 +99,14 @@ export class LlmAttentionElement extends HTMLElement {
     this.statusLine.textContent = 'Loading the attention simulator…';
     let engine;
     try {
-      engine = new Engine(await getModule());
+      engine = await createAsyncEngine();
     } catch (error) {
       this.statusLine.textContent = `The simulator could not start: ${error.message}`;
       return;
     }
     const { state, notices } = this.attributeState();
     this.session = new Session(engine, state, this, {
+      needs: () => (this.panel && this.panel.needs ? this.panel.needs() : []),
       onLoading: (title) => {
         this.statusLine.textContent = `Loading the model “${title}”…`;
         this.statusLine.hidden = false;
@@ -110,11 +114,13 @@ export class LlmAttentionElement extends HTMLElement {
       onRun: (summary, error) => {
         this.statusLine.textContent = error ? error.message : summary.warning || '';
         this.statusLine.hidden = !this.statusLine.textContent;
+        this.ran = true;
       },
       onRender: () => {
+        if (!this.session) return;  // removed while its run was on its way
         this.showNotices();
         if (this.panel) this.panel.render();
-        if (this.session.loading) return;  // ready once the model has run (or failed)
+        if (this.session.loading || !this.ran || this.session.waiting()) return;  // ready once the model has run (or failed)
         this.dataset.ready = 'true';
         this.dispatchEvent(new CustomEvent('llm-attention:render', { bubbles: true, composed: true }));
       },

@@ -3,23 +3,21 @@
 // Float32Arrays (copies, because a view into WASM memory detaches when it grows), and
 // owns which trained models are installed in the module (ensureModel).
 //
-// What loads when, in the browser: the manifest (web/models/models.json) is bundled
-// into the page's scripts, so every model's name and title is known at once. The
-// default model and its probes come in llmsim-data.js, which index.html loads before
-// app.js (the web component loads it itself). Every other model is its own script,
-// models/<name>.js beside the page's scripts, loaded the first time it is chosen.
-// Scripts, not fetch(): a page opened from file:// may not fetch() files beside it,
-// and a classic script also loads under the strict CSP and from an embed's host page.
-// In Node (tests) the same data is read from web/models and web/probes.
+// This engine is synchronous: Node, the tests and the engine's host use it. The page
+// does not call it directly: it talks to async-engine.js, whose host (engine-host.js)
+// runs this engine in a Web Worker, so the WASM does not block the page (or, where a
+// page's Content-Security-Policy refuses the worker, on the page's main thread).
+//
+// Where models come from: in Node (tests) from web/models and web/probes; in a
+// browser from the scripts model-scripts.js loads (the worker gets the same data by
+// message, installModelData).
 import createLlmsim from '../../build/wasm/llmsim.js';
-import { MANIFEST, manifestEntry } from './manifest.js';
+import { MANIFEST, manifestEntry, modelList, modelOptions, RANDOM_MODEL } from './manifest.js';
+import { loadModelScript } from './model-scripts.js';
 
 // A Trace's matrices, by name, and whether they belong to one head or a whole layer.
 const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'];
 const LAYER_MATRICES = ['input', 'concat', 'layer_output'];
-
-const RANDOM_MODEL = { name: 'random', title: 'Random weights', trained: false,
-  about: 'Random weights drawn from a seed: it has learned nothing, so its attention shows the mechanics without meaning.' };
 
 export class Engine {
   constructor(module) {
@@ -33,13 +31,7 @@ export class Engine {
 
   // The models this engine can run, in the dropdown's order: the manifest's (installed
   // or not yet), any other model installed by hand (tests), and random weights last.
-  get models() {
-    const listed = MANIFEST.models.map(({ name, title, about }) => ({ name, title, about: about || '', trained: true }));
-    const extra = JSON.parse(this.module.listModels())
-      .filter((m) => !manifestEntry(m.name))
-      .map(({ name, title }) => ({ name, title, about: '', trained: true }));
-    return [...listed, ...extra, RANDOM_MODEL];
-  }
+  get models() { return modelList(JSON.parse(this.module.listModels())); }
 
   modelTitle(name) {
     const model = this.models.find((m) => m.name === name);
@@ -53,9 +45,7 @@ export class Engine {
   ensureModel(name) { return ensureModel(this.module, name); }
 
   // Run options for the page's state: the model, its predictions, switched-off heads.
-  modelOptions(state) {
-    return { model: state.model, top_k: 8, temperature: state.temperature, ablate: state.ablate };
-  }
+  modelOptions(state) { return modelOptions(state); }
 
   // Measured scores and labels of every head of a trained model, or null for random
   // weights: the report shipped with the model (web/models/<name>/heads.json, what
@@ -170,6 +160,7 @@ function check(result) {
 }
 
 export function base64ToBytes(text) {
+  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(text);  // native: a model's megabytes in a few ms
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
@@ -205,41 +196,26 @@ export function installProbes(module, model, { syntax, semantic, validation, rep
 
 const isNode = typeof document === 'undefined' && typeof process !== 'undefined' && Boolean(process.versions && process.versions.node);
 
-// Where this bundle's script lives (read while it runs: document.currentScript is null
-// afterwards): the data scripts sit beside it. Without it (the source loaded as an ES
-// module), URLs resolve against the page.
-export const scriptBase = typeof document !== 'undefined' && document.currentScript && document.currentScript.src
-  ? new URL('.', document.currentScript.src).href : '';
-
-// The script that registers a model: the default one is in llmsim-data.js.
-export function modelScriptUrl(name) {
-  return `${scriptBase}${name === MANIFEST.default ? 'llmsim-data.js' : `models/${name}.js`}`;
-}
-
-function loadScript(url) {
-  return new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = url;
-    script.onload = () => resolve();
-    script.onerror = () => { script.remove(); reject(new Error(`${url} did not load`)); };
-    document.head.append(script);
-  });
-}
-
-// A model's data as its script registers it on globalThis.LLMSIM_MODELS (see
-// scripts/pack-data.js): { config, tokenizer, weights (base64), probes, heads (JSON
+// A model's data: { config, tokenizer, weights (base64 or bytes), probes, heads (JSON
 // text of the shipped head report, or null) }.
 async function modelData(name) {
   if (isNode) {
     const nodeModels = './node-models.js';  // a variable, so the browser bundles never include it
     return (await import(nodeModels)).readModel(name);
   }
-  const registered = () => globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[name];
-  if (registered()) return registered();
-  const url = modelScriptUrl(name);
-  await loadScript(url);
-  if (!registered()) throw new Error(`${url} loaded but holds no model "${name}"`);
-  return registered();
+  return loadModelScript(name);
+}
+
+// Installs a trained model of the manifest from its data (as modelData gives it): its
+// probes (if given: they serve only to compute a head report), its weights, and its
+// shipped head report. The worker's host calls this with the data the page sends it.
+export function installModelData(module, name, data) {
+  const entry = manifestEntry(name);
+  if (!entry) throw new Error(`There is no model "${String(name).slice(0, 40)}" here.`);
+  const weights = typeof data.weights === 'string' ? base64ToBytes(data.weights) : data.weights;
+  if (data.probes) installProbes(module, name, data.probes);  // first: the model counts as installed once loaded
+  installModel(module, { name, title: entry.title, config: data.config, tokenizer: data.tokenizer, weights });
+  if (data.heads) shippedHeadReports(module).set(name, JSON.parse(data.heads));
 }
 
 // Makes sure the module has the trained model `name` (one of the manifest's) and its
@@ -255,11 +231,7 @@ export function ensureModel(module, name) {
       const entry = manifestEntry(name);
       if (!entry) throw new Error(`There is no model "${name.slice(0, 40)}" here.`);
       try {
-        const data = await modelData(name);
-        const weights = typeof data.weights === 'string' ? base64ToBytes(data.weights) : data.weights;
-        installProbes(module, name, data.probes);  // first: the model counts as installed once loaded
-        installModel(module, { name, title: entry.title, config: data.config, tokenizer: data.tokenizer, weights });
-        if (data.heads) shippedHeadReports(module).set(name, JSON.parse(data.heads));
+        installModelData(module, name, await modelData(name));
       } catch (error) {
         throw new Error(`The model “${entry.title}” could not be loaded: ${error.message}. Choose another model, or reload the page to try again.`);
       }
@@ -277,13 +249,19 @@ let modulePromise = null;
 export function getModule() {
   if (!modulePromise) {
     modulePromise = (async () => {
-      const created = createLlmsim({});
-      const module = created.ready ? await created.ready : await created;
+      const module = await createModule();
       await ensureModel(module, MANIFEST.default).catch(() => {});
       return module;
     })();
   }
   return modulePromise;
+}
+
+// A fresh WASM module with no trained model installed (the worker's host installs
+// what the page sends it).
+export async function createModule() {
+  const created = createLlmsim({});
+  return created.ready ? await created.ready : await created;
 }
 
 // An engine with its own simulator on the shared module.

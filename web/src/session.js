@@ -1,39 +1,59 @@
-// One simulator session: an engine, a state, the last run and its matrices. The page
-// has one; each embedded <llm-attention> element has its own. Panels talk to it:
-// read `summary` and `state`, fetch `matrix()`, and change things with `set()`.
+// One simulator session: an engine, a state, the run on screen and its matrices. The
+// page has one; each embedded <llm-attention> element has its own. Panels talk to it:
+// read `summary` and `state`, read `matrix()` (what their `needs()` listed), and change
+// things with `set()`.
+//
+// The engine is asynchronous (async-engine.js: the model runs in a worker), so:
+// - latest input wins: at most one run is on its way; input that arrives meanwhile
+//   marks the state dirty, and when the run comes back one new run starts with the
+//   state as it is then. Keystrokes in between never queue up.
+// - runs come back in the order they were sent, so a result on screen is only ever
+//   replaced by a newer one; matrices fetched later for a run that a newer one has
+//   replaced are refused by the engine, never drawn.
+// - a view draws only once what it needs has arrived: its needs go with the run, and
+//   what a redraw needs beyond them (another tab, another head) is fetched first.
 import { clampToModel } from './state.js';
 import { readTheme } from './theme.js';
+import { matrixNeed, needKey, weightNeed } from './needs.js';
 
 export class Session {
   // host: the element whose CSS custom properties give the theme colours.
-  // hooks: { onState(state, push), onLoading(title), onRun(summary, error), onRender() }
+  // hooks: { onState(state, push), onLoading(title), onRun(summary, error), onRender(),
+  //          needs() (what the visible view needs of a run) }
   constructor(engine, state, host, hooks = {}) {
     this.engine = engine;
     this.state = state;
     this.host = host;
     this.hooks = hooks;
     this.summary = null;
-    this.matrices = new Map();  // per run: "name/layer/head" -> { data, rows, cols }
+    this.summaryText = null;    // the text it is of
+    this.runNumber = 0;         // the engine's number of the run on screen
+    this.runMs = null;          // the engine's compute time for it (worker time)
+    this.matrices = new Map();  // of the run on screen: need key -> { data, rows, cols }
+    this.fetching = new Set();  // need keys on their way for the run on screen
+    this.answers = new Map();   // engine answers that do not depend on the text
     this.notices = [];
-    this.pendingRun = false;
-    this.frameBusy = false;
-    this.loading = null;  // the model whose data is on its way, or null
+    this.inFlight = false;      // a run is on its way
+    this.dirty = false;         // the state changed since that run was sent
+    this.loading = null;        // the model whose data is on its way, or null
   }
 
   theme() { return readTheme(this.host); }
 
-  // A matrix of the last run, fetched from the engine once per run.
+  // A matrix of the run on screen; the view must have listed it in needs().
   matrix(name, layer = this.state.layer, head = this.state.head) {
-    const key = `${name}/${layer}/${head}`;
-    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.matrix(name, layer, head));
-    return this.matrices.get(key);
+    return this.fetched(matrixNeed(name, layer, head));
   }
 
-  // A weight matrix of the last run's model ("w_q", "w_k", "w_v", "w_o" of a layer).
+  // A weight matrix of the run's model ("w_q", "w_k", "w_v", "w_o" of a layer).
   weight(name, layer = this.state.layer) {
-    const key = `weight:${name}/${layer}`;
-    if (!this.matrices.has(key)) this.matrices.set(key, this.engine.weight(name, layer));
-    return this.matrices.get(key);
+    return this.fetched(weightNeed(name, layer));
+  }
+
+  fetched(need) {
+    const m = this.matrices.get(needKey(need));
+    if (!m) throw new Error(`${needKey(need)} was not fetched: list it in the view's needs()`);
+    return m;
   }
 
   // The token the views follow: the selected one, else the last.
@@ -48,26 +68,21 @@ export class Session {
   set(patch, { rerun = false, push = false } = {}) {
     Object.assign(this.state, patch);
     if (this.hooks.onState) this.hooks.onState(this.state, push);
-    if (rerun) this.scheduleRun(); else this.render();
+    if (rerun) this.run(); else this.render();
   }
 
-  // Runs at once, so the frame after a keystroke already shows it; further changes
-  // within the same frame are coalesced into one run at the next frame.
-  scheduleRun() {
-    if (this.frameBusy) { this.pendingRun = true; return; }
-    this.frameBusy = true;
-    this.run();
-    requestAnimationFrame(() => {
-      this.frameBusy = false;
-      if (this.pendingRun) { this.pendingRun = false; this.scheduleRun(); }
-    });
-  }
-
-  // Runs the state's model on the text. A model whose data is not loaded yet is loaded
-  // first (engine.ensureModel): meanwhile the views are empty and onLoading says so;
-  // then this runs again with whatever the state is by then.
+  // Runs the model on the state: now, or, if a run is on its way, once it is back
+  // (with the state as it is then: the latest input wins).
   run() {
-    let error = null;
+    this.dirty = true;
+    if (!this.inFlight) this.runNow();
+  }
+
+  // Sends the state's run to the engine and shows what comes back. A model whose
+  // data is not loaded yet is loaded first (engine.ensureModel): meanwhile the views
+  // are empty and onLoading says so; then the run follows with the state by then.
+  async runNow() {
+    this.dirty = false;
     const { engine } = this;
     const models = engine.models;
     if (!models.some((m) => m.name === this.state.model)) {
@@ -80,15 +95,34 @@ export class Session {
       return;
     }
     this.loading = null;
+    this.inFlight = true;
+    const text = this.state.text;
+    let reply = null, error = null;
     try {
-      this.summary = engine.run(this.state.text, {
+      reply = await engine.run(text, {
         scale: this.state.scale, causal: this.state.causal, ...engine.modelOptions(this.state),
-      });
-      Object.assign(this.state, clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices));
-      if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
+      }, this.viewNeeds());
     } catch (e) {
       error = e;
+    }
+    this.inFlight = false;
+    if (this.dirty) this.runNow();  // the engine starts on the newer input while this one is drawn
+    if (!this.loading) this.show(text, reply, error);  // unless that newer input is another model, on its way
+  }
+
+  show(text, reply, error) {
+    this.fetching.clear();
+    this.summaryText = text;
+    if (error) {
       this.summary = null;
+      this.matrices = new Map();
+    } else {
+      this.summary = reply.summary;
+      this.runNumber = reply.run;
+      this.runMs = reply.ms;
+      this.matrices = reply.matrices;
+      Object.assign(this.state, clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices));
+      if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
     }
     this.finishRun(error);
   }
@@ -97,7 +131,7 @@ export class Session {
     if (this.loading === name) return;  // already on its way; the run follows it
     this.loading = name;
     this.summary = null;
-    this.matrices.clear();
+    this.matrices = new Map();
     if (this.hooks.onLoading) this.hooks.onLoading(this.engine.modelTitle(name));
     this.render();
     this.engine.ensureModel(name).then(() => {
@@ -113,10 +147,55 @@ export class Session {
   }
 
   finishRun(error) {
-    this.matrices.clear();
     if (this.hooks.onRun) this.hooks.onRun(this.summary, error);
     this.render();
   }
 
-  render() { if (this.hooks.onRender) this.hooks.onRender(); }
+  viewNeeds() { return this.hooks.needs ? this.hooks.needs() : []; }
+
+  // Draws the visible view, once the run on screen has everything it needs (else
+  // fetches the rest first: the arrival draws).
+  render() {
+    const missing = this.summary ? this.viewNeeds().filter((n) => !this.matrices.has(needKey(n))) : [];
+    if (missing.length) { this.fetch(missing); return; }
+    if (this.hooks.onRender) this.hooks.onRender();
+  }
+
+  async fetch(needs) {
+    const asked = needs.filter((n) => !this.fetching.has(needKey(n)));
+    if (asked.length === 0) return;  // on their way already
+    for (const n of asked) this.fetching.add(needKey(n));
+    const run = this.runNumber;
+    let got;
+    try {
+      got = await this.engine.matrices(run, asked);
+    } catch (error) {
+      console.error(`The view's matrices could not be read: ${error.message}`);
+      return;
+    }
+    if (!got || run !== this.runNumber) return;  // a newer run replaced this one: its arrival draws
+    for (const [key, m] of got) { this.matrices.set(key, m); this.fetching.delete(key); }
+    this.render();
+  }
+
+  // An answer of the engine that does not depend on the text (a model's head report,
+  // the √dₖ lab's curves): asked once and kept. Undefined until it arrives, which
+  // redraws; null if the engine could not answer (the notices say why).
+  answer(key, ask) {
+    if (this.answers.has(key)) return this.answers.get(key);
+    this.answers.set(key, undefined);
+    ask().then((value) => { this.answers.set(key, value); }, (error) => {
+      this.answers.set(key, null);
+      this.notices.push(error.message);
+    }).then(() => this.render());
+    return undefined;
+  }
+
+  // Whether an answer the views asked for is still on its way.
+  waiting() { return [...this.answers.values()].some((value) => value === undefined); }
+
+  // The measured labels of every head of a model (null for random weights).
+  headLabels(model = this.state.model) {
+    return this.answer(`heads:${model}`, () => this.engine.headLabels(model));
+  }
 }

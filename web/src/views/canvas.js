@@ -73,6 +73,20 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   ctx.restore();
 }
 
+// value -> the packed colour of the diverging scale (colormap.js `diverging`) for
+// values in [-limit, limit], from a table of 256 steps each side of zero: not a colour
+// map call (and an array) per cell of a matrix drawn with drawCellGrid.
+const DIVERGING_STEPS = 256;
+const divergingTables = new Map();  // background colour -> its table (one per theme)
+export function divergingColours(limit, zero) {
+  const key = zero.join();
+  if (!divergingTables.has(key))
+    divergingTables.set(key, Uint32Array.from({ length: 2 * DIVERGING_STEPS + 1 }, (_, k) => packColor(diverging((k - DIVERGING_STEPS) / DIVERGING_STEPS, 1, zero))));
+  const table = divergingTables.get(key);
+  const step = (v) => (Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v / limit)) * DIVERGING_STEPS) : 0);
+  return (v) => table[DIVERGING_STEPS + step(v)];
+}
+
 // A colour scale's key: a bar w wide, coloured by colourAt(t) for t from 0 to 1, with
 // its labels under the left end, the middle (optional) and the right end.
 export function colourBar(ctx, x, y, w, colourAt, [left, middle, right], theme) {

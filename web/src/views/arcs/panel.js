@@ -3,9 +3,10 @@
 // only the stretch in view, so a long text costs what is on screen.
 import { drawArcs, arcsTokenAt } from './draw.js';
 import { headColor } from '../colormap.js';
-import { fillTable, topWeightsRows } from '../alt-table.js';
+import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
+import { matrixNeed } from '../../needs.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -91,6 +92,14 @@ export function mountArcs(section, session) {
     });
   }
 
+  // The selected head, then the overlaid ones the model has.
+  function shownHeads() {
+    const nHead = session.summary ? session.summary.n_head : Infinity;
+    return [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < nHead)];
+  }
+
+  function needs() { return shownHeads().map((h) => matrixNeed('weights', session.state.layer, h)); }
+
   function render() {
     const summary = session.summary;
     threshold.value = String(session.state.threshold);
@@ -98,11 +107,11 @@ export function mountArcs(section, session) {
     if (!summary || summary.tokens.length === 0) {
       layout = drawing = null;
       canvas.width = 0;
-      table.replaceChildren();
+      clearTable(table);
       return;
     }
     syncPicks(summary.n_head);
-    const heads = [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < summary.n_head)];
+    const heads = shownHeads();
     const theme = session.theme();
     const data = {
       tokens: summary.tokens,
@@ -113,8 +122,9 @@ export function mountArcs(section, session) {
     draw();
     revealSelected();
     showReadout(focus, data.heads[0].weights);
-    fillTable(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
-      topWeightsRows(summary.tokens, data.heads[0].weights));
+    const weights = data.heads[0].weights;
+    fillTableWhenIdle(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
+      weights, () => topWeightsRows(summary.tokens, weights));
   }
   // Draws the stretch of the row in view; the row element takes the whole row's width,
   // which is what the scroll bar scrolls.
@@ -158,5 +168,5 @@ export function mountArcs(section, session) {
     readout.textContent = `${quoted(tokens[focus])} (#${focus}) attends most to ` +
       keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');
   }
-  return { render, exportCanvas };
+  return { render, needs, exportCanvas };
 }

@@ -22,18 +22,26 @@ function paletteFor(dim) {
   return palettes.get(dim);
 }
 
-// data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }.
-// The canvas keeps its size between calls, so a redraw does not reallocate it.
-export function drawThumbnail(canvas, data, options) {
-  const { weights, T } = data;
+// A thumbnail's canvas at `size` CSS pixels (its backing store devicePixelRatio times
+// that); it keeps its size between calls, so a redraw does not reallocate it. The grid
+// sizes a card's canvas when it makes the card, before its first drawing, so nothing
+// moves when the drawing comes. Returns the size in device pixels.
+export function sizeThumbnail(canvas, size) {
   const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
-  const px = Math.round(options.size * ratio);
+  const px = Math.round(size * ratio);
   if (canvas.width !== px || canvas.height !== px) {
     canvas.width = px;
     canvas.height = px;
-    canvas.style.width = `${options.size}px`;
-    canvas.style.height = `${options.size}px`;
+    canvas.style.width = `${size}px`;
+    canvas.style.height = `${size}px`;
   }
+  return px;
+}
+
+// data: { weights: Float32Array [T*T], T } ; options: { size (CSS px), ablated }.
+export function drawThumbnail(canvas, data, options) {
+  const { weights, T } = data;
+  const px = sizeThumbnail(canvas, options.size);
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(px, px);
   const pixels = new Uint32Array(image.data.buffer);

@@ -1,7 +1,9 @@
 // Grid panel: every layer × head as a thumbnail with its measured label; click to
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
-import { drawThumbnail } from './draw.js';
+import { drawThumbnail, sizeThumbnail } from './draw.js';
 import { quoted } from '../canvas.js';
+import { matrixNeed } from '../../needs.js';
+import { whenIdle, cancelIdle } from '../idle.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -61,6 +63,7 @@ export function mountGrid(section, session) {
     focus.className = 'thumb';
     focus.dataset.focus = `${layer}.${head}`;
     const canvas = document.createElement('canvas');
+    sizeThumbnail(canvas, THUMB);  // blank until its thumbnail is drawn (drawThumbnails)
     focus.append(canvas);
     const name = document.createElement('div');
     name.className = 'head-name';
@@ -77,24 +80,63 @@ export function mountGrid(section, session) {
     return { el, focus, canvas, label, box, layer, head };
   }
 
+  // A card's text and switches; its thumbnail is drawn apart (drawThumbnailOf).
   function updateCard(card, labels, canAblate) {
     const { layer, head } = card;
-    const id = `${layer}.${head}`;
-    const off = session.state.ablate.includes(id);
+    const off = isOff(card);
     const info = labels ? labels.find((h) => h.layer === layer && h.head === head) : null;
     card.el.className = 'head-card' + (layer === session.state.layer && head === session.state.head ? ' focused' : '') + (off ? ' off' : '');
     card.focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
-    drawThumbnail(card.canvas, { weights: session.matrix('weights', layer, head).data, T: session.summary.tokens.length }, { size: THUMB, ablated: off });
     card.label.textContent = info ? labelText(info) : '—';
     if (info) card.label.title = info.reason; else card.label.removeAttribute('title');
     card.box.checked = !off;
     card.box.disabled = !canAblate;
   }
 
+  const isOff = (card) => session.state.ablate.includes(`${card.layer}.${card.head}`);
+
+  // Whether the card's thumbnail already shows this run's weights (dimmed if switched off).
+  function isCurrent(card) {
+    return card.drawn === session.matrix('weights', card.layer, card.head).data && card.drawnOff === isOff(card);
+  }
+
+  function drawThumbnailOf(card) {
+    const weights = session.matrix('weights', card.layer, card.head).data;
+    drawThumbnail(card.canvas, { weights, T: session.summary.tokens.length }, { size: THUMB, ablated: isOff(card) });
+    card.drawn = weights;
+    card.drawnOff = isOff(card);
+    card.el.dataset.run = String(session.runNumber);  // which run it shows (the tests read it)
+  }
+
+  // The focused head's thumbnail now; the others, one or a few at a time, when the
+  // browser is idle, so a keystroke never waits for every head. A thumbnail whose run
+  // and switch have not changed is not drawn again.
+  let idleJob = 0;
+  function drawThumbnails() {
+    cancelIdle(idleJob);
+    const stale = cards.filter((card) => !isCurrent(card));
+    const focused = stale.find((card) => card.layer === session.state.layer && card.head === session.state.head);
+    if (focused) drawThumbnailOf(focused);
+    const later = stale.filter((card) => card !== focused);
+    const drawSome = (deadline) => {
+      do drawThumbnailOf(later.shift());
+      while (later.length && deadline.timeRemaining() > 3);
+      if (later.length) idleJob = whenIdle(drawSome);
+    };
+    if (later.length) idleJob = whenIdle(drawSome);
+  }
+
+  // Before an export: every thumbnail of this run, now.
+  function drawAllThumbnails() {
+    cancelIdle(idleJob);
+    for (const card of cards) if (!isCurrent(card)) drawThumbnailOf(card);
+  }
+
   // "Export PNG": every head's thumbnail in its grid place, with its name and label,
   // on one canvas (the view itself is many small canvases).
   function exportCanvas() {
     if (!cards.length) return null;
+    drawAllThumbnails();
     const ratio = window.devicePixelRatio || 1, cell = THUMB + 16, text = 34;
     const H = session.summary.n_head, L = session.summary.n_layer;
     const out = document.createElement('canvas');
@@ -122,9 +164,18 @@ export function mountGrid(section, session) {
   let cards = [], shape = '';
   return {
     exportCanvas,
+    // Every head's weights: the thumbnails (copying them out of the worker costs
+    // little; drawing them is what waits for idle time).
+    needs() {
+      const summary = session.summary;
+      if (!summary) return [matrixNeed('weights', session.state.layer, session.state.head)];
+      return Array.from({ length: summary.n_layer * summary.n_head },
+        (_, i) => matrixNeed('weights', Math.floor(i / summary.n_head), i % summary.n_head));
+    },
     render() {
       const summary = session.summary;
       if (!summary || summary.tokens.length === 0) {
+        cancelIdle(idleJob);
         grid.replaceChildren();
         cards = [];
         shape = '';
@@ -132,7 +183,7 @@ export function mountGrid(section, session) {
         showNextTokens(nextTable, null, []);
         return;
       }
-      const labels = session.engine.headLabels(session.state.model);
+      const labels = session.headLabels();  // undefined until the engine's answer arrives
       const canAblate = summary.has_vocabulary;
       if (shape !== `${summary.n_layer}x${summary.n_head}`) {
         shape = `${summary.n_layer}x${summary.n_head}`;
@@ -143,6 +194,7 @@ export function mountGrid(section, session) {
         grid.replaceChildren(...cards.map((c) => c.el));
       }
       for (const card of cards) updateCard(card, labels, canAblate);
+      drawThumbnails();
       summaryLine.textContent = gridSummary(summary, session.state.ablate, Boolean(labels));
       showNextTokens(nextTable, summary, session.state.ablate);
     },

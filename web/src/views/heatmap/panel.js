@@ -1,8 +1,9 @@
 // Heatmap panel: the selected head's weights with hover read-out, zoom (buttons,
 // wheel), pan (drag) and keyboard navigation of cells.
 import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
-import { fillTable, topWeightsRows } from '../alt-table.js';
+import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
+import { matrixNeed } from '../../needs.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -132,7 +133,7 @@ export function mountHeatmap(section, session) {
       layout = null;
       canvas.width = 0;
       readout.textContent = '';
-      table.replaceChildren();
+      clearTable(table);
       return;
     }
     if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
@@ -147,10 +148,12 @@ export function mountHeatmap(section, session) {
     zoomOut.disabled = zoomFit.disabled = !zoom;
     window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     showReadout();
-    fillTable(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
-      topWeightsRows(summary.tokens, weights));
+    fillTableWhenIdle(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
+      weights, () => topWeightsRows(summary.tokens, weights));
   }
-  return { render };
+  // The weights it draws; the raw and scaled scores its read-out quotes.
+  const needs = () => ['weights', 'scores', 'scaled'].map((name) => matrixNeed(name, session.state.layer, session.state.head));
+  return { render, needs };
 }
 
 function clamp(i, n) { return Math.max(0, Math.min(n - 1, i)); }

@@ -4,8 +4,8 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { diverging, parseColor, headColor, typicalScale } from '../colormap.js';
-import { divergingLegend, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { parseColor, headColor, typicalScale } from '../colormap.js';
+import { divergingColours, divergingLegend, drawCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
 const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
@@ -36,9 +36,13 @@ export function drawMultihead(canvas, data, options) {
   const matrixH = rowH * T;
   const woSide = wo ? Math.min(dModel * wideCell, 192) : 0;  // W_O, drawn as a square
   const height = TITLE + (headRows + 2) * (CAPTION + matrixH) + (headRows + 1) * GAP + LEGEND + (wo ? CAPTION + woSide + GAP : 0);
-  const ctx = prepareCanvas(canvas, width, height);
+  // The canvas grows in steps of 64 px, not with every token (a matrix row is a pixel
+  // or more): each new size reallocates its backing store, which cost more than the
+  // drawing itself at 128 tokens.
+  const canvasHeight = Math.ceil(height / 64) * 64;
+  const ctx = prepareCanvas(canvas, width, canvasHeight);
   ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, width, height);
+  ctx.fillRect(0, 0, width, canvasHeight);
   const limit = Math.max(1e-6, ...heads.map(maxAbs));
   const outLimit = Math.max(1e-6, maxAbs(output));
 
@@ -115,19 +119,10 @@ function maxAbs(values) {
   return m;
 }
 
-// Colours from a table of 256 steps each side of zero, not a colour map call per cell
-// (T × d_model cells: 16,384 at 128 tokens for each wide matrix).
-const STEPS = 256;
-const tables = new Map();  // background colour -> its table (one per theme)
-function tableFor(zero) {
-  const key = zero.join();
-  if (!tables.has(key)) tables.set(key, Uint32Array.from({ length: 2 * STEPS + 1 }, (_, k) => packColor(diverging((k - STEPS) / STEPS, 1, zero))));
-  return tables.get(key);
-}
+// (T × d_model cells: 16,384 at 128 tokens for each wide matrix.)
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
-  const table = tableFor(zero);
-  const step = (v) => (Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v / limit)) * STEPS) : 0);
-  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => table[STEPS + step(data[r * cols + c])]);
+  const colourOf = divergingColours(limit, zero);
+  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => colourOf(data[r * cols + c]));
 }
 
 function outline(ctx, x, y, w, rowH, selected, theme) {

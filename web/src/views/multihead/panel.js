@@ -1,5 +1,6 @@
 // Multi-head panel: heads side by side, their concatenation and the W_O projection.
 import { drawMultihead } from './draw.js';
+import { matrixNeed, weightNeed } from '../../needs.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -23,6 +24,13 @@ export const view = { name: 'multihead', title: 'Multi-head', markup: MARKUP, mo
 export function mountMultihead(section, session) {
   const canvas = section.querySelector('#multihead-canvas');
   return {
+    // Every head's output in the layer (as many as the last run's model has), the
+    // concatenation, the layer's output and W_O.
+    needs() {
+      const layer = session.state.layer, nHead = session.summary ? session.summary.n_head : 0;
+      return [...Array.from({ length: nHead }, (_, h) => matrixNeed('output', layer, h)),
+        matrixNeed('concat', layer, 0), matrixNeed('layer_output', layer, 0), weightNeed('w_o', layer)];
+    },
     render() {
       const summary = session.summary;
       if (!summary || summary.tokens.length === 0) { canvas.width = 0; return; }

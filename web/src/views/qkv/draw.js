@@ -4,7 +4,7 @@
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
 import { cssColor, diverging, parseColor, typicalScale } from '../colormap.js';
-import { divergingLegend, prepareCanvas, tokenLabel } from '../canvas.js';
+import { divergingColours, divergingLegend, drawCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
   { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },
@@ -114,14 +114,11 @@ export function drawQkv(canvas, data, options) {
 }
 
 // Columns [col0, col0 + n) of a [rows, rows] weight matrix, transposed: block row j is
-// weight column col0 + j, block column i is weight row i.
+// weight column col0 + j, block column i is weight row i. One small image
+// (drawCellGrid): as a fillRect per cell, W_Q, W_K and W_V cost ~37,000 fills a redraw.
 function weightBlock(ctx, w, rows, col0, n, x, y, cellW, cellH, zero) {
-  const limit = typicalScale(w);  // 3 × RMS, as the multi-head view's W_O
-  for (let j = 0; j < n; j++)
-    for (let i = 0; i < rows; i++) {
-      ctx.fillStyle = cssColor(diverging(w[i * rows + col0 + j], limit, zero));
-      ctx.fillRect(x + i * cellW, y + j * cellH, cellW, cellH);
-    }
+  const colourOf = divergingColours(typicalScale(w), zero);  // 3 × RMS, as the multi-head view's W_O
+  drawCellGrid(ctx, n, rows, x, y, cellW, cellH, (j, i) => colourOf(w[i * rows + col0 + j]));
   ctx.strokeStyle = 'rgba(128, 128, 128, 0.6)';
   ctx.lineWidth = 1;
   ctx.strokeRect(x - 0.5, y - 0.5, rows * cellW + 1, n * cellH + 1);

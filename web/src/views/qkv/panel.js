@@ -3,6 +3,7 @@ import { drawQkv, QKV_STEPS } from './draw.js';
 import { fillTable } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
+import { matrixNeed, weightNeed } from '../../needs.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -73,5 +74,11 @@ export function mountQkv(section, session) {
     }
     fillTable(table, `Token ${query} looks up every key it can see`, rows);
   }
-  return { render };
+  // The layer's input, every step's matrices of the head, and the head's projections.
+  function needs() {
+    const { layer, head } = session.state;
+    return [...['input', 'q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'].map((name) => matrixNeed(name, layer, head)),
+      ...['w_q', 'w_k', 'w_v'].map((name) => weightNeed(name, layer))];
+  }
+  return { render, needs };
 }

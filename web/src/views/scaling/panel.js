@@ -52,18 +52,20 @@ export function mountScaling(section, session) {
 
   return {
     render() {
+      const dK = session.state.dk;
+      slider.value = String(Math.round(Math.log2(dK)));
+      dkValue.textContent = String(dK);
+      toggle.checked = session.state.labscale;
       if (!points) {
-        points = session.engine.scalingLab({ nKeys: 16, draws: 400, seed: 1 });
+        // Measured once in the engine's worker; the view draws when it arrives.
+        points = session.answer('scaling-lab', () => session.engine.scalingLab({ nKeys: 16, draws: 400, seed: 1 }));
+        if (!points) { numbers.textContent = 'Measuring…'; canvas.width = 0; return; }
         fillTable(table, 'Measured over 400 random queries against 16 random keys each', [
           ['dₖ', 'Var(q·k)', 'Var(q·k/√dₖ)', 'max weight', 'max weight (scaled)', 'entropy', 'entropy (scaled)', 'Jacobian norm', 'Jacobian norm (scaled)'],
           ...points.map((p) => [p.d_k, p.unscaled.score_variance, p.scaled.score_variance, p.unscaled.max_weight, p.scaled.max_weight,
             p.unscaled.entropy, p.scaled.entropy, p.unscaled.jacobian_norm, p.scaled.jacobian_norm].map((x, i) => (i === 0 ? String(x) : x.toFixed(3)))),
         ]);
       }
-      const dK = session.state.dk;
-      slider.value = String(Math.round(Math.log2(dK)));
-      dkValue.textContent = String(dK);
-      toggle.checked = session.state.labscale;
       const p = nearestPoint(points, dK);
       const s = session.state.labscale ? p.scaled : p.unscaled;
       numbers.dataset.dk = String(p.d_k);
