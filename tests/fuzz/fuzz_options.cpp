@@ -1,7 +1,8 @@
 // The options JSON a page may send: Simulator::run's options and the √d_k lab's request.
 // The input is an options string, a NUL byte, then a text. Options the parser accepts
 // run the random model on the text: one token per span, every attention row a
-// distribution. A request the lab's parser accepts has its fields in range.
+// distribution (heads switched off may be refused with an Error: mean ablation needs
+// a trained model's probes, and the head must exist). A request the lab's parser accepts has its fields in range.
 #include <cmath>
 
 #include "fuzz_check.hpp"
@@ -22,7 +23,16 @@ void run_options(const std::string& options_json, const std::string& text) {
   }
   if (options.model != "random") return;  // no trained model is loaded here
   static Simulator simulator;             // one instance, as the page keeps one
-  const Trace& trace = simulator.run(text, options);
+  // Random weights have no probe texts for mean ablation, and a head outside the shape
+  // does not exist: both are clear errors, and only those may be thrown.
+  const bool may_refuse = !options.ablate.empty();
+  Trace trace;
+  try {
+    trace = simulator.run(text, options);
+  } catch (const Error&) {
+    fuzz::check(may_refuse, "options the parser accepts run, unless they switch heads off");
+    return;
+  }
   fuzz::check(trace.tokens.size() == trace.spans.size(), "one span per token");
   fuzz::check(trace.tokens.size() <= size_t(kMaxTokens), "at most kMaxTokens tokens");
   for (const LayerTrace& layer : trace.layers)
