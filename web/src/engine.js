@@ -16,7 +16,7 @@ import { MANIFEST, manifestEntry, modelList, modelOptions, RANDOM_MODEL } from '
 import { loadModelScript } from './model-scripts.js';
 
 // A Trace's matrices, by name, and whether they belong to one head or a whole layer.
-const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'];
+const HEAD_MATRICES = ['q', 'k', 'v', 'scores', 'scaled', 'weights', 'output', 'contributions', 'value_norms'];
 const LAYER_MATRICES = ['input', 'concat', 'layer_output'];
 
 export class Engine {
@@ -86,8 +86,8 @@ export class Engine {
     const data = view.slice();
     const T = this.summary.tokens.length;
     const { d_model: dModel, d_k: dK } = this.summary;
-    const cols = ['scores', 'scaled', 'weights'].includes(name) ? T
-      : LAYER_MATRICES.includes(name) ? dModel : dK;
+    const cols = ['scores', 'scaled', 'weights', 'contributions'].includes(name) ? T
+      : name === 'value_norms' ? 1 : LAYER_MATRICES.includes(name) ? dModel : dK;
     return { data, rows: T, cols };
   }
 

@@ -20,6 +20,8 @@ export const DEFAULT_STATE = Object.freeze({
   dk: 64,         // the scaling lab's d_k
   labscale: true, // the lab's own "divide by √dₖ" (the model's is `scale`)
   temperature: 1,
+  measure: 'weight',  // what the head views draw: 'weight', or 'contribution' (what moves)
+  hidefirst: false,   // hide the first token's column and renormalise (a view transform)
 });
 
 // Each field: how to read it from a string, and how to write it back.
@@ -37,6 +39,8 @@ const FIELDS = {
   dk: { parse: (s) => integer(s, 1, 1024), format: String },
   labscale: { parse: boolean, format: (b) => (b ? '1' : '0') },
   temperature: { parse: (s) => number(s, 0.05, 5), format: String },
+  measure: { parse: (s) => (s === 'weight' || s === 'contribution' ? s : fail(`"${s.slice(0, 40)}" is not weight or contribution`)), format: String },
+  hidefirst: { parse: boolean, format: (b) => (b ? '1' : '0') },
 };
 
 class BadValue extends Error {}

@@ -48,7 +48,8 @@ export function heatmapCellCentre(layout, query, key) {
 
 // data: { tokens, weights: Float32Array [T*T] row-major, causal }
 // options: { width, theme: { background, text, muted, masked }, hover: { query, key } | null,
-//            selected: token index | null, zoom: { cell, row0, col0 } | null }
+//            selected: token index | null, zoom: { cell, row0, col0 } | null,
+//            legend: the colour bar's name ('weight'), hiddenColumn: a key painted as hidden | null }
 export function drawHeatmap(canvas, data, options) {
   const { tokens, weights, causal } = data;
   const { theme } = options;
@@ -60,23 +61,24 @@ export function drawHeatmap(canvas, data, options) {
   const { cell, left, top, row0, col0 } = layout;
   const rows = Math.min(layout.count, T - row0), cols = Math.min(layout.count, T - col0);
 
-  drawCells(ctx, weights, T, layout, rows, cols, causal, theme);
+  drawCells(ctx, weights, T, layout, rows, cols, causal, theme, options.hiddenColumn ?? null);
   if (layout.showLabels) drawLabels(ctx, tokens, layout, theme, options.selected);
   if (options.selected !== null && options.selected !== undefined) drawRowOutline(ctx, options.selected, layout, theme, 1);
   if (options.hover) drawHoverOutline(ctx, options.hover, layout, theme);
-  drawLegend(ctx, layout, theme, causal);
+  drawLegend(ctx, layout, theme, causal, options.legend || 'weight');
   return layout;
 }
 
 // The cells (drawCellGrid: a pixel per cell, scaled up), then the masked triangle
 // hatched on top.
-function drawCells(ctx, weights, T, layout, rows, cols, causal, theme) {
+// A hidden column (a view transform, e.g. the first token) is painted as masked.
+function drawCells(ctx, weights, T, layout, rows, cols, causal, theme, hiddenColumn) {
   const { cell, left, top, row0, col0 } = layout;
   const palette = Uint32Array.from({ length: 256 }, (_, k) => packColor(viridis(k / 255)));  // 1/255 steps: finer than the eye sees
   const masked = packColor(parseColor(theme.masked));
   drawCellGrid(ctx, rows, cols, left, top, cell, cell, (r, c) => {
     const i = row0 + r, j = col0 + c;
-    return causal && j > i ? masked : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
+    return (causal && j > i) || j === hiddenColumn ? masked : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
   });
   if (causal && cell >= HATCH_SPACING) hatchMaskedTriangle(ctx, layout, rows, cols);
 }
@@ -188,10 +190,10 @@ function drawHoverOutline(ctx, { query, key }, layout, theme) {
   ctx.strokeRect(layout.left + c * layout.cell + 1, layout.top + r * layout.cell + 1, layout.cell - 2, layout.cell - 2);
 }
 
-function drawLegend(ctx, layout, theme, causal) {
+function drawLegend(ctx, layout, theme, causal, legend) {
   const y = layout.top + layout.count * layout.cell + 16;
   const x = layout.left, w = Math.min(200, layout.width - x - 8), h = 10;
-  colourBar(ctx, x, y, w, viridis, ['weight 0', '', '1'], theme);
+  colourBar(ctx, x, y, w, viridis, [`${legend} 0`, '', '1'], theme);
   if (causal && x + w + 130 < layout.width) {
     drawMaskedCell(ctx, x + w + 16, y - 1, 12, theme.masked);
     ctx.fillStyle = theme.muted;

@@ -4,6 +4,7 @@ import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
+import { MEASURES, hideFirstToken } from '../transforms.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -15,6 +16,14 @@ const MARKUP = `
       <button type="button" id="zoom-fit">Fit</button>
       <span class="hint">drag to pan · arrow keys move the cell</span>
     </div>
+    <div class="view-controls">
+      <label>Show <select id="heatmap-measure">
+        <option value="weight">attention weight</option>
+        <option value="contribution">what moves (‖α·v·W_O‖)</option>
+      </select></label>
+      <label><input type="checkbox" id="heatmap-hidefirst"> hide the first token</label>
+      <span class="hint" id="heatmap-transform" hidden>view transform: first column hidden, rows renormalised — not what the model computed</span>
+    </div>
     <canvas id="heatmap-canvas" tabindex="0" role="img" aria-label="Attention weights, query by key" aria-describedby="heatmap-table"></canvas>
     <output id="readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="heatmap-table"></table></details>
@@ -25,6 +34,8 @@ const MARKUP = `
       is how much of <i>j</i>'s value flows into <i>i</i>. Each row is a softmax, so it sums to 1.</p>
     <p>Hatched cells lie in the future: the causal mask hides them. Hover a cell for its raw score,
       its scaled score and its weight.</p>
+    <p>“What moves” weighs each cell by the length of what that key's value adds through
+      this head (‖v·W_O‖): a sink head's big weight on the first token often moves almost nothing.</p>
     <p class="look">Look for a bright first column (a head resting on the first token), a bright line just under the diagonal (the previous token), and, on a sentence typed twice, a stripe one sentence-length below it (an induction head).</p>
   </aside>
 `;
@@ -52,6 +63,19 @@ export function mountHeatmap(section, session) {
     const c = centre || { query: (layout ? layout.row0 + layout.count / 2 : 0), key: (layout ? layout.col0 + layout.count / 2 : 0) };
     zoom = { cell: next.cell, row0: c.query - next.count / 2, col0: c.key - next.count / 2 };
     render();
+  }
+
+  const measure = section.querySelector('#heatmap-measure');
+  const hideFirst = section.querySelector('#heatmap-hidefirst');
+  const transformNote = section.querySelector('#heatmap-transform');
+  measure.addEventListener('change', () => session.set({ measure: measure.value }, { push: true }));
+  hideFirst.addEventListener('change', () => session.set({ hidefirst: hideFirst.checked }, { push: true }));
+
+  // The matrix drawn: the chosen measure, with the first token hidden if asked.
+  function shown() {
+    const T = session.summary.tokens.length;
+    const data = session.matrix(MEASURES[session.state.measure].matrix).data;
+    return session.state.hidefirst ? hideFirstToken(data, T) : data;
   }
 
   const zoomIn = section.querySelector('#zoom-in'), zoomOut = section.querySelector('#zoom-out');
@@ -115,16 +139,20 @@ export function mountHeatmap(section, session) {
     const { query, key } = hover;
     const n = summary.tokens.length, at = query * n + key;
     const weights = session.matrix('weights').data;
+    const value = shown()[at];
     const q = quoted(summary.tokens[query]), k = quoted(summary.tokens[key]);
     readout.dataset.query = String(query);
     readout.dataset.key = String(key);
     readout.dataset.weight = String(weights[at]);
+    readout.dataset.shown = String(value);
     if (summary.causal && key > query) {
       readout.textContent = `Query ${q} (#${query}) cannot see key ${k} (#${key}): it comes later, so the causal mask hides it.`;
       return;
     }
     const fmt = (x) => Number(x).toPrecision(6);
-    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}`;
+    const moved = `moves ${fmt(session.matrix('contributions').data[at])} of the row (‖v·W_O‖ ${fmt(session.matrix('value_norms').data[key])})`;
+    const hidden = session.state.hidefirst ? ` · shown ${fmt(value)} (first token hidden)` : '';
+    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · ${moved} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}${hidden}`;
   }
 
   function render() {
@@ -137,9 +165,13 @@ export function mountHeatmap(section, session) {
       return;
     }
     if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
-    const weights = session.matrix('weights').data;
+    measure.value = session.state.measure;
+    hideFirst.checked = session.state.hidefirst;
+    transformNote.hidden = !session.state.hidefirst;
+    const weights = shown();
     layout = drawHeatmap(canvas, { tokens: summary.tokens, weights, causal: summary.causal }, {
       width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
+      legend: MEASURES[session.state.measure].legend, hiddenColumn: session.state.hidefirst ? 0 : null,
     });
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
     // A button that would do nothing says so: cells already at their largest, or the
@@ -151,8 +183,8 @@ export function mountHeatmap(section, session) {
     fillTableWhenIdle(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
       weights, () => topWeightsRows(summary.tokens, weights));
   }
-  // The weights it draws; the raw and scaled scores its read-out quotes.
-  const needs = () => ['weights', 'scores', 'scaled'].map((name) => matrixNeed(name, session.state.layer, session.state.head));
+  // The weights and contributions it draws; the rest its read-out quotes.
+  const needs = () => ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, session.state.layer, session.state.head));
   return { render, needs };
 }
 
