@@ -40,14 +40,14 @@ test('heatmap: "what moves" draws the contributions, "hide the first token" reno
   assert.ok(Math.abs(Number(cell.shown) - weights[q * T]) < 1e-6, 'by default the weight is drawn');
   assert.match(cell.text, /moves .* of the row/);
 
-  await page.selectOption('#heatmap-measure', 'contribution');
+  await page.selectOption('#measure', 'contribution');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('measure') === 'contribution');
   cell = await hoverCell(page, q, 1);
   assert.ok(Math.abs(Number(cell.shown) - contributions[q * T + 1]) < 1e-6, 'contributions drawn');
 
-  await page.check('#heatmap-hidefirst');
+  await page.check('#hidefirst');
   await page.waitForFunction(() => new URL(location.href).searchParams.get('hidefirst') === '1');
-  assert.equal(await page.$eval('#heatmap-transform', (n) => n.hidden), false, 'the transform is marked');
+  assert.equal(await page.$eval('#transform-note', (n) => n.hidden), false, 'the transform is marked');
   let rest = 0;
   for (let k = 1; k <= q; k++) rest += contributions[q * T + k];
   for (const k of [0, 1, 3]) {
@@ -61,9 +61,31 @@ test('heatmap: "what moves" draws the contributions, "hide the first token" reno
   // The link reopens the same picture.
   const { page: again } = await openPage(browser.context, page.url());
   await again.waitForFunction(() => window.__llmsimHeatmapLayout);
-  assert.equal(await again.$eval('#heatmap-measure', (s) => s.value), 'contribution');
-  assert.equal(await again.$eval('#heatmap-hidefirst', (c) => c.checked), true);
+  assert.equal(await again.$eval('#measure', (s) => s.value), 'contribution');
+  assert.equal(await again.$eval('#hidefirst', (c) => c.checked), true);
   assert.deepEqual(errors, []);
   await page.close();
   await again.close();
+});
+
+test('arcs and the head grid follow the same switch: the grid redraws its thumbnails from the contributions', async () => {
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=grid&text=${encodeURIComponent('The cat sat on the mat because it was warm.')}`);
+  const pixels = () => page.evaluate(() => Array.from(document.querySelectorAll('section[data-view="grid"] canvas'))
+    .map((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).reduce((a, b) => (a * 31 + b) >>> 0, 7)));
+  await page.waitForFunction(() => document.querySelectorAll('section[data-view="grid"] canvas').length > 0);
+  await page.waitForTimeout(300);  // the other thumbnails draw when idle
+  const before = await pixels();
+  await page.selectOption('#measure', 'contribution');
+  await page.waitForTimeout(600);
+  const after = await pixels();
+  const changed = before.filter((p, i) => p !== after[i]).length;
+  assert.ok(changed >= before.length - 1, `${changed} of ${before.length} thumbnails redrawn`);
+  await screenshot(page, 'grid-contribution');
+  await page.click('#tab-arcs');
+  await page.waitForFunction(() => document.querySelector('section[data-view="arcs"]').hidden === false);
+  await page.hover('#text');  // no token hovered: the readout follows the selection or asks
+  await page.evaluate(() => window.__llmsim.set({ token: 5 }));
+  await page.waitForFunction(() => document.querySelector('section[data-view="arcs"] .readout')?.textContent.includes('what moves'));
+  assert.deepEqual(errors, []);
+  await page.close();
 });

@@ -91,6 +91,9 @@ function syncControls(session) {
   }
   $('scale').checked = state.scale;
   $('causal').checked = state.causal;
+  $('measure').value = state.measure;
+  $('hidefirst').checked = state.hidefirst;
+  $('transform-note').hidden = !state.hidefirst;
   $('model-about').textContent = modelAbout(engine.models.find((m) => m.name === state.model), state);
   showPresets(session);
 }
@@ -155,6 +158,9 @@ function wireInputs(session, panels) {
   $('head').addEventListener('change', () => session.set({ head: Number($('head').value) }, { push: true }));
   $('scale').addEventListener('change', () => session.set({ scale: $('scale').checked }, { rerun: true, push: true }));
   $('causal').addEventListener('change', () => session.set({ causal: $('causal').checked }, { rerun: true, push: true }));
+  // What the head views draw: view-side choices, no new run.
+  $('measure').addEventListener('change', () => session.set({ measure: $('measure').value }, { push: true }));
+  $('hidefirst').addEventListener('change', () => session.set({ hidefirst: $('hidefirst').checked }, { push: true }));
   // Arrow keys move the selected token, wherever focus is but in a form field; on a
   // token chip they move from that chip (the tokens view keeps focus on the selection).
   document.addEventListener('keydown', (event) => {

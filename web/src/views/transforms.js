@@ -1,5 +1,6 @@
 // View transforms: what a view may do to a head's matrix before drawing it, never what
-// the model computed. Each returns a new Float32Array; the Trace is not touched.
+// the model computed. The Trace's matrices are not touched.
+import { matrixNeed } from '../needs.js';
 
 // The matrix a view draws for a head: its attention weights, or what each key moves
 // (the Trace's contributions: α_ij·‖v_j·W_O^h‖, rows normalised; issue 19).
@@ -19,4 +20,20 @@ export function hideFirstToken(weights, T) {
     if (sum > 0) for (let j = 1; j < T; j++) out[i * T + j] = weights[i * T + j] / sum;
   }
   return out;
+}
+
+// What the head views (arcs, heatmap, grid) draw for one head: the state's measure,
+// with the first token hidden if the state says so. Kept per source array, so a view
+// that checks "is this what I drew?" sees the same array until the run changes.
+const hidden = new WeakMap();  // source Float32Array -> its first-token-hidden copy
+export function shownMatrix(session, layer = session.state.layer, head = session.state.head) {
+  const data = session.matrix(MEASURES[session.state.measure].matrix, layer, head).data;
+  if (!session.state.hidefirst) return data;
+  if (!hidden.has(data)) hidden.set(data, hideFirstToken(data, session.summary.tokens.length));
+  return hidden.get(data);
+}
+
+// The need behind shownMatrix (needs.js).
+export function shownNeed(session, layer = session.state.layer, head = session.state.head) {
+  return matrixNeed(MEASURES[session.state.measure].matrix, layer, head);
 }

@@ -6,7 +6,7 @@ import { headColor } from '../colormap.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
-import { matrixNeed } from '../../needs.js';
+import { shownMatrix, shownNeed } from '../transforms.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -98,7 +98,7 @@ export function mountArcs(section, session) {
     return [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < nHead)];
   }
 
-  function needs() { return shownHeads().map((h) => matrixNeed('weights', session.state.layer, h)); }
+  function needs() { return shownHeads().map((h) => shownNeed(session, session.state.layer, h)); }
 
   function render() {
     const summary = session.summary;
@@ -115,7 +115,7 @@ export function mountArcs(section, session) {
     const theme = session.theme();
     const data = {
       tokens: summary.tokens,
-      heads: heads.map((h) => ({ weights: session.matrix('weights', session.state.layer, h).data, color: heads.length > 1 ? headColor(h) : theme.accent })),
+      heads: heads.map((h) => ({ weights: shownMatrix(session, session.state.layer, h), color: heads.length > 1 ? headColor(h) : theme.accent })),
     };
     const focus = hover !== null ? hover : session.state.token;
     drawing = { data, options: { theme, threshold: session.state.threshold, focus } };
@@ -165,7 +165,9 @@ export function mountArcs(section, session) {
     readout.dataset.query = String(focus);
     readout.dataset.key = String(keys[0]);
     readout.dataset.weight = String(weights[focus * T + keys[0]]);
-    readout.textContent = `${quoted(tokens[focus])} (#${focus}) attends most to ` +
+    const verb = session.state.measure === 'contribution' ? 'takes most of what moves from' : 'attends most to';
+    const hidden = session.state.hidefirst ? ' (first token hidden, rows renormalised)' : '';
+    readout.textContent = `${quoted(tokens[focus])} (#${focus}) ${verb}${hidden} ` +
       keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');
   }
   return { render, needs, exportCanvas };

@@ -2,7 +2,7 @@
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
 import { drawThumbnail, sizeThumbnail } from './draw.js';
 import { quoted } from '../canvas.js';
-import { matrixNeed } from '../../needs.js';
+import { shownMatrix, shownNeed } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -97,11 +97,11 @@ export function mountGrid(section, session) {
 
   // Whether the card's thumbnail already shows this run's weights (dimmed if switched off).
   function isCurrent(card) {
-    return card.drawn === session.matrix('weights', card.layer, card.head).data && card.drawnOff === isOff(card);
+    return card.drawn === shownMatrix(session, card.layer, card.head) && card.drawnOff === isOff(card);
   }
 
   function drawThumbnailOf(card) {
-    const weights = session.matrix('weights', card.layer, card.head).data;
+    const weights = shownMatrix(session, card.layer, card.head);
     drawThumbnail(card.canvas, { weights, T: session.summary.tokens.length }, { size: THUMB, ablated: isOff(card) });
     card.drawn = weights;
     card.drawnOff = isOff(card);
@@ -168,9 +168,9 @@ export function mountGrid(section, session) {
     // little; drawing them is what waits for idle time).
     needs() {
       const summary = session.summary;
-      if (!summary) return [matrixNeed('weights', session.state.layer, session.state.head)];
+      if (!summary) return [shownNeed(session)];
       return Array.from({ length: summary.n_layer * summary.n_head },
-        (_, i) => matrixNeed('weights', Math.floor(i / summary.n_head), i % summary.n_head));
+        (_, i) => shownNeed(session, Math.floor(i / summary.n_head), i % summary.n_head));
     },
     render() {
       const summary = session.summary;

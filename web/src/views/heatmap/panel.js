@@ -4,7 +4,7 @@ import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
-import { MEASURES, hideFirstToken } from '../transforms.js';
+import { MEASURES, shownMatrix } from '../transforms.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -16,14 +16,7 @@ const MARKUP = `
       <button type="button" id="zoom-fit">Fit</button>
       <span class="hint">drag to pan · arrow keys move the cell</span>
     </div>
-    <div class="view-controls">
-      <label>Show <select id="heatmap-measure">
-        <option value="weight">attention weight</option>
-        <option value="contribution">what moves (‖α·v·W_O‖)</option>
-      </select></label>
-      <label><input type="checkbox" id="heatmap-hidefirst"> hide the first token</label>
-      <span class="hint" id="heatmap-transform" hidden>view transform: first column hidden, rows renormalised — not what the model computed</span>
-    </div>
+
     <canvas id="heatmap-canvas" tabindex="0" role="img" aria-label="Attention weights, query by key" aria-describedby="heatmap-table"></canvas>
     <output id="readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="heatmap-table"></table></details>
@@ -65,18 +58,8 @@ export function mountHeatmap(section, session) {
     render();
   }
 
-  const measure = section.querySelector('#heatmap-measure');
-  const hideFirst = section.querySelector('#heatmap-hidefirst');
-  const transformNote = section.querySelector('#heatmap-transform');
-  measure.addEventListener('change', () => session.set({ measure: measure.value }, { push: true }));
-  hideFirst.addEventListener('change', () => session.set({ hidefirst: hideFirst.checked }, { push: true }));
-
-  // The matrix drawn: the chosen measure, with the first token hidden if asked.
-  function shown() {
-    const T = session.summary.tokens.length;
-    const data = session.matrix(MEASURES[session.state.measure].matrix).data;
-    return session.state.hidefirst ? hideFirstToken(data, T) : data;
-  }
+  // The matrix drawn: the page's measure, with the first token hidden if asked.
+  const shown = () => shownMatrix(session);
 
   const zoomIn = section.querySelector('#zoom-in'), zoomOut = section.querySelector('#zoom-out');
   const zoomFit = section.querySelector('#zoom-fit');
@@ -165,9 +148,6 @@ export function mountHeatmap(section, session) {
       return;
     }
     if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
-    measure.value = session.state.measure;
-    hideFirst.checked = session.state.hidefirst;
-    transformNote.hidden = !session.state.hidefirst;
     const weights = shown();
     layout = drawHeatmap(canvas, { tokens: summary.tokens, weights, causal: summary.causal }, {
       width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
