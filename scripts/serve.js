@@ -30,7 +30,16 @@ export function startServer(root, { port = 0, base = '/', host = '127.0.0.1', he
   const rootDir = path.resolve(root);
   const requests = [];
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
+    // req.url is the request line's target as sent: '//x' (a browser sends it for
+    // http://host//x) would be read as a host by new URL(target, base), and an
+    // absolute or garbled target would throw; no request may stop the server.
+    let url;
+    try {
+      if (!req.url.startsWith('/')) throw new Error('not a path');
+      url = new URL(`http://localhost${req.url}`);
+    } catch {
+      return send(res, 400, 'bad request');
+    }
     requests.push(url.pathname);
     if (!url.pathname.startsWith(base)) return send(res, 404, 'not found');
     let relative;
