@@ -144,6 +144,7 @@ test('arcs on a long text: the canvas draws the stretch in view, hover and arrow
 
 test('qkv: the softmax weights sum to 1 and match the heatmap row of the same token', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=qkv&layer=1&head=2&token=6`);
+  await page.waitForSelector('#qkv-table tbody tr', { state: 'attached' });  // filled when the page is idle
   const weights = await page.$$eval('#qkv-table tbody tr', (rows) => rows.map((r) => Number(r.cells[3].textContent)));
   assert.equal(weights.length, 7);  // token 6 sees keys 0..6
   const sum = weights.reduce((a, b) => a + b, 0);

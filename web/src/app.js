@@ -21,11 +21,12 @@ function statusLine(summary, text) {
 }
 
 function showStatus(message, isWarning) {
-  $('status').textContent = message;
+  setText($('status'), message);
   $('status').classList.toggle('warning', isWarning);
 }
 
 function showNotices(notices) {
+  if (notices.length === 0 && !$('notices').firstChild) return;
   $('notices').replaceChildren(...notices.map((text) => {
     const li = document.createElement('li');
     li.textContent = text;
@@ -77,7 +78,13 @@ function writeUrl(state, push) {
 function fillSelect(select, labels, current) {
   if (Array.from(select.options, (o) => o.textContent).join('\n') !== labels.join('\n'))
     select.replaceChildren(...labels.map((label, i) => new Option(label, String(i))));
-  select.value = String(current);
+  if (select.value !== String(current)) select.value = String(current);
+}
+
+// Sets an element's text only when it differs: every keystroke syncs the controls,
+// and an unchanged write still costs the browser a layout.
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
 }
 
 // Controls reflect the state, whatever changed it: a run, Back/Forward, a view.
@@ -94,7 +101,7 @@ function syncControls(session) {
   $('measure').value = state.measure;
   $('hidefirst').checked = state.hidefirst;
   $('transform-note').hidden = !state.hidefirst;
-  $('model-about').textContent = modelAbout(engine.models.find((m) => m.name === state.model), state);
+  setText($('model-about'), modelAbout(engine.models.find((m) => m.name === state.model), state));
   showPresets(session);
 }
 

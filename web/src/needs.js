@@ -9,3 +9,6 @@ export const weightNeed = (name, layer) => ({ weight: [name, layer] });
 export function needKey(need) {
   return need.matrix ? `${need.matrix.join('/')}` : `weight:${need.weight.join('/')}`;
 }
+
+// Whether a need key is of a model weight (the same for every text).
+export const isWeightKey = (key) => key.startsWith('weight:');

@@ -12,9 +12,12 @@
 //   replaced are refused by the engine, never drawn.
 // - a view draws only once what it needs has arrived: its needs go with the run, and
 //   what a redraw needs beyond them (another tab, another head) is fetched first.
+// - a model's weights do not change with the text: those on hand stay from run to run
+//   of the same model (not asked for, not copied again), and a view may cache what it
+//   draws from them by the array's identity.
 import { clampToModel } from './state.js';
 import { readTheme } from './theme.js';
-import { matrixNeed, needKey, weightNeed } from './needs.js';
+import { isWeightKey, matrixNeed, needKey, weightNeed } from './needs.js';
 
 export class Session {
   // host: the element whose CSS custom properties give the theme colours.
@@ -98,19 +101,26 @@ export class Session {
     this.inFlight = true;
     const text = this.state.text;
     let reply = null, error = null;
+    const kept = this.weightsFor(this.state.model);
     try {
       reply = await engine.run(text, {
         scale: this.state.scale, causal: this.state.causal, ...engine.modelOptions(this.state),
-      }, this.viewNeeds());
+      }, this.viewNeeds().filter((n) => !kept.has(needKey(n))));
     } catch (e) {
       error = e;
     }
     this.inFlight = false;
     if (this.dirty) this.runNow();  // the engine starts on the newer input while this one is drawn
-    if (!this.loading) this.show(text, reply, error);  // unless that newer input is another model, on its way
+    if (!this.loading) this.show(text, reply, error, kept);  // unless that newer input is another model, on its way
   }
 
-  show(text, reply, error) {
+  // The weight matrices on hand if the run on screen is of model `name`, by need key.
+  weightsFor(name) {
+    if (!this.summary || this.summary.model_name !== name) return new Map();
+    return new Map([...this.matrices].filter(([key]) => isWeightKey(key)));
+  }
+
+  show(text, reply, error, kept = new Map()) {
     this.fetching.clear();
     this.summaryText = text;
     if (error) {
@@ -120,7 +130,7 @@ export class Session {
       this.summary = reply.summary;
       this.runNumber = reply.run;
       this.runMs = reply.ms;
-      this.matrices = reply.matrices;
+      this.matrices = new Map([...kept, ...reply.matrices]);  // kept: only ever of the model this run is of
       Object.assign(this.state, clampToModel(this.state, this.summary.n_layer, this.summary.n_head, this.notices));
       if (this.state.token !== null && this.state.token >= this.summary.tokens.length) this.state.token = null;
     }

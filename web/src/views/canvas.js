@@ -57,16 +57,49 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   let small = bySize.get(key);
   if (!small) {
     if (bySize.size > 8) bySize.clear();  // the text's length changed: old sizes go
-    bySize.set(key, small = document.createElement('canvas'));
-    small.width = cols;
-    small.height = rows;
+    bySize.set(key, small = newCanvas(cols, rows));
   }
+  fillCells(small, rows, cols, colourOf);
+  scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
+}
+
+// The same for a matrix that does not change from draw to draw (a model's weights,
+// which the session keeps from run to run): its pixels are made once per `source`
+// array and `look` (a string naming the slice and colour scale), then only scaled;
+// `colouring()` makes the colourOf(r, c) then, so its scale is not computed on every draw.
+const unchangingImages = new WeakMap();  // source array -> Map(look -> small canvas)
+export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cellW, cellH, colouring) {
+  if (rows <= 0 || cols <= 0) return;
+  let byLook = unchangingImages.get(source);
+  if (!byLook) unchangingImages.set(source, byLook = new Map());
+  let small = byLook.get(look);
+  if (!small) {
+    if (byLook.size > 16) byLook.clear();  // every head's slice, in two themes
+    byLook.set(look, small = newCanvas(cols, rows));
+    fillCells(small, rows, cols, colouring());
+  }
+  scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
+}
+
+function newCanvas(width, height) {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+// A pixel per cell, one store each.
+function fillCells(small, rows, cols, colourOf) {
   const smallCtx = small.getContext('2d');
   const image = smallCtx.createImageData(cols, rows);
   const pixels = new Uint32Array(image.data.buffer);
   for (let r = 0, o = 0; r < rows; r++)
     for (let c = 0; c < cols; c++, o++) pixels[o] = colourOf(r, c);
   smallCtx.putImageData(image, 0, 0);
+}
+
+// The pixels scaled up to cells, unsmoothed.
+function scaleCells(ctx, small, rows, cols, x, y, cellW, cellH) {
   ctx.save();
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, cols, rows, x, y, cols * cellW, rows * cellH);

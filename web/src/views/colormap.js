@@ -42,6 +42,18 @@ export function parseColor(css) {
 export const HEAD_COLORS = ['#E69F00', '#56B4E9', '#009E73', '#CC79A7', '#0072B2', '#D55E00', '#F0E442', '#999999'];
 export function headColor(index) { return HEAD_COLORS[index % HEAD_COLORS.length]; }
 
+// A colour limit for values drawn on a diverging scale: their largest magnitude (at
+// least 1e-6, so an all-zero matrix still divides). A loop, not Math.max(...values):
+// spreading a matrix of thousands of entries into arguments cost milliseconds a keystroke.
+export function maxAbs(values) {
+  let m = 1e-6;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
 // A colour limit for a weight matrix: 3 × its RMS. Its largest entry would let a few
 // outliers wash every other cell out to the background colour.
 export function typicalScale(values) {

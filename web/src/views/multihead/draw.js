@@ -4,8 +4,8 @@
 // heatmap (blue negative, orange positive) with its shape; the selected token's row
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
-import { parseColor, headColor, typicalScale } from '../colormap.js';
-import { divergingColours, divergingLegend, drawCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
+import { maxAbs, parseColor, headColor, typicalScale } from '../colormap.js';
+import { divergingColours, divergingLegend, drawCellGrid, drawUnchangingCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
 const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
@@ -43,8 +43,8 @@ export function drawMultihead(canvas, data, options) {
   const ctx = prepareCanvas(canvas, width, canvasHeight);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, canvasHeight);
-  const limit = Math.max(1e-6, ...heads.map(maxAbs));
-  const outLimit = Math.max(1e-6, maxAbs(output));
+  const limit = Math.max(...heads.map(maxAbs));
+  const outLimit = maxAbs(output);
 
   // The layer this is, and what each row is.
   ctx.fillStyle = theme.text;
@@ -73,8 +73,12 @@ export function drawMultihead(canvas, data, options) {
   y += CAPTION + matrixH + GAP;
   if (wo) {  // the mixing matrix itself: row i says how concat's column i feeds each output column
     caption(ctx, [`× W_O${width >= 480 ? ': mixes the heads back together' : ''}`, `[${dModel} × ${dModel}]`], x0, y, theme.text, theme);
-    const woLimit = typicalScale(wo);  // 3 × RMS: the largest entry would wash the rest out
-    matrix(ctx, wo, dModel, dModel, x0, y + CAPTION, woSide / dModel, woSide / dModel, woLimit, zero);
+    // Made into pixels once per W_O (the session keeps weights from run to run); its
+    // colour limit is 3 × RMS: the largest entry would wash the rest out.
+    drawUnchangingCellGrid(ctx, wo, `W_O on ${zero}`, dModel, dModel, x0, y + CAPTION, woSide / dModel, woSide / dModel, () => {
+      const colourOf = divergingColours(typicalScale(wo), zero);
+      return (r, c) => colourOf(wo[r * dModel + c]);
+    });
     for (let i = 0; i < H; i++) {  // which rows of W_O read which head's columns
       ctx.fillStyle = headColor(i);
       ctx.fillRect(x0 - 5, y + CAPTION + (i * dK * woSide) / dModel, 3, (dK * woSide) / dModel);
@@ -111,12 +115,6 @@ function caption(ctx, [title, shape], x, y, colour, theme) {
   ctx.fillStyle = theme.muted;
   ctx.font = '12px ui-monospace, Menlo, monospace';
   ctx.fillText(shape, x, y + 28);
-}
-
-function maxAbs(values) {
-  let m = 0;
-  for (const v of values) m = Math.max(m, Math.abs(v));
-  return m;
 }
 
 // (T × d_model cells: 16,384 at 128 tokens for each wide matrix.)

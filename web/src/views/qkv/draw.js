@@ -3,8 +3,8 @@
 // weight, and the value vector. Steps reveal the columns one at a time:
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, parseColor, typicalScale } from '../colormap.js';
-import { divergingColours, divergingLegend, drawCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
+import { cssColor, diverging, maxAbs, parseColor, typicalScale } from '../colormap.js';
+import { divergingColours, divergingLegend, drawUnchangingCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
   { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },
@@ -47,15 +47,14 @@ export function drawQkv(canvas, data, options) {
   const cols = { label: 0, key: LABEL_W, score: LABEL_W + vecW + GAP, scaled: LABEL_W + vecW + GAP + BAR_W + GAP };
   cols.weight = cols.scaled + BAR_W + GAP;
   cols.value = cols.weight + BAR_W + GAP;
-  const limit = (arr) => Math.max(1e-6, ...Array.from(arr, Math.abs));
-  const vecLimit = Math.max(limit(q), limit(k), limit(v));
-  const scoreLimit = Math.max(limit(keys.map((j) => scores[query * T + j])), 1e-6);
+  const vecLimit = Math.max(maxAbs(q), maxAbs(k), maxAbs(v));
+  const scoreLimit = maxAbs(keys.map((j) => scores[query * T + j]));
 
   const header = (text, x) => { ctx.fillStyle = theme.muted; ctx.font = '12px system-ui, sans-serif'; ctx.textAlign = 'left'; ctx.textBaseline = 'middle'; ctx.fillText(text, x, headerY); };
   let y = 8;
   // The token's vector x (this layer's input, d_model wide), and its query q = x·W_Q.
   label(ctx, `x ${tokenLabel(tokens[query], 10)}`, 0, y, theme.text);
-  strip(ctx, input, query * dModel, dModel, cols.key, y, xCell, limit(input.subarray(query * dModel, (query + 1) * dModel)), zero);
+  strip(ctx, input, query * dModel, dModel, cols.key, y, xCell, maxAbs(input.subarray(query * dModel, (query + 1) * dModel)), zero);
   note(ctx, `the vector attention reads, x [${dModel}]; each head multiplies it by its own W_Q, W_K, W_V`, cols.key, y + ROW, theme);
   y += ROW * 2;
   // This head's slices of W_Q, W_K and W_V, each turned on its side so every column sits
@@ -106,7 +105,7 @@ export function drawQkv(canvas, data, options) {
     // them: drawn on its own scale, or it would fade into the background.
     y += ROW / 2;
     label(ctx, 'output', 0, y, theme.accent);
-    strip(ctx, output, query * dK, dK, cols.value, y, cellW, limit(output.subarray(query * dK, (query + 1) * dK)), zero);
+    strip(ctx, output, query * dK, dK, cols.value, y, cellW, maxAbs(output.subarray(query * dK, (query + 1) * dK)), zero);
     note(ctx, 'Σ weight × v, its own colour scale', cols.value - 200, y + 2, theme, 190);
     y += ROW;
   }
@@ -115,10 +114,13 @@ export function drawQkv(canvas, data, options) {
 
 // Columns [col0, col0 + n) of a [rows, rows] weight matrix, transposed: block row j is
 // weight column col0 + j, block column i is weight row i. One small image
-// (drawCellGrid): as a fillRect per cell, W_Q, W_K and W_V cost ~37,000 fills a redraw.
+// (drawUnchangingCellGrid): as a fillRect per cell, W_Q, W_K and W_V cost ~37,000 fills
+// a redraw; as an image made once per weight matrix and head, a scaled copy.
 function weightBlock(ctx, w, rows, col0, n, x, y, cellW, cellH, zero) {
-  const colourOf = divergingColours(typicalScale(w), zero);  // 3 × RMS, as the multi-head view's W_O
-  drawCellGrid(ctx, n, rows, x, y, cellW, cellH, (j, i) => colourOf(w[i * rows + col0 + j]));
+  drawUnchangingCellGrid(ctx, w, `columns ${col0}+${n} on ${zero}`, n, rows, x, y, cellW, cellH, () => {
+    const colourOf = divergingColours(typicalScale(w), zero);  // 3 × RMS, as the multi-head view's W_O
+    return (j, i) => colourOf(w[i * rows + col0 + j]);
+  });
   ctx.strokeStyle = 'rgba(128, 128, 128, 0.6)';
   ctx.lineWidth = 1;
   ctx.strokeRect(x - 0.5, y - 0.5, rows * cellW + 1, n * cellH + 1);

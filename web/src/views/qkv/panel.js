@@ -1,6 +1,6 @@
 // Q/K/V panel: the soft dictionary lookup for the selected token, step by step.
 import { drawQkv, QKV_STEPS } from './draw.js';
-import { fillTable } from '../alt-table.js';
+import { clearTable, fillTableWhenIdle } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { matrixNeed, weightNeed } from '../../needs.js';
@@ -53,7 +53,7 @@ export function mountQkv(section, session) {
     stepLabel.textContent = `Step ${step + 1} of ${QKV_STEPS.length}: ${QKV_STEPS[step].title}`;
     back.disabled = step === 0;
     next.disabled = step === QKV_STEPS.length - 1;
-    if (!summary || summary.tokens.length === 0) { canvas.width = 0; explain.textContent = ''; table.replaceChildren(); return; }
+    if (!summary || summary.tokens.length === 0) { canvas.width = 0; explain.textContent = ''; clearTable(table); return; }
     const query = session.focusToken();
     const m = (name) => session.matrix(name).data;
     const data = {
@@ -65,14 +65,7 @@ export function mountQkv(section, session) {
     const scroller = canvas.parentElement, width = Math.max(MIN_WIDTH, scroller.clientWidth);
     drawQkv(canvas, data, { width, step, theme: session.theme() });
     updateScrollCue(scroller, width);
-    const T = summary.tokens.length;
-    const visible = summary.causal ? query + 1 : T;
-    const rows = [['key', 'q·k', `÷ √dₖ (× ${summary.scale.toPrecision(4)})`, 'softmax weight']];
-    for (let j = 0; j < visible; j++) {
-      const at = query * T + j;
-      rows.push([`${j} ${quoted(summary.tokens[j])}`, data.scores[at].toPrecision(6), data.scaled[at].toPrecision(6), data.weights[at].toPrecision(6)]);
-    }
-    fillTable(table, `Token ${query} looks up every key it can see`, rows);
+    fillTableWhenIdle(table, `Token ${query} looks up every key it can see`, data.weights, () => lookupRows(summary, data, query));
   }
   // The layer's input, every step's matrices of the head, and the head's projections.
   function needs() {
@@ -81,4 +74,16 @@ export function mountQkv(section, session) {
       ...['w_q', 'w_k', 'w_v'].map((name) => weightNeed(name, layer))];
   }
   return { render, needs };
+}
+
+// The table behind the canvas: every key the query sees, with its three numbers.
+function lookupRows(summary, data, query) {
+  const T = summary.tokens.length;
+  const visible = summary.causal ? query + 1 : T;
+  const rows = [['key', 'q·k', `÷ √dₖ (× ${summary.scale.toPrecision(4)})`, 'softmax weight']];
+  for (let j = 0; j < visible; j++) {
+    const at = query * T + j;
+    rows.push([`${j} ${quoted(summary.tokens[j])}`, data.scores[at].toPrecision(6), data.scaled[at].toPrecision(6), data.weights[at].toPrecision(6)]);
+  }
+  return rows;
 }
