@@ -221,3 +221,43 @@ test('opening the grid runs no head analysis on the main thread: the labels are 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// A model's weights do not change with the text: the session keeps those on hand from
+// run to run (the worker does not copy them again), and drops them with the model.
+test('weights stay from keystroke to keystroke, and go with the model', async () => {
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=multihead&text=${encodeURIComponent('The cat sat.')}`);
+  await settled(page);
+  await page.evaluate(() => {
+    const s = window.__llmsim;
+    window.__woBefore = s.weight('w_o', 0).data;
+    window.__asked = [];
+    const run = s.engine.run.bind(s.engine);
+    s.engine.run = (text, options, needs) => { window.__asked.push(needs.map((n) => JSON.stringify(n))); return run(text, options, needs); };
+  });
+  await page.focus('#text');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' It');
+  await settled(page);
+  const kept = await page.evaluate(() => ({
+    same: window.__llmsim.weight('w_o', 0).data === window.__woBefore,
+    askedWeights: window.__asked.flat().filter((n) => n.includes('"weight"')),
+    runs: window.__asked.length,
+  }));
+  assert.ok(kept.runs >= 1);
+  assert.ok(kept.same, 'W_O was replaced by a copy of itself');
+  assert.deepEqual(kept.askedWeights, []);
+  // Another model: its own W_O, of its own size.
+  const other = MANIFEST.models.find((m) => m.name !== MANIFEST.default).name;
+  const index = await page.evaluate((name) => window.__llmsim.engine.models.findIndex((m) => m.name === name), other);
+  await page.selectOption('#model', String(index));
+  await page.waitForFunction((name) => window.__llmsim.summary && window.__llmsim.summary.model_name === name && !window.__llmsim.inFlight, other, { timeout: 60000 });
+  await settled(page);
+  const switched = await page.evaluate(() => {
+    const s = window.__llmsim, wo = s.weight('w_o', 0);
+    return { same: wo.data === window.__woBefore, length: wo.data.length, dModel: s.summary.d_model };
+  });
+  assert.equal(switched.same, false);
+  assert.equal(switched.length, switched.dModel * switched.dModel);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
