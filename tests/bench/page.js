@@ -19,7 +19,7 @@ import { launch, serveDist, root } from '../browser/harness.js';
 
 const KEYSTROKES = 60;
 const SLOWDOWN = 4;
-const VIEWS = ['tokens', 'qkv', 'arcs', 'heatmap', 'scaling', 'multihead', 'grid', 'predictions'];
+const VIEWS = ['tokens', 'qkv', 'arcs', 'heatmap', 'scaling', 'multihead', 'grid', 'predictions', 'compare'];
 
 // One table of keystroke figures: the main thread's work (script, script + raster),
 // the painted frame, the worker's compute, and the long tasks while typing.
@@ -228,7 +228,7 @@ try {
   // The default view (arcs) and the heatmap at every length; every other view at 128.
   for (const view of ['arcs', 'heatmap'])
     for (const n of [32, 128, maxTokens]) typing.push(await keystrokeLatency(browser.context, site.url, view, n));
-  for (const view of ['tokens', 'grid', 'qkv', 'multihead', 'scaling', 'predictions'])
+  for (const view of ['tokens', 'grid', 'qkv', 'multihead', 'scaling', 'predictions', 'compare'])
     typing.push(await keystrokeLatency(browser.context, site.url, view, 128));
   const floor = await emptyPageLatency(browser.context);
   // The page slowed 4×: every view at 128 tokens, the empty page, and the long tasks

@@ -189,6 +189,9 @@ export class AsyncEngine {
     return this.host.request('traceJson', { engine: this.id });
   }
 
+  // Another engine on the same host, with its own Simulator (and its own KV cache).
+  sibling() { return new AsyncEngine(this.host); }
+
   // Frees this engine's Simulator in the host.
   dispose() { this.host.request('close', { engine: this.id }).catch(() => {}); }
 }

@@ -76,7 +76,7 @@ export class LlmAttentionElement extends HTMLElement {
     // Free the C++ simulator once the element is gone for good (not just moved).
     queueMicrotask(() => {
       if (!this.isConnected && this.session) {
-        this.session.engine.dispose();
+        this.session.dispose();
         this.session = null;
         this.ready = null;
         this.ran = false;

@@ -8,12 +8,20 @@
 // long ones (up to state.js's MAX_TEXT_CHARS, in any script) still open.
 export const MAX_QUERY_CHARS = 2000;
 
+// The parameters that hold free text (the text, the compare view's second text): the
+// ones moved to the fragment, in this order, while the query is too long.
+const TEXT_PARAMS = ['text', 'cmptext'];
+
 // Splits URL parameters into a link's query and fragment (both without '?' / '#').
 export function linkParts(params) {
   const query = new URLSearchParams(params);
-  if (query.toString().length <= MAX_QUERY_CHARS || !query.has('text')) return { query: query.toString(), fragment: '' };
-  const fragment = new URLSearchParams({ text: query.get('text') });
-  query.delete('text');
+  const fragment = new URLSearchParams();
+  for (const name of TEXT_PARAMS) {
+    if (query.toString().length <= MAX_QUERY_CHARS) break;
+    if (!query.has(name)) continue;
+    fragment.set(name, query.get(name));
+    query.delete(name);
+  }
   return { query: query.toString(), fragment: fragment.toString() };
 }
 

@@ -163,6 +163,24 @@ export class Session {
 
   viewNeeds() { return this.hooks.needs ? this.hooks.needs() : []; }
 
+  // A second run beside the one on screen (the compare view's: another text, or √dₖ
+  // switched), on a second engine of its own, so the KV cache that makes typing cheap
+  // stays with the first. Resolves with the run's reply (engine.run's), or null when a
+  // newer side run was asked for meanwhile.
+  async sideRun(text, options, needs) {
+    if (!this.side) this.side = { engine: this.engine.sibling(), asked: 0 };
+    const ticket = ++this.side.asked;
+    const reply = await this.side.engine.run(text, options, needs);
+    return ticket === this.side.asked ? reply : null;
+  }
+
+  // Frees the engines' simulators; the session cannot run afterwards.
+  dispose() {
+    if (this.side) this.side.engine.dispose();
+    this.side = null;
+    this.engine.dispose();
+  }
+
   // Draws the visible view, once the run on screen has everything it needs (else
   // fetches the rest first: the arrival draws).
   render() {

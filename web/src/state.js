@@ -6,6 +6,9 @@ import { VIEW_NAMES } from './views/index.js';
 
 export const MAX_TEXT_CHARS = 20000;
 
+// What the compare view can set beside the selected head.
+export const COMPARISONS = ['head', 'unscaled', 'text'];
+
 export const DEFAULT_STATE = Object.freeze({
   model: MANIFEST.default,  // web/models/models.json; a link may name any other model
   text: 'The cat sat on the mat because it was tired.',
@@ -22,12 +25,19 @@ export const DEFAULT_STATE = Object.freeze({
   temperature: 1,
   measure: 'weight',  // what the head views draw: 'weight', or 'contribution' (what moves)
   hidefirst: false,   // hide the first token's column and renormalise (a view transform)
+  // The compare view: beside the selected head, 'head' (another head: cmplayer.cmphead),
+  // 'unscaled' (the same head without √dₖ) or 'text' (the same head on cmptext; empty:
+  // the text typed twice).
+  compare: 'head',
+  cmplayer: 0,
+  cmphead: 1,
+  cmptext: '',
 });
 
 // Each field: how to read it from a string, and how to write it back.
 const FIELDS = {
   model: { parse: (s) => (/^[a-z0-9-]{1,32}$/.test(s) ? s : fail(`"${s.slice(0, 40)}" is not a model name`)), format: String },
-  text: { parse: (s) => (s.length <= MAX_TEXT_CHARS ? s : fail(`text is longer than ${MAX_TEXT_CHARS} characters`)), format: String },
+  text: { parse: (s) => text(s, 'text'), format: String },
   layer: { parse: (s) => integer(s, 0, 63), format: String },
   head: { parse: (s) => integer(s, 0, 63), format: String },
   view: { parse: (s) => (VIEW_NAMES.includes(s) ? s : fail(`unknown view "${s.slice(0, 40)}"`)), format: String },
@@ -41,10 +51,18 @@ const FIELDS = {
   temperature: { parse: (s) => number(s, 0.05, 5), format: String },
   measure: { parse: (s) => (s === 'weight' || s === 'contribution' ? s : fail(`"${s.slice(0, 40)}" is not weight or contribution`)), format: String },
   hidefirst: { parse: boolean, format: (b) => (b ? '1' : '0') },
+  compare: { parse: (s) => (COMPARISONS.includes(s) ? s : fail(`"${s.slice(0, 40)}" is not ${COMPARISONS.join(', ')}`)), format: String },
+  cmplayer: { parse: (s) => integer(s, 0, 63), format: String },
+  cmphead: { parse: (s) => integer(s, 0, 63), format: String },
+  cmptext: { parse: (s) => text(s, 'cmptext'), format: String },
 };
 
 class BadValue extends Error {}
 function fail(message) { throw new BadValue(message); }
+
+function text(s, name) {
+  return s.length <= MAX_TEXT_CHARS ? s : fail(`${name} is longer than ${MAX_TEXT_CHARS} characters`);
+}
 
 function integer(s, lo, hi) {
   if (!/^\d{1,6}$/.test(s)) fail(`"${s.slice(0, 40)}" is not a whole number`);

@@ -3,8 +3,8 @@
 // Zoom and pan show a square window of the matrix, so even the longest text can be
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
-import { viridis, parseColor } from '../colormap.js';
-import { colourBar, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { diverging, viridis, parseColor } from '../colormap.js';
+import { colourBar, divergingColours, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const LEGEND_HEIGHT = 48, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -49,7 +49,9 @@ export function heatmapCellCentre(layout, query, key) {
 // data: { tokens, weights: Float32Array [T*T] row-major, causal }
 // options: { width, theme: { background, text, muted, masked }, hover: { query, key } | null,
 //            selected: token index | null, zoom: { cell, row0, col0 } | null,
-//            legend: the colour bar's name ('weight'), hiddenColumn: a key painted as hidden | null }
+//            legend: the colour bar's name ('weight'), hiddenColumn: a key painted as hidden | null,
+//            signed: a limit L for a signed matrix (a difference of two heads), drawn on the
+//            diverging scale from −L to +L, or null for weights (0..1, viridis) }
 export function drawHeatmap(canvas, data, options) {
   const { tokens, weights, causal } = data;
   const { theme } = options;
@@ -61,26 +63,33 @@ export function drawHeatmap(canvas, data, options) {
   const { cell, left, top, row0, col0 } = layout;
   const rows = Math.min(layout.count, T - row0), cols = Math.min(layout.count, T - col0);
 
-  drawCells(ctx, weights, T, layout, rows, cols, causal, theme, options.hiddenColumn ?? null);
+  drawCells(ctx, weights, T, layout, rows, cols, causal, theme, options.hiddenColumn ?? null, options.signed ?? null);
   if (layout.showLabels) drawLabels(ctx, tokens, layout, theme, options.selected);
   if (options.selected !== null && options.selected !== undefined) drawRowOutline(ctx, options.selected, layout, theme, 1);
   if (options.hover) drawHoverOutline(ctx, options.hover, layout, theme);
-  drawLegend(ctx, layout, theme, causal, options.legend || 'weight');
+  drawLegend(ctx, layout, theme, causal, options.legend || 'weight', options.signed ?? null);
   return layout;
 }
 
 // The cells (drawCellGrid: a pixel per cell, scaled up), then the masked triangle
 // hatched on top.
 // A hidden column (a view transform, e.g. the first token) is painted as masked.
-function drawCells(ctx, weights, T, layout, rows, cols, causal, theme, hiddenColumn) {
+function drawCells(ctx, weights, T, layout, rows, cols, causal, theme, hiddenColumn, signed) {
   const { cell, left, top, row0, col0 } = layout;
-  const palette = Uint32Array.from({ length: 256 }, (_, k) => packColor(viridis(k / 255)));  // 1/255 steps: finer than the eye sees
   const masked = packColor(parseColor(theme.masked));
+  const colourOf = signed ? divergingColours(signed, parseColor(theme.background)) : weightColours();
   drawCellGrid(ctx, rows, cols, left, top, cell, cell, (r, c) => {
     const i = row0 + r, j = col0 + c;
-    return (causal && j > i) || j === hiddenColumn ? masked : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * 255)];
+    return (causal && j > i) || j === hiddenColumn ? masked : colourOf(weights[i * T + j]);
   });
   if (causal && cell >= HATCH_SPACING) hatchMaskedTriangle(ctx, layout, rows, cols);
+}
+
+// weight in [0, 1] -> its packed viridis colour, from 256 steps: finer than the eye sees.
+let viridisTable = null;
+function weightColours() {
+  if (!viridisTable) viridisTable = Uint32Array.from({ length: 256 }, (_, k) => packColor(viridis(k / 255)));
+  return (w) => viridisTable[Math.round(Math.min(1, Math.max(0, w)) * 255)];
 }
 
 // The masked (future) region — above the diagonal — hatched: one staircase polygon
@@ -190,10 +199,15 @@ function drawHoverOutline(ctx, { query, key }, layout, theme) {
   ctx.strokeRect(layout.left + c * layout.cell + 1, layout.top + r * layout.cell + 1, layout.cell - 2, layout.cell - 2);
 }
 
-function drawLegend(ctx, layout, theme, causal, legend) {
+function drawLegend(ctx, layout, theme, causal, legend, signed) {
   const y = layout.top + layout.count * layout.cell + 16;
   const x = layout.left, w = Math.min(200, layout.width - x - 8), h = 10;
-  colourBar(ctx, x, y, w, viridis, [`${legend} 0`, '', '1'], theme);
+  if (signed) {
+    const zero = parseColor(theme.background), limit = signed.toPrecision(2);
+    colourBar(ctx, x, y, w, (t) => diverging(t * 2 - 1, 1, zero), [`−${limit}`, '0', `+${limit}`], theme);  // the figure's caption names it
+  } else {
+    colourBar(ctx, x, y, w, viridis, [`${legend} 0`, '', '1'], theme);
+  }
   if (causal && x + w + 130 < layout.width) {
     drawMaskedCell(ctx, x + w + 16, y - 1, 12, theme.masked);
     ctx.fillStyle = theme.muted;

@@ -1,0 +1,194 @@
+// Compare panel: the selected head beside a second matrix that shares its text, and
+// their difference. The second is another head of the same run, the same head with
+// √dₖ scaling switched, or the same head on a second text (by default the text typed
+// twice, where an induction head's second copy differs). The two runs that need the
+// model again (scaling, text) go to a second engine (Session.sideRun), so typing keeps
+// the first engine's KV cache.
+import { drawHeatmap } from '../heatmap/draw.js';
+import { quoted } from '../canvas.js';
+import { MEASURES, hideFirstToken, shownMatrix, shownNeed } from '../transforms.js';
+import { matrixNeed } from '../../needs.js';
+import { differenceOf, sharedPrefix } from './differences.js';
+
+// The view's controls, canvases, read-out and guide: constant, trusted markup (no user
+// text ever goes in here; titles are set with textContent).
+const MARKUP = `
+  <div class="view-main">
+    <div class="view-controls">
+      <label>Beside the selected head, show <select id="compare-mode">
+        <option value="head">another head</option>
+        <option value="unscaled">itself with √dₖ switched</option>
+        <option value="text">itself on a second text</option>
+      </select></label>
+      <span id="compare-head-controls" class="view-controls-group">
+        <label>Layer <select id="compare-layer"></select></label>
+        <label>Head <select id="compare-head"></select></label>
+      </span>
+      <label id="compare-text-controls" class="compare-text">Second text
+        <input id="compare-text" type="text" spellcheck="false" autocomplete="off" placeholder="empty: the text typed twice"></label>
+    </div>
+    <div class="compare-pair">
+      <figure><figcaption id="compare-a-title"></figcaption><canvas id="compare-a" role="img" aria-label="The selected head's matrix"></canvas></figure>
+      <figure><figcaption id="compare-b-title"></figcaption><canvas id="compare-b" role="img" aria-label="The matrix it is compared with"></canvas></figure>
+    </div>
+    <figure class="compare-difference"><figcaption id="compare-diff-title"></figcaption>
+      <canvas id="compare-diff" role="img" aria-label="Their difference, right minus left" aria-describedby="compare-summary"></canvas></figure>
+    <output id="compare-summary" class="readout" aria-live="polite"></output>
+  </div>
+  <aside class="guide">
+    <h2>Side by side</h2>
+    <p>The left matrix is the selected head (the page's layer, head and measure); the right one
+      is what you choose to set beside it; below, right minus left: orange where the right one
+      attends more, blue where it attends less.</p>
+    <p>Switch √dₖ to see what the scaling does to one trained head, or compare a sentence with
+      itself typed twice.</p>
+    <p class="look">Look, on the text typed twice, at the second copy's rows: an induction head attends
+      to the token after the earlier copy of the current one. The first copy's rows do not change at
+      all: a causal model cannot see what comes later.</p>
+  </aside>
+`;
+
+export const view = { name: 'compare', title: 'Compare', markup: MARKUP, mount: mountCompare };
+
+const GAP = 16;
+// The difference map's smallest colour limit: two equal matrices (a causal model's first
+// copy of a repeated text) show as equal, not as rounding noise stretched to full colour.
+const MIN_LIMIT = 0.01;
+
+export function mountCompare(section, session) {
+  const $ = (id) => section.querySelector(`#${id}`);
+  const mode = $('compare-mode'), layerSelect = $('compare-layer'), headSelect = $('compare-head');
+  const textInput = $('compare-text');
+  const canvases = { a: $('compare-a'), b: $('compare-b'), diff: $('compare-diff') };
+  const titles = { a: $('compare-a-title'), b: $('compare-b-title'), diff: $('compare-diff-title') };
+  const summaryLine = $('compare-summary');
+  let side = { key: null, reply: null, error: null };  // the second run on hand, and what it was of
+
+  mode.addEventListener('change', () => session.set({ compare: mode.value }, { push: true }));
+  layerSelect.addEventListener('change', () => session.set({ cmplayer: Number(layerSelect.value) }, { push: true }));
+  headSelect.addEventListener('change', () => session.set({ cmphead: Number(headSelect.value) }, { push: true }));
+  textInput.addEventListener('input', () => session.set({ cmptext: textInput.value }));
+
+  // The second head of the 'head' comparison, kept inside the model.
+  function otherHead() {
+    const { n_layer: nLayer, n_head: nHead } = session.summary;
+    return { layer: Math.min(session.state.cmplayer, nLayer - 1), head: Math.min(session.state.cmphead, nHead - 1) };
+  }
+
+  // The second run the state asks for ({ key, text, options, need }), or null when the
+  // comparison is within the run on screen (another head).
+  function sideRequest() {
+    const { state } = session;
+    if (state.compare === 'head') return null;
+    const text = state.compare === 'text' ? (state.cmptext || `${state.text} ${state.text}`) : state.text;
+    const scale = state.compare === 'unscaled' ? !state.scale : state.scale;
+    const options = { scale, causal: state.causal, ...session.engine.modelOptions(state) };
+    const need = matrixNeed(MEASURES[state.measure].matrix, state.layer, state.head);
+    return { key: JSON.stringify([text, options, need]), text, options, need };
+  }
+
+  function fetchSide(request) {
+    side = { key: request.key, reply: null, error: null };
+    session.sideRun(request.text, request.options, [request.need]).then((reply) => {
+      if (reply === null || side.key !== request.key) return;  // a newer request replaced it
+      side.reply = reply;
+      render();
+    }, (error) => {
+      if (side.key !== request.key) return;
+      side.error = error;
+      render();
+    });
+  }
+
+  // The right-hand matrix: { tokens, data, title } or a string saying why there is none yet.
+  function right(request) {
+    const { state, summary } = session;
+    const measure = MEASURES[state.measure].title;
+    if (!request) {
+      const { layer, head } = otherHead();
+      return { tokens: summary.tokens, data: shownMatrix(session, layer, head), title: `layer ${layer}, head ${head} · ${measure}` };
+    }
+    if (side.key !== request.key) fetchSide(request);
+    if (side.error) return `The second run failed: ${side.error.message}`;
+    if (!side.reply) return 'Running the model on the second configuration…';
+    const tokens = side.reply.summary.tokens;
+    let data = side.reply.matrices.values().next().value.data;
+    if (state.hidefirst) data = hideFirstToken(data, tokens.length);
+    const what = state.compare === 'unscaled' ? (request.options.scale ? 'with √dₖ' : 'without √dₖ') : `on the second text (${tokens.length} tokens)`;
+    return { tokens, data, title: `layer ${state.layer}, head ${state.head} ${what} · ${measure}` };
+  }
+
+  function syncControls() {
+    const { state, summary } = session;
+    if (mode.value !== state.compare) mode.value = state.compare;
+    $('compare-head-controls').hidden = state.compare !== 'head';
+    $('compare-text-controls').hidden = state.compare !== 'text';
+    fill(layerSelect, summary.n_layer, 'Layer', otherHead().layer);
+    fill(headSelect, summary.n_head, 'Head', otherHead().head);
+    if (textInput.value !== state.cmptext) textInput.value = state.cmptext;
+  }
+
+  function render() {
+    const { state, summary } = session;
+    if (!summary || summary.tokens.length === 0) {
+      for (const c of Object.values(canvases)) c.width = 0;
+      summaryLine.textContent = '';
+      return;
+    }
+    syncControls();
+    const half = Math.max(200, Math.floor((section.querySelector('.view-main').clientWidth - GAP) / 2));
+    const theme = session.theme();
+    const hiddenColumn = state.hidefirst ? 0 : null;
+    const legend = MEASURES[state.measure].legend;
+    const left = { tokens: summary.tokens, data: shownMatrix(session) };
+    titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[state.measure].title}`;
+    drawHeatmap(canvases.a, { tokens: left.tokens, weights: left.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend, hiddenColumn });
+    const request = sideRequest();
+    const other = right(request);
+    if (typeof other === 'string') {
+      titles.b.textContent = other;
+      canvases.b.width = canvases.diff.width = 0;
+      titles.diff.textContent = '';
+      summaryLine.textContent = '';
+      return;
+    }
+    titles.b.textContent = other.title;
+    drawHeatmap(canvases.b, { tokens: other.tokens, weights: other.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend, hiddenColumn });
+    const n = sharedPrefix(left.tokens, other.tokens);
+    if (n === 0) {
+      canvases.diff.width = 0;
+      titles.diff.textContent = 'No difference map: the two texts share no leading tokens.';
+      summaryLine.textContent = '';
+      return;
+    }
+    const diff = differenceOf(left.data, left.tokens.length, other.data, other.tokens.length, n, summary.causal);
+    const over = n < Math.max(left.tokens.length, other.tokens.length) ? ` over the ${n === 1 ? 'one token' : `${n} tokens`} both texts begin with` : '';
+    titles.diff.textContent = `Right − left${over}: orange where the right attends more, blue where it attends less`;
+    window.__llmsimCompareLayout = drawHeatmap(canvases.diff, { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) });  // (the browser tests find cells by it)
+    summaryLine.textContent = diff.largest
+      ? `Largest difference: query ${quoted(left.tokens[diff.largest.query])} (#${diff.largest.query}) → key ${quoted(left.tokens[diff.largest.key])} (#${diff.largest.key}), ${signed(diff.largest.value)} · mean |difference| ${diff.meanAbs.toPrecision(3)}`
+      : 'The two matrices are the same here.';
+    summaryLine.dataset.meanAbs = String(diff.meanAbs);
+  }
+
+  function needs() {
+    const list = [shownNeed(session)];
+    if (session.state.compare === 'head' && session.summary) {
+      const { layer, head } = otherHead();
+      list.push(shownNeed(session, layer, head));
+    }
+    return list;
+  }
+  return { render, needs };
+}
+
+function fill(select, count, label, current) {
+  if (select.options.length !== count)
+    select.replaceChildren(...Array.from({ length: count }, (_, i) => new Option(`${label} ${i}`, String(i))));
+  if (select.value !== String(current)) select.value = String(current);
+}
+
+function signed(x) { return `${x >= 0 ? '+' : '−'}${Math.abs(x).toPrecision(3)}`; }
