@@ -59,6 +59,18 @@ test('a run sends back the summary and exactly the matrices asked for, equal to 
   assert.ok(reply.ms > 0, 'the host times its own run');
 });
 
+test('a rollout need travels like a matrix, with the run and on request: the synchronous engine\'s rollout of that layer', async () => {
+  const text = 'She opened the door and walked in.';
+  const options = { model: MODEL };
+  const reply = await host.request('run', { engine: 1, text, options, needs: [{ rollout: [2] }] });
+  const more = await host.request('matrices', { engine: 1, run: reply.run, needs: [{ rollout: [0] }] });
+  reference.run(text, options);
+  assert.deepEqual(reply.matrices[0].need, { rollout: [2] });
+  assert.deepEqual(Array.from(reply.matrices[0].data), Array.from(reference.rollout(2).data));
+  assert.deepEqual(Array.from(more.matrices[0].data), Array.from(reference.rollout(0).data));
+  assert.notDeepEqual(Array.from(more.matrices[0].data), Array.from(reply.matrices[0].data));
+});
+
 test('matrices of the last run come on request; those of a run a newer one replaced are refused', async () => {
   const first = await host.request('run', { engine: 1, text: 'One two three.', options: { model: MODEL }, needs: [] });
   const more = await host.request('matrices', { engine: 1, run: first.run, needs: [{ matrix: ['scores', 0, 1] }] });

@@ -22,11 +22,11 @@ export function serve(port) {
   const engines = new Map();  // page engine id -> { engine, run: the number of its last run }
   let moduleEngine = null;    // an engine for the questions about the module, not a run
 
-  // Matrices of an engine's last run, as asked: { matrix: [name, layer, head] } or
-  // { weight: [name, layer] }; each a fresh copy, so its buffer can be transferred.
+  // Matrices of an engine's last run, as asked (needs.js: a Trace matrix, a weight or
+  // a rollout); each a fresh copy, so its buffer can be transferred.
   function fetchMatrices(engine, needs) {
     return needs.map((need) => {
-      const m = need.matrix ? engine.matrix(...need.matrix) : engine.weight(...need.weight);
+      const m = engine.need(need);
       return { need, data: m.data, rows: m.rows, cols: m.cols };
     });
   }

@@ -103,6 +103,26 @@ export class Engine {
     return { data: view.slice(), rows: n, cols: n };
   }
 
+  // Attention rollout through layers 0..layer of the last run, the mean of each
+  // layer's heads (cpp/core/heads/rollout.hpp: R = Π (A_l + I)/2), as { data, rows, cols },
+  // [T, T]: row i is how much position i after `layer` draws on each input token.
+  rollout(layer) {
+    if (!this.summary) throw new Error('run() the model before reading its rollout');
+    if (!Number.isInteger(layer)) throw new Error(`layer must be an integer, got ${String(layer)}`);
+    const view = this.simulator.rollout(layer, '');  // '': every layer's mean of heads
+    if (view.error) throw new Error(view.error);
+    const T = this.summary.tokens.length;
+    return { data: view.slice(), rows: T, cols: T };
+  }
+
+  // What one need (needs.js) names, read from the last run.
+  need(need) {
+    if (need && Array.isArray(need.matrix)) return this.matrix(...need.matrix);
+    if (need && Array.isArray(need.weight)) return this.weight(...need.weight);
+    if (need && Array.isArray(need.rollout)) return this.rollout(...need.rollout);
+    throw new Error('a need is { matrix }, { weight } or { rollout }');
+  }
+
   // The whole last Trace as an object (the same JSON as `llmsim trace`).
   traceJson() {
     const result = JSON.parse(this.simulator.traceJson());
