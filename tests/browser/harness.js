@@ -51,3 +51,21 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+// Viridis anchors as published (t = 0, 1/8, ..., 1), written out here so the tests
+// do not borrow the page's own colour code.
+const VIRIDIS = [[68, 1, 84], [71, 45, 123], [59, 82, 139], [44, 114, 142], [33, 145, 140],
+  [40, 174, 128], [94, 201, 98], [173, 220, 48], [253, 231, 37]];
+
+// The t in [0, 1] whose viridis colour is nearest to rgb, by sampling the curve, and
+// how far that colour is from rgb ({ t, d }): a drawn value read back from its pixel.
+export function viridisInverse([r, g, b]) {
+  let best = { t: 0, d: Infinity };
+  for (let s = 0; s <= 800; s++) {
+    const x = (s / 800) * 8, i = Math.min(7, Math.floor(x)), f = x - i;
+    const c = VIRIDIS[i].map((a, k) => a + (VIRIDIS[i + 1][k] - a) * f);
+    const d = Math.hypot(c[0] - r, c[1] - g, c[2] - b);
+    if (d < best.d) best = { t: s / 800, d };
+  }
+  return best;
+}

@@ -4,25 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { launch, serveDist, openPage, screenshot, root } from './harness.js';
+import { launch, serveDist, openPage, screenshot, root, viridisInverse } from './harness.js';
 import { MANIFEST } from '../../web/src/manifest.js';
-
-// Viridis anchors as published (t = 0, 1/8, ..., 1), written out here so the test
-// does not borrow the page's own colour code.
-const VIRIDIS = [[68, 1, 84], [71, 45, 123], [59, 82, 139], [44, 114, 142], [33, 145, 140],
-  [40, 174, 128], [94, 201, 98], [173, 220, 48], [253, 231, 37]];
-
-// The t in [0, 1] whose viridis colour is nearest to rgb, by sampling the curve.
-function viridisInverse([r, g, b]) {
-  let best = { t: 0, d: Infinity };
-  for (let s = 0; s <= 800; s++) {
-    const x = (s / 800) * 8, i = Math.min(7, Math.floor(x)), f = x - i;
-    const c = VIRIDIS[i].map((a, k) => a + (VIRIDIS[i + 1][k] - a) * f);
-    const d = Math.hypot(c[0] - r, c[1] - g, c[2] - b);
-    if (d < best.d) best = { t: s / 800, d };
-  }
-  return best;
-}
 
 function nativeTrace(text) {
   const cli = path.join(root, 'build/native/llmsim');

@@ -10,6 +10,7 @@ import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
 import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
 import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
+import { MEASURES, transformNote } from './views/transforms.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -98,11 +99,27 @@ function syncControls(session) {
   }
   $('scale').checked = state.scale;
   $('causal').checked = state.causal;
-  $('measure').value = state.measure;
+  syncMeasure($('measure'), state);
   $('hidefirst').checked = state.hidefirst;
-  $('transform-note').hidden = !state.hidefirst;
+  setText($('transform-note'), transformNote(state));
+  $('transform-note').hidden = !$('transform-note').textContent;
   setText($('model-about'), modelAbout(engine.models.find((m) => m.name === state.model), state));
   showPresets(session);
+}
+
+// The measures the head views can draw (views/transforms.js), one option each. The
+// grid draws single heads, so a measure across layers (rollout, the same for every
+// head of a layer) is not offered there; the title says why.
+const GRID_ONLY_PER_HEAD = 'The grid shows single heads; rollout mixes every head of a layer, so the grid draws attention weights.';
+function syncMeasure(select, state) {
+  if (select.options.length !== Object.keys(MEASURES).length)
+    select.replaceChildren(...Object.entries(MEASURES).map(([name, m]) => new Option(m.title, name)));
+  for (const option of select.options) {
+    const unavailable = state.view === 'grid' && MEASURES[option.value].acrossLayers;
+    option.disabled = unavailable && option.value !== state.measure;  // a link's choice stays shown
+    option.title = unavailable ? GRID_ONLY_PER_HEAD : '';
+  }
+  select.value = state.measure;
 }
 
 // "Try:" buttons for the model's example sentences (web/models/presets.json): each sets

@@ -17,7 +17,7 @@
 //   draws from them by the array's identity.
 import { clampToModel } from './state.js';
 import { readTheme } from './theme.js';
-import { isWeightKey, matrixNeed, needKey, weightNeed } from './needs.js';
+import { isWeightKey, matrixNeed, needKey, rolloutNeed, weightNeed } from './needs.js';
 
 export class Session {
   // host: the element whose CSS custom properties give the theme colours.
@@ -51,6 +51,11 @@ export class Session {
   // A weight matrix of the run's model ("w_q", "w_k", "w_v", "w_o" of a layer).
   weight(name, layer = this.state.layer) {
     return this.fetched(weightNeed(name, layer));
+  }
+
+  // Attention rollout through layers 0..layer (the mean of each layer's heads).
+  rollout(layer = this.state.layer) {
+    return this.fetched(rolloutNeed(layer));
   }
 
   fetched(need) {

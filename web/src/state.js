@@ -3,6 +3,7 @@
 // its default with a notice the page shows (as text).
 import { MANIFEST } from './manifest.js';
 import { VIEW_NAMES } from './views/index.js';
+import { MEASURES } from './views/transforms.js';
 
 export const MAX_TEXT_CHARS = 20000;
 
@@ -23,7 +24,7 @@ export const DEFAULT_STATE = Object.freeze({
   dk: 64,         // the scaling lab's d_k
   labscale: true, // the lab's own "divide by √dₖ" (the model's is `scale`)
   temperature: 1,
-  measure: 'weight',  // what the head views draw: 'weight', or 'contribution' (what moves)
+  measure: 'weight',  // what the head views draw: 'weight', 'contribution' (what moves) or 'rollout' (views/transforms.js)
   hidefirst: false,   // hide the first token's column and renormalise (a view transform)
   // The compare view: beside the selected head, 'head' (another head: cmplayer.cmphead),
   // 'unscaled' (the same head without √dₖ) or 'text' (the same head on cmptext; empty:
@@ -49,7 +50,7 @@ const FIELDS = {
   dk: { parse: (s) => integer(s, 1, 1024), format: String },
   labscale: { parse: boolean, format: (b) => (b ? '1' : '0') },
   temperature: { parse: (s) => number(s, 0.05, 5), format: String },
-  measure: { parse: (s) => (s === 'weight' || s === 'contribution' ? s : fail(`"${s.slice(0, 40)}" is not weight or contribution`)), format: String },
+  measure: { parse: (s) => (Object.hasOwn(MEASURES, s) ? s : fail(`"${s.slice(0, 40)}" is not one of ${Object.keys(MEASURES).join(', ')}`)), format: String },
   hidefirst: { parse: boolean, format: (b) => (b ? '1' : '0') },
   compare: { parse: (s) => (COMPARISONS.includes(s) ? s : fail(`"${s.slice(0, 40)}" is not ${COMPARISONS.join(', ')}`)), format: String },
   cmplayer: { parse: (s) => integer(s, 0, 63), format: String },

@@ -6,14 +6,14 @@ import { headColor } from '../colormap.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
-import { shownMatrix, shownNeed } from '../transforms.js';
+import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
 const MARKUP = `
   <div class="view-main">
     <div class="view-controls">
-      <fieldset class="head-picks"><legend>Overlay heads</legend><span id="arcs-heads"></span></fieldset>
+      <fieldset class="head-picks"><legend>Overlay heads</legend><span id="arcs-heads"></span><span id="arcs-mixed" class="hint" hidden>rollout mixes every head</span></fieldset>
       <label>hide weights below <input type="range" id="threshold" min="0" max="0.5" step="0.01" value="0.02"> <output id="threshold-value">0.02</output></label>
     </div>
     <div class="scroll-wrap">
@@ -39,6 +39,7 @@ export const view = { name: 'arcs', title: 'Arcs', markup: MARKUP, mount: mountA
 export function mountArcs(section, session) {
   const canvas = section.querySelector('#arcs-canvas');
   const picks = section.querySelector('#arcs-heads');
+  const mixedNote = section.querySelector('#arcs-mixed');
   const threshold = section.querySelector('#threshold');
   const thresholdValue = section.querySelector('#threshold-value');
   const table = section.querySelector('#arcs-table');
@@ -85,15 +86,21 @@ export function mountArcs(section, session) {
         return label;
       }));
     }
+    const mixed = acrossLayers();
+    mixedNote.hidden = !mixed;  // one pattern for the whole layer: nothing to overlay
     picks.querySelectorAll('input').forEach((box) => {
       const h = Number(box.value);
-      box.checked = h === session.state.head || overlay.has(h);
-      box.disabled = h === session.state.head;
+      box.checked = !mixed && (h === session.state.head || overlay.has(h));
+      box.disabled = mixed || h === session.state.head;
     });
   }
 
+  // Whether the measure mixes the heads (rollout): then there is nothing to overlay.
+  const acrossLayers = () => Boolean(MEASURES[session.state.measure].acrossLayers);
+
   // The selected head, then the overlaid ones the model has.
   function shownHeads() {
+    if (acrossLayers()) return [session.state.head];
     const nHead = session.summary ? session.summary.n_head : Infinity;
     return [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < nHead)];
   }
@@ -123,7 +130,7 @@ export function mountArcs(section, session) {
     revealSelected();
     showReadout(focus, data.heads[0].weights);
     const weights = data.heads[0].weights;
-    fillTableWhenIdle(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
+    fillTableWhenIdle(table, `${shownTitle(session.state)}: each token's strongest keys`,
       weights, () => topWeightsRows(summary.tokens, weights));
   }
   // Draws the stretch of the row in view; the row element takes the whole row's width,
@@ -165,7 +172,7 @@ export function mountArcs(section, session) {
     readout.dataset.query = String(focus);
     readout.dataset.key = String(keys[0]);
     readout.dataset.weight = String(weights[focus * T + keys[0]]);
-    const verb = session.state.measure === 'contribution' ? 'takes most of what moves from' : 'attends most to';
+    const verb = { contribution: 'takes most of what moves from', rollout: `draws most, through layers 0–${session.state.layer}, on` }[session.state.measure] || 'attends most to';
     const hidden = session.state.hidefirst ? ' (first token hidden, rows renormalised)' : '';
     readout.textContent = `${quoted(tokens[focus])} (#${focus}) ${verb}${hidden} ` +
       keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');

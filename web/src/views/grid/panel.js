@@ -2,7 +2,7 @@
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
 import { drawThumbnail, sizeThumbnail } from './draw.js';
 import { quoted } from '../canvas.js';
-import { shownMatrix, shownNeed } from '../transforms.js';
+import { MEASURES, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -95,13 +95,17 @@ export function mountGrid(section, session) {
 
   const isOff = (card) => session.state.ablate.includes(`${card.layer}.${card.head}`);
 
+  // What a thumbnail draws: the page's measure, one head at a time (rollout, which
+  // mixes a layer's heads, falls back to the weights; the summary line says so).
+  const thumbnailOf = (layer, head) => shownMatrix(session, layer, head, perHeadMeasure(session.state.measure));
+
   // Whether the card's thumbnail already shows this run's weights (dimmed if switched off).
   function isCurrent(card) {
-    return card.drawn === shownMatrix(session, card.layer, card.head) && card.drawnOff === isOff(card);
+    return card.drawn === thumbnailOf(card.layer, card.head) && card.drawnOff === isOff(card);
   }
 
   function drawThumbnailOf(card) {
-    const weights = shownMatrix(session, card.layer, card.head);
+    const weights = thumbnailOf(card.layer, card.head);
     drawThumbnail(card.canvas, { weights, T: session.summary.tokens.length }, { size: THUMB, ablated: isOff(card) });
     card.drawn = weights;
     card.drawnOff = isOff(card);
@@ -168,9 +172,10 @@ export function mountGrid(section, session) {
     // little; drawing them is what waits for idle time).
     needs() {
       const summary = session.summary;
-      if (!summary) return [shownNeed(session)];
+      const measure = perHeadMeasure(session.state.measure);
+      if (!summary) return [shownNeed(session, session.state.layer, session.state.head, measure)];
       return Array.from({ length: summary.n_layer * summary.n_head },
-        (_, i) => shownNeed(session, Math.floor(i / summary.n_head), i % summary.n_head));
+        (_, i) => shownNeed(session, Math.floor(i / summary.n_head), i % summary.n_head, measure));
     },
     render() {
       const summary = session.summary;
@@ -195,7 +200,7 @@ export function mountGrid(section, session) {
       }
       for (const card of cards) updateCard(card, labels, canAblate);
       drawThumbnails();
-      summaryLine.textContent = gridSummary(summary, session.state.ablate, Boolean(labels));
+      summaryLine.textContent = gridSummary(summary, session.state, Boolean(labels));
       showNextTokens(nextTable, summary, session.state.ablate);
     },
   };
@@ -218,9 +223,12 @@ function showNextTokens(table, summary, ablate) {
   table.replaceChildren(caption, head, body);
 }
 
-function gridSummary(summary, ablate, hasLabels) {
-  if (!summary.has_vocabulary) return 'Random weights: no labels and no loss to compare. Choose a trained model to label and switch off heads.';
-  const parts = [];
+function gridSummary(summary, state, hasLabels) {
+  const { ablate } = state;
+  // A measure that mixes the heads cannot be drawn per head: say what is drawn instead.
+  const parts = MEASURES[state.measure].acrossLayers
+    ? ['Rollout mixes every head of a layer, so each square here shows its head\'s attention weights.'] : [];
+  if (!summary.has_vocabulary) return [...parts, 'Random weights: no labels and no loss to compare. Choose a trained model to label and switch off heads.'].join(' · ');
   if (summary.loss === null || summary.loss === undefined) parts.push('Type at least two tokens to measure the loss.');
   else if (ablate.length === 0) parts.push(`All heads on · loss ${summary.loss.toFixed(3)} per token. Untick a head to switch it off.`);
   else {

@@ -1,10 +1,12 @@
 // Heatmap panel: the selected head's weights with hover read-out, zoom (buttons,
-// wheel), pan (drag) and keyboard navigation of cells.
+// wheel), pan (drag) and keyboard navigation of cells. In rollout mode (a measure
+// across layers) the selected head's own weights are drawn smaller beside it, for
+// contrast.
 import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
-import { MEASURES, shownMatrix } from '../transforms.js';
+import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -17,7 +19,13 @@ const MARKUP = `
       <span class="hint">drag to pan · arrow keys move the cell</span>
     </div>
 
-    <canvas id="heatmap-canvas" tabindex="0" role="img" aria-label="Attention weights, query by key" aria-describedby="heatmap-table"></canvas>
+    <div class="heatmap-pair">
+      <canvas id="heatmap-canvas" tabindex="0" role="img" aria-label="Attention weights, query by key" aria-describedby="heatmap-table"></canvas>
+      <figure id="heatmap-contrast" class="heatmap-contrast" hidden>
+        <canvas id="heatmap-contrast-canvas" role="img" aria-label="The selected head's own attention weights, for contrast"></canvas>
+        <figcaption id="heatmap-contrast-caption"></figcaption>
+      </figure>
+    </div>
     <output id="readout" class="readout" aria-live="polite"></output>
     <details class="alt"><summary>As a table</summary><table id="heatmap-table"></table></details>
   </div>
@@ -29,6 +37,10 @@ const MARKUP = `
       its scaled score and its weight.</p>
     <p>“What moves” weighs each cell by the length of what that key's value adds through
       this head (‖v·W_O‖): a sink head's big weight on the first token often moves almost nothing.</p>
+    <p>“Through all layers (rollout)” follows attention back through every layer up to the
+      chosen one: each layer's heads averaged, half of each layer's mixing left to the residual
+      stream, the layers multiplied. A row shows which input tokens that position draws on
+      by then. The chosen head's own weights are drawn smaller beside it.</p>
     <p class="look">Look for a bright first column (a head resting on the first token), a bright line just under the diagonal (the previous token), and, on a sentence typed twice, a stripe one sentence-length below it (an induction head).</p>
   </aside>
 `;
@@ -39,6 +51,10 @@ const MAX_CELL = 36;
 
 export function mountHeatmap(section, session) {
   const canvas = section.querySelector('#heatmap-canvas');
+  const pair = section.querySelector('.heatmap-pair');
+  const contrast = section.querySelector('#heatmap-contrast');
+  const contrastCanvas = section.querySelector('#heatmap-contrast-canvas');
+  const contrastCaption = section.querySelector('#heatmap-contrast-caption');
   const readout = section.querySelector('#readout');
   const table = section.querySelector('#heatmap-table');
   let layout = null;
@@ -46,7 +62,12 @@ export function mountHeatmap(section, session) {
   let zoom = null;  // null: fit the whole matrix
   let drag = null;
 
-  const width = () => canvas.parentElement.clientWidth;
+  // The main matrix's width: the whole row, or its larger part when the head's own
+  // weights are drawn beside it (contrastWidth).
+  const acrossLayers = () => Boolean(MEASURES[session.state.measure].acrossLayers);
+  const sideBySide = () => acrossLayers() && pair.clientWidth >= SIDE_BY_SIDE;
+  const width = () => (sideBySide() ? Math.floor(pair.clientWidth * 0.6) : pair.clientWidth);
+  const contrastWidth = () => (sideBySide() ? pair.clientWidth - width() - PAIR_GAP : Math.min(pair.clientWidth, 420));
   const T = () => (session.summary ? session.summary.tokens.length : 0);
 
   function setZoom(cell, centre) {
@@ -133,9 +154,11 @@ export function mountHeatmap(section, session) {
       return;
     }
     const fmt = (x) => Number(x).toPrecision(6);
+    const { layer, head } = session.state;
+    const rolled = acrossLayers() ? `rollout through layers 0–${layer} ${fmt(session.rollout().data[at])} · layer ${layer} head ${head} alone: ` : '';
     const moved = `moves ${fmt(session.matrix('contributions').data[at])} of the row (‖v·W_O‖ ${fmt(session.matrix('value_norms').data[key])})`;
     const hidden = session.state.hidefirst ? ` · shown ${fmt(value)} (first token hidden)` : '';
-    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): weight ${fmt(weights[at])} · ${moved} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}${hidden}`;
+    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): ${rolled}weight ${fmt(weights[at])} · ${moved} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}${hidden}`;
   }
 
   function render() {
@@ -143,6 +166,7 @@ export function mountHeatmap(section, session) {
     if (!summary || summary.tokens.length === 0) {
       layout = null;
       canvas.width = 0;
+      contrast.hidden = true;
       readout.textContent = '';
       clearTable(table);
       return;
@@ -154,18 +178,47 @@ export function mountHeatmap(section, session) {
       legend: MEASURES[session.state.measure].legend, hiddenColumn: session.state.hidefirst ? 0 : null,
     });
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
+    canvas.setAttribute('aria-label', `${shownTitle(session.state)}: ${MEASURES[session.state.measure].title}, query by key`);
+    drawContrast(summary);
     // A button that would do nothing says so: cells already at their largest, or the
     // whole matrix already in view.
     zoomIn.disabled = layout.cell >= MAX_CELL;
     zoomOut.disabled = zoomFit.disabled = !zoom;
     window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     showReadout();
-    fillTableWhenIdle(table, `Layer ${session.state.layer}, head ${session.state.head}: each token's strongest keys`,
+    fillTableWhenIdle(table, `${shownTitle(session.state)}: each token's strongest keys`,
       weights, () => topWeightsRows(summary.tokens, weights));
   }
-  // The weights and contributions it draws; the rest its read-out quotes.
-  const needs = () => ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, session.state.layer, session.state.head));
+
+  // In rollout mode, the selected head's own weights in the last layer of the rollout,
+  // as computed (no view transform), smaller: what that layer alone does, against what
+  // all the layers up to it do together.
+  function drawContrast(summary) {
+    contrast.hidden = !acrossLayers();
+    if (contrast.hidden) return;
+    const { layer, head } = session.state;
+    const w = contrastWidth();
+    drawHeatmap(contrastCanvas, { tokens: summary.tokens, weights: session.matrix('weights').data, causal: summary.causal }, {
+      width: w, theme: session.theme(), hover, selected: session.state.token, zoom: null, legend: 'weight',
+    });
+    contrast.style.width = `${w}px`;
+    contrastCanvas.setAttribute('aria-label', `Layer ${layer}, head ${head} alone: its attention weights, query by key, for contrast`);
+    contrastCaption.textContent = `Layer ${layer}, head ${head} alone, its raw weights. The rollout beside it adds what the layers ` +
+      'before already mixed in and the residual stream passing through (its bright diagonal).';
+  }
+
+  // The matrix it draws and the weights and contributions it quotes (and, for
+  // rollout, draws beside it).
+  function needs() {
+    const { layer, head } = session.state;
+    const own = ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, layer, head));
+    return acrossLayers() ? [...own, shownNeed(session)] : own;
+  }
   return { render, needs };
 }
+
+// The pair of heatmaps sits side by side from this width of the view (CSS px), else
+// the head's own weights go below the rollout.
+const SIDE_BY_SIDE = 640, PAIR_GAP = 16;
 
 function clamp(i, n) { return Math.max(0, Math.min(n - 1, i)); }
