@@ -1,9 +1,11 @@
 // Grid panel: every layer × head as a thumbnail with its measured label; click to
-// focus a head, toggle to switch it off (ablate) and see the loss and predictions move.
+// focus a head, toggle to switch it off (ablate) and see the loss and predictions move,
+// click a label to see the evidence for it (evidence.js).
 import { drawThumbnail, sizeThumbnail } from './draw.js';
 import { quoted } from '../canvas.js';
 import { MEASURES, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
+import { hideEvidence, showEvidence } from './evidence.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -11,13 +13,18 @@ const MARKUP = `
   <div class="view-main">
     <p id="grid-summary" class="grid-summary" aria-live="polite"></p>
     <table id="grid-next" class="grid-next" hidden></table>
-    <div id="grid" class="grid"></div>
+    <div class="grid-and-evidence">
+      <div id="grid" class="grid"></div>
+      <section id="grid-evidence" class="evidence" hidden></section>
+    </div>
   </div>
   <aside class="guide">
     <h2>Every head at once</h2>
     <p>Each square is one head's attention pattern on your text, labelled by what the simulator
       measured it doing: looking at the previous token, parking attention on the first token,
       completing a repeated pattern (induction), following grammar or meaning — or nothing much.</p>
+    <p>Click a label to see the evidence for it: the places in the model's own validation
+      text where the head does that most, with the weight it gives.</p>
     <p>Switch a head off and the model runs without it: see how much the loss and the
       predictions change. Many heads can go with little effect — redundancy.</p>
     <p class="look">Look at the labels and the loss line: untick the head whose switch costs most and watch the loss rise and the next-token guesses change.</p>
@@ -32,6 +39,8 @@ export function mountGrid(section, session) {
   const grid = section.querySelector('#grid');
   const summaryLine = section.querySelector('#grid-summary');
   const nextTable = section.querySelector('#grid-next');
+  const evidence = section.querySelector('#grid-evidence');
+  let evidenceOf = null;  // { model, id: "layer.head" } of the evidence shown, or null
 
   grid.addEventListener('click', (event) => {
     const focus = event.target.closest('[data-focus]');
@@ -39,7 +48,43 @@ export function mountGrid(section, session) {
       const [layer, head] = focus.dataset.focus.split('.').map(Number);
       session.set({ layer, head }, { push: true });
     }
+    const label = event.target.closest('[data-evidence]');
+    if (label) toggleEvidence(label.dataset.evidence);
   });
+  evidence.addEventListener('click', (event) => { if (event.target.closest('[data-evidence-close]')) closeEvidence(); });
+  evidence.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeEvidence(); });
+
+  // Opens the evidence of head `id` ("layer.head"), or closes it if it is open.
+  function toggleEvidence(id) {
+    if (evidenceOf && evidenceOf.id === id) { closeEvidence(); return; }
+    evidenceOf = { model: session.state.model, id };
+    if (showEvidenceOf(id)) evidence.querySelector('.evidence-title').focus();
+  }
+
+  // Shows the evidence of head `id` from the model's report; false if it has none.
+  function showEvidenceOf(id) {
+    const labels = session.headLabels();
+    const info = labels && labels.find((h) => `${h.layer}.${h.head}` === id);
+    if (!info) { closeEvidence(); return false; }
+    showEvidence(evidence, info, labelText(info));
+    syncLabelButtons();
+    return true;
+  }
+
+  // Closes the evidence; focus inside it goes back to the label that opened it.
+  function closeEvidence() {
+    const hadFocus = evidence.contains(evidence.getRootNode().activeElement);  // the page's, or the element's shadow root's
+    const id = evidenceOf && evidenceOf.id;
+    evidenceOf = null;
+    hideEvidence(evidence);
+    syncLabelButtons();
+    const card = cards.find((c) => `${c.layer}.${c.head}` === id);
+    if (hadFocus && card) card.label.focus();
+  }
+
+  function syncLabelButtons() {
+    for (const card of cards) card.label.setAttribute('aria-expanded', String(Boolean(evidenceOf) && evidenceOf.id === `${card.layer}.${card.head}`));
+  }
   grid.addEventListener('change', (event) => {
     const id = event.target.dataset.ablate;
     if (!id) return;
@@ -68,8 +113,12 @@ export function mountGrid(section, session) {
     const name = document.createElement('div');
     name.className = 'head-name';
     name.textContent = `L${layer} H${head}`;
-    const label = document.createElement('div');
+    const label = document.createElement('button');  // opens the evidence for the label
+    label.type = 'button';
     label.className = 'head-label';
+    label.dataset.evidence = `${layer}.${head}`;
+    label.setAttribute('aria-controls', 'grid-evidence');
+    label.setAttribute('aria-expanded', 'false');
     const toggle = document.createElement('label');
     toggle.className = 'check head-toggle';
     const box = document.createElement('input');
@@ -88,7 +137,8 @@ export function mountGrid(section, session) {
     card.el.className = 'head-card' + (layer === session.state.layer && head === session.state.head ? ' focused' : '') + (off ? ' off' : '');
     card.focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
     card.label.textContent = info ? labelText(info) : '—';
-    if (info) card.label.title = info.reason; else card.label.removeAttribute('title');
+    card.label.disabled = !info;  // no report (random weights, or not yet here): no evidence
+    if (info) card.label.title = `${info.reason} (click for the evidence)`; else card.label.removeAttribute('title');
     card.box.checked = !off;
     card.box.disabled = !canAblate;
   }
@@ -181,6 +231,7 @@ export function mountGrid(section, session) {
       const summary = session.summary;
       if (!summary || summary.tokens.length === 0) {
         cancelIdle(idleJob);
+        closeEvidence();
         grid.replaceChildren();
         cards = [];
         shape = '';
@@ -199,6 +250,9 @@ export function mountGrid(section, session) {
         grid.replaceChildren(...cards.map((c) => c.el));
       }
       for (const card of cards) updateCard(card, labels, canAblate);
+      // The evidence shown belongs to a model's report: another model closes it.
+      if (evidenceOf && (evidenceOf.model !== session.state.model || !labels)) closeEvidence();
+      syncLabelButtons();
       drawThumbnails();
       summaryLine.textContent = gridSummary(summary, session.state, Boolean(labels));
       showNextTokens(nextTable, summary, session.state.ablate);
