@@ -3,11 +3,11 @@
 // √dₖ scaling switched, or the same head on a second text (by default the text typed
 // twice, where an induction head's second copy differs). The two runs that need the
 // model again (scaling, text) go to a second engine (Session.sideRun), so typing keeps
-// the first engine's KV cache.
+// the first engine's KV cache. It compares heads, so under rollout (one matrix per
+// layer) it draws the heads' weights, as the grid does.
 import { drawHeatmap } from '../heatmap/draw.js';
 import { quoted } from '../canvas.js';
-import { MEASURES, hideFirstToken, shownMatrix, shownNeed } from '../transforms.js';
-import { matrixNeed } from '../../needs.js';
+import { MEASURES, hideFirstToken, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
 
 // The view's controls, canvases, read-out and guide: constant, trusted markup (no user
@@ -83,7 +83,7 @@ export function mountCompare(section, session) {
     const text = state.compare === 'text' ? (state.cmptext || `${state.text} ${state.text}`) : state.text;
     const scale = state.compare === 'unscaled' ? !state.scale : state.scale;
     const options = { scale, causal: state.causal, ...session.engine.modelOptions(state) };
-    const need = matrixNeed(MEASURES[state.measure].matrix, state.layer, state.head);
+    const need = MEASURES[perHeadMeasure(state.measure)].need(state.layer, state.head);
     return { key: JSON.stringify([text, options, need]), text, options, need };
   }
 
@@ -103,10 +103,10 @@ export function mountCompare(section, session) {
   // The right-hand matrix: { tokens, data, title } or a string saying why there is none yet.
   function right(request) {
     const { state, summary } = session;
-    const measure = MEASURES[state.measure].title;
+    const measure = MEASURES[perHeadMeasure(state.measure)].title;
     if (!request) {
       const { layer, head } = otherHead();
-      return { tokens: summary.tokens, data: shownMatrix(session, layer, head), title: `layer ${layer}, head ${head} · ${measure}` };
+      return { tokens: summary.tokens, data: shownMatrix(session, layer, head, perHeadMeasure(state.measure)), title: `layer ${layer}, head ${head} · ${measure}` };
     }
     if (side.key !== request.key) fetchSide(request);
     if (side.error) return `The second run failed: ${side.error.message}`;
@@ -139,9 +139,10 @@ export function mountCompare(section, session) {
     const half = Math.max(200, Math.floor((section.querySelector('.view-main').clientWidth - GAP) / 2));
     const theme = session.theme();
     const hiddenColumn = state.hidefirst ? 0 : null;
-    const legend = MEASURES[state.measure].legend;
-    const left = { tokens: summary.tokens, data: shownMatrix(session) };
-    titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[state.measure].title}`;
+    const measure = perHeadMeasure(state.measure);
+    const legend = MEASURES[measure].legend;
+    const left = { tokens: summary.tokens, data: shownMatrix(session, state.layer, state.head, measure) };
+    titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[measure].title}`;
     drawHeatmap(canvases.a, { tokens: left.tokens, weights: left.data, causal: summary.causal },
       { width: half, theme, selected: state.token, legend, hiddenColumn });
     const request = sideRequest();
@@ -175,10 +176,11 @@ export function mountCompare(section, session) {
   }
 
   function needs() {
-    const list = [shownNeed(session)];
+    const measure = perHeadMeasure(session.state.measure);
+    const list = [shownNeed(session, session.state.layer, session.state.head, measure)];
     if (session.state.compare === 'head' && session.summary) {
       const { layer, head } = otherHead();
-      list.push(shownNeed(session, layer, head));
+      list.push(shownNeed(session, layer, head, measure));
     }
     return list;
   }
