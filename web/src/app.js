@@ -149,6 +149,17 @@ function modelAbout(model, state) {
   return `${model.about} It was trained with scaling and the causal mask on; ${off} it runs outside what it learned, so what you see is an experiment, not its behaviour.`;
 }
 
+// The export buttons say when the view has no figure to export (the tokens view is
+// text chips, not a drawing) instead of doing nothing.
+function syncExports(panel, title) {
+  const exports = { 'export-png': Boolean(panel.exportCanvas || panel.section.querySelector('canvas')), 'export-svg': Boolean(panel.exportSvg) };
+  const what = { 'export-png': 'Download this view as a PNG image', 'export-svg': 'Download this view as an SVG vector drawing: shapes and text, for papers and editors' };
+  for (const [id, ok] of Object.entries(exports)) {
+    $(id).disabled = !ok;
+    $(id).title = ok ? what[id] : `${title} is not drawn as a figure, so there is no image of it to export (Export JSON has its tokens)`;
+  }
+}
+
 function buildTabs(session) {
   const tabs = $('tabs');
   tabs.replaceChildren(...VIEW_NAMES.map((name) => {
@@ -236,12 +247,25 @@ function wireInputs(session, panels) {
       $('embed-copied').textContent = 'Selected: press Ctrl+C (⌘C) to copy.';
     }
   });
+  // An exported figure carries its caption (what it shows, and the text) above it,
+  // unless the reader unticks "caption"; PNG and SVG alike.
+  const captioned = (figure) => {
+    if (!$('export-caption').checked) return figure;
+    const caption = exportCaption(session.state, { viewTitle: viewNamed(session.state.view).title, modelTitle: session.engine.modelTitle(session.state.model) });
+    return captionedCanvas(figure, caption, session.theme());
+  };
   $('export-png').addEventListener('click', () => {
     const panel = panels[session.state.view];  // a panel that draws only what is in view exports the whole
     const canvas = panel.exportCanvas ? panel.exportCanvas() : panel.section.querySelector('canvas');
     if (!canvas) return;
-    const caption = exportCaption(session.state, { viewTitle: viewNamed(session.state.view).title, modelTitle: session.engine.modelTitle(session.state.model) });
-    captionedCanvas(canvas, caption, session.theme()).toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
+    captioned(canvas).toBlob((blob) => downloadBlob(blob, `attention-${session.state.view}.png`));
+  });
+  // The view drawn again into a recording canvas (export/svg-context.js): shapes and text.
+  $('export-svg').addEventListener('click', () => {
+    const panel = panels[session.state.view];
+    const figure = panel.exportSvg && panel.exportSvg();
+    if (!figure) return;
+    downloadBlob(new Blob([captioned(figure).toSvg()], { type: 'image/svg+xml' }), `attention-${session.state.view}.svg`);
   });
 }
 
@@ -287,6 +311,7 @@ async function main() {
         $(`tab-${name}`).tabIndex = visible ? 0 : -1;
       }
       panels[session.state.view].render();
+      syncExports(panels[session.state.view], viewNamed(session.state.view).title);
       document.body.dataset.view = session.state.view;
       if (!ran || session.loading || session.waiting()) return;
       document.body.dataset.ready = 'true';  // the first run (or its error) is on screen, whole

@@ -1,3 +1,5 @@
+import { canvasLike, pixelRatio, prepareCanvas } from './views/canvas.js';
+
 // Saves a Blob as a file through a temporary link (works from file:// too).
 export function downloadBlob(blob, filename) {
   if (!blob) return;
@@ -23,22 +25,23 @@ export function exportCaption(state, { viewTitle, modelTitle }) {
 }
 
 // `canvas` with the caption's lines above it, on the theme's background, at the
-// canvas's own pixel scale; the text line is cut with … to the canvas's width.
+// canvas's own pixel scale; the text line is cut with … to the canvas's width. Given
+// an SVG export's recording canvas it returns another: the caption is text there and
+// the figure stays vector (export/svg-context.js).
 export function captionedCanvas(canvas, lines, theme) {
-  const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
-  const pad = 10 * ratio, line = 18 * ratio;
-  const out = document.createElement('canvas');
-  out.width = canvas.width;
-  out.height = canvas.height + Math.round(2 * pad + lines.length * line);
-  const ctx = out.getContext('2d');
+  const ratio = pixelRatio(canvas);
+  const pad = 10, line = 18;  // CSS pixels
+  const width = canvas.width / ratio;
+  const out = canvasLike(canvas);
+  const ctx = prepareCanvas(out, width, canvas.height / ratio + 2 * pad + lines.length * line);
   ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillRect(0, 0, out.width / ratio, out.height / ratio);
   ctx.textBaseline = 'top';
   lines.forEach((text, i) => {
-    ctx.font = `${i === 0 ? 600 : 400} ${13 * ratio}px system-ui, sans-serif`;
+    ctx.font = `${i === 0 ? 600 : 400} 13px system-ui, sans-serif`;
     ctx.fillStyle = i === 0 ? theme.text : theme.muted;
     let shown = text;
-    const room = out.width - 2 * pad;
+    const room = width - 2 * pad;
     if (ctx.measureText(shown).width > room) {
       const chars = Array.from(text);
       let n = chars.length;
@@ -47,6 +50,7 @@ export function captionedCanvas(canvas, lines, theme) {
     }
     ctx.fillText(shown, pad, pad + i * line);
   });
+  ctx.setTransform(1, 0, 0, 1, 0, 0);  // the figure at its own pixels, under the caption
   ctx.drawImage(canvas, 0, out.height - canvas.height);
   return out;
 }

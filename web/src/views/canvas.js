@@ -2,8 +2,25 @@
 // CSS size, and the context is scaled so views draw in CSS pixels.
 import { cssColor, diverging } from './colormap.js';
 
+// Device pixels per CSS pixel of `canvas`: the screen's, or the canvas's own when it
+// has one (the SVG export's recording canvas, export/svg-context.js, draws 1:1).
+export function pixelRatio(canvas) {
+  return (canvas && canvas.pixelRatio) || (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
+}
+
+// Whether ctx records shapes (an SVG export) rather than painting pixels: drawing that
+// takes a bitmap shortcut on screen (cells as one small image, arcs kept on a layer)
+// draws shapes there instead, so the export has no bitmap in it.
+export function isVector(ctx) { return Boolean(ctx.canvas && ctx.canvas.vector); }
+
+// A new blank canvas of the kind `canvas` is, for a scratch tile drawn into it: a
+// recording canvas makes another recording canvas, so the tile stays vector.
+export function canvasLike(canvas) {
+  return canvas && canvas.vector ? canvas.createCanvas() : document.createElement('canvas');
+}
+
 export function prepareCanvas(canvas, cssWidth, cssHeight) {
-  const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
+  const ratio = pixelRatio(canvas);
   const width = Math.max(1, Math.round(cssWidth * ratio));
   const height = Math.max(1, Math.round(cssHeight * ratio));
   const ctx = canvas.getContext('2d');
@@ -47,8 +64,15 @@ export function packColor([r, g, b]) {
   return ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
+// The CSS colour of a packed word (alpha included).
+export function packedCss(word) {
+  const r = word & 255, g = (word >>> 8) & 255, b = (word >>> 16) & 255, a = word >>> 24;
+  return a === 255 ? `rgb(${r}, ${g}, ${b})` : `rgba(${r}, ${g}, ${b}, ${a / 255})`;
+}
+
 export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   if (rows <= 0 || cols <= 0) return;
+  if (isVector(ctx)) { drawCellRects(ctx, rows, cols, x, y, cellW, cellH, colourOf); return; }
   // One scratch canvas per size: a view that draws matrices of several shapes (the
   // multi-head view) would otherwise reallocate it for each.
   let bySize = cellImages.get(ctx.canvas);
@@ -70,6 +94,7 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
 const unchangingImages = new WeakMap();  // source array -> Map(look -> small canvas)
 export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cellW, cellH, colouring) {
   if (rows <= 0 || cols <= 0) return;
+  if (isVector(ctx)) { drawCellRects(ctx, rows, cols, x, y, cellW, cellH, colouring()); return; }
   let byLook = unchangingImages.get(source);
   if (!byLook) unchangingImages.set(source, byLook = new Map());
   let small = byLook.get(look);
@@ -103,6 +128,26 @@ function scaleCells(ctx, small, rows, cols, x, y, cellW, cellH) {
   ctx.save();
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, cols, rows, x, y, cols * cellW, rows * cellH);
+  ctx.restore();
+}
+
+// The same cells for a recording context: a rectangle per run of equal colour along a
+// row (a causal mask's future is one run a row), grouped, with crisp edges so that
+// renderers draw no hairline seams between neighbours.
+function drawCellRects(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
+  ctx.save();
+  ctx.beginGroup({ 'shape-rendering': 'crispEdges' });
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols;) {
+      const colour = colourOf(r, c);
+      let end = c + 1;
+      while (end < cols && colourOf(r, end) === colour) end++;
+      ctx.fillStyle = packedCss(colour);
+      ctx.fillRect(x + c * cellW, y + r * cellH, (end - c) * cellW, cellH);
+      c = end;
+    }
+  }
+  ctx.endGroup();
   ctx.restore();
 }
 
@@ -149,7 +194,7 @@ export function colourBar(ctx, x, y, w, colourAt, [left, middle, right], theme) 
 export function divergingLegend(ctx, x, y, zero, theme, note) {
   const w = 160;
   colourBar(ctx, x, y, w, (t) => diverging(t * 2 - 1, 1, zero), ['negative', '0', 'positive'], theme);
-  const cssWidth = ctx.canvas.width / ((typeof window !== 'undefined' && window.devicePixelRatio) || 1);
+  const cssWidth = ctx.canvas.width / pixelRatio(ctx.canvas);
   ctx.textAlign = 'left';
   if (note && x + w + 12 + ctx.measureText(note).width < cssWidth) ctx.fillText(note, x + w + 12, y);
 }

@@ -3,7 +3,7 @@
 // arc points back to an earlier token (or loops onto the token itself), so the
 // arrowheads all face left: the direction information flows in is visible.
 // Pure drawing: (canvas, data, options) -> pixels, plus hit-testing on the layout.
-import { prepareCanvas, tokenLabel } from '../canvas.js';
+import { isVector, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const GAP = 10, PAD = 6, ROW = 26, MAX_ARC = 170;
 
@@ -96,6 +96,18 @@ const layers = new WeakMap();  // view canvas -> { canvas, key, tokens, weights,
 function drawKeptArcs(ctx, canvas, tokens, { weights, color }, arcs, settings) {
   const { T } = arcs;
   const rows = Math.max(0, T - 1);  // the queries and keys the layer holds
+  if (isVector(ctx)) {
+    // An SVG export: the layer's arcs as paths, in the order the layer has them.
+    drawQueryArcs(ctx, arcs, weights, color, 0, rows, 0, rows);
+  } else {
+    drawLayer(ctx, canvas, tokens, weights, color, arcs, settings, rows);
+  }
+  drawQueryArcs(ctx, arcs, weights, color, 0, rows, rows, T);  // arcs to the last token (no causal mask)
+  drawQueryArcs(ctx, arcs, weights, color, rows, T, 0, T);     // the last query's arcs
+}
+
+// The layer canvas brought up to date with the queries before `rows`, and drawn.
+function drawLayer(ctx, canvas, tokens, weights, color, arcs, settings, rows) {
   const key = `${canvas.width}x${canvas.height} ${color} ${settings}`;
   let layer = layers.get(canvas);
   if (!layer || layer.key !== key || !layerHolds(layer, tokens, weights, arcs, rows)) {
@@ -108,13 +120,11 @@ function drawKeptArcs(ctx, canvas, tokens, { weights, color }, arcs, settings) {
   const layerCtx = layer.canvas.getContext('2d');
   layerCtx.setTransform(ctx.getTransform());
   for (let i = layer.rows; i < rows; i++) drawQueryArcs(layerCtx, arcs, weights, color, i, i + 1, 0, rows);
-  Object.assign(layer, { tokens, weights, T, rows });
+  Object.assign(layer, { tokens, weights, T: arcs.T, rows });
   ctx.save();
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   ctx.drawImage(layer.canvas, 0, 0);
   ctx.restore();
-  drawQueryArcs(ctx, arcs, weights, color, 0, rows, rows, T);  // arcs to the last token (no causal mask)
-  drawQueryArcs(ctx, arcs, weights, color, rows, T, 0, T);     // the last query's arcs
 }
 
 // Whether the layer's arcs are those of this text: its tokens the same (and so their

@@ -7,6 +7,7 @@ import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
 import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -152,10 +153,15 @@ export function mountArcs(section, session) {
     if (box.x < left || box.x + box.w > left + width) scroller.scrollLeft = Math.max(0, box.centre - width / 2);
   }
 
-  // The whole row, for "Export PNG".
+  // The whole row, not the window, for the exports (false: nothing drawn).
+  function drawWholeRow(target) {
+    if (!drawing) return false;
+    drawArcs(target, drawing.data, { ...drawing.options, minWidth: scroller.clientWidth });
+    return true;
+  }
   function exportCanvas() {
     const full = document.createElement('canvas');
-    if (drawing) drawArcs(full, drawing.data, { ...drawing.options, minWidth: scroller.clientWidth });
+    drawWholeRow(full);
     return full;
   }
 
@@ -177,5 +183,5 @@ export function mountArcs(section, session) {
     readout.textContent = `${quoted(tokens[focus])} (#${focus}) ${verb}${hidden} ` +
       keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');
   }
-  return { render, needs, exportCanvas };
+  return { render, needs, exportCanvas, exportSvg: () => svgFigure(drawWholeRow) };
 }

@@ -2,6 +2,7 @@
 // so the reader can spot the kinds of head at a glance. Pure drawing of one
 // thumbnail: (canvas, data, options) -> pixels; the page lays the thumbnails out.
 import { viridis } from '../colormap.js';
+import { drawCellGrid } from '../canvas.js';
 
 const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
 
@@ -20,6 +21,13 @@ function paletteFor(dim) {
       return pack(r, g, b, 255);
     }));
   return palettes.get(dim);
+}
+
+// The colour table of the weights, and the future's faint grey, dimmed when ablated.
+function thumbnailColours(ablated) {
+  const dim = ablated ? 0.35 : 1;
+  const grey = Math.round(128 * dim);
+  return { palette: paletteFor(dim), future: pack(grey, grey, grey, 40) };
 }
 
 // A thumbnail's canvas at `size` CSS pixels (its backing store devicePixelRatio times
@@ -45,10 +53,7 @@ export function drawThumbnail(canvas, data, options) {
   const ctx = canvas.getContext('2d');
   const image = ctx.createImageData(px, px);
   const pixels = new Uint32Array(image.data.buffer);
-  const dim = options.ablated ? 0.35 : 1;
-  const palette = paletteFor(dim);
-  const grey = Math.round(128 * dim);
-  const future = pack(grey, grey, grey, 40);
+  const { palette, future } = thumbnailColours(options.ablated);
   const column = new Int32Array(px);  // the key (column) each pixel column shows
   for (let x = 0; x < px; x++) column[x] = Math.min(T - 1, Math.floor((x / px) * T));
   for (let y = 0, o = 0; y < px; y++) {
@@ -60,4 +65,15 @@ export function drawThumbnail(canvas, data, options) {
     }
   }
   ctx.putImageData(image, 0, 0);
+}
+
+// The same thumbnail on a recording canvas (an SVG export), `size` CSS pixels square at
+// (x, y): the bitmap samples a cell per pixel, this draws every cell (drawCellGrid) in
+// the colour its pixels have.
+export function drawThumbnailCells(ctx, data, options, x, y) {
+  const { weights, T } = data;
+  const { palette, future } = thumbnailColours(options.ablated);
+  const cell = options.size / T;
+  drawCellGrid(ctx, T, T, x, y, cell, cell,
+    (i, j) => (j > i ? future : palette[Math.round(Math.min(1, Math.max(0, weights[i * T + j])) * STEPS)]));
 }

@@ -1,8 +1,9 @@
 // Grid panel: every layer × head as a thumbnail with its measured label; click to
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move,
 // click a label to see the evidence for it (evidence.js).
-import { drawThumbnail, sizeThumbnail } from './draw.js';
-import { quoted } from '../canvas.js';
+import { drawThumbnail, drawThumbnailCells, sizeThumbnail } from './draw.js';
+import { isVector, prepareCanvas, quoted } from '../canvas.js';
+import { svgFigure } from '../../export/svg-context.js';
 import { MEASURES, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 import { hideEvidence, showEvidence } from './evidence.js';
@@ -186,25 +187,23 @@ export function mountGrid(section, session) {
     for (const card of cards) if (!isCurrent(card)) drawThumbnailOf(card);
   }
 
-  // "Export PNG": every head's thumbnail in its grid place, with its name and label,
-  // on one canvas (the view itself is many small canvases).
-  function exportCanvas() {
-    if (!cards.length) return null;
+  // The exported figure: every head's thumbnail in its grid place, with its name and
+  // label, on one canvas (the view itself is many small canvases). On a real canvas the
+  // thumbnails are their bitmaps; on a recording one (SVG) their cells. False if empty.
+  function drawFigure(canvas) {
+    if (!cards.length) return false;
     drawAllThumbnails();
-    const ratio = window.devicePixelRatio || 1, cell = THUMB + 16, text = 34;
-    const H = session.summary.n_head, L = session.summary.n_layer;
-    const out = document.createElement('canvas');
-    out.width = Math.round(H * cell * ratio);
-    out.height = Math.round(L * (cell + text) * ratio);
-    const ctx = out.getContext('2d');
-    ctx.scale(ratio, ratio);
+    const cell = THUMB + 16, text = 34;
+    const H = session.summary.n_head, L = session.summary.n_layer, T = session.summary.tokens.length;
+    const ctx = prepareCanvas(canvas, H * cell, L * (cell + text));
     const theme = session.theme();
     ctx.fillStyle = theme.background;
     ctx.fillRect(0, 0, H * cell, L * (cell + text));
     ctx.textBaseline = 'top';
     for (const card of cards) {
       const x = card.head * cell + 8, y = card.layer * (cell + text) + 8;
-      ctx.drawImage(card.canvas, x, y, THUMB, THUMB);
+      if (isVector(ctx)) drawThumbnailCells(ctx, { weights: card.drawn, T }, { size: THUMB, ablated: card.drawnOff }, x, y);
+      else ctx.drawImage(card.canvas, x, y, THUMB, THUMB);
       ctx.fillStyle = theme.text;
       ctx.font = '600 11px system-ui, sans-serif';
       ctx.fillText(`L${card.layer} H${card.head}`, x, y + THUMB + 4);
@@ -212,12 +211,16 @@ export function mountGrid(section, session) {
       ctx.font = '10px system-ui, sans-serif';
       ctx.fillText(card.label.textContent, x, y + THUMB + 18, cell - 8);
     }
-    return out;
+    return true;
   }
 
   let cards = [], shape = '';
   return {
-    exportCanvas,
+    exportCanvas() {
+      const out = document.createElement('canvas');
+      return drawFigure(out) ? out : null;
+    },
+    exportSvg: () => svgFigure(drawFigure),
     // Every head's weights: the thumbnails (copying them out of the worker costs
     // little; drawing them is what waits for idle time).
     needs() {

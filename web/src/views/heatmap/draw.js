@@ -4,7 +4,7 @@
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
 import { diverging, viridis, parseColor } from '../colormap.js';
-import { colourBar, divergingColours, drawCellGrid, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { canvasLike, colourBar, divergingColours, drawCellGrid, isVector, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const LEGEND_HEIGHT = 48, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -111,20 +111,27 @@ function hatchMaskedTriangle(ctx, layout, rows, cols) {
 }
 
 // Grey lines rising at 45°, 6 CSS pixels apart, as a repeating tile drawn at the
-// canvas's device-pixel scale so the lines stay crisp on high-DPI screens.
+// canvas's device-pixel scale so the lines stay crisp on high-DPI screens. An SVG
+// export's tile is recorded like the view (the same lines, as paths).
 const HATCH_SPACING = 6;
 const hatchTiles = new Map();  // device pixels per tile -> tile canvas
+const vectorTiles = new WeakMap();  // recording canvas -> its tile (one <pattern> a figure)
 function hatchPattern(ctx) {
   const scale = ctx.getTransform().a || 1;
   const size = Math.max(1, Math.round(HATCH_SPACING * scale));
-  const pattern = ctx.createPattern(hatchTile(size), 'repeat');
+  if (isVector(ctx) && !vectorTiles.has(ctx.canvas)) vectorTiles.set(ctx.canvas, drawHatchTile(canvasLike(ctx.canvas), size));
+  const tile = isVector(ctx) ? vectorTiles.get(ctx.canvas) : hatchTile(size);
+  const pattern = ctx.createPattern(tile, 'repeat');
   pattern.setTransform(new DOMMatrix().scale(1 / scale));  // one tile pixel per device pixel
   return pattern;
 }
 
 function hatchTile(size) {
-  if (hatchTiles.has(size)) return hatchTiles.get(size);
-  const tile = document.createElement('canvas');
+  if (!hatchTiles.has(size)) hatchTiles.set(size, drawHatchTile(document.createElement('canvas'), size));
+  return hatchTiles.get(size);
+}
+
+function drawHatchTile(tile, size) {
   tile.width = tile.height = size;
   const t = tile.getContext('2d');
   t.strokeStyle = 'rgba(128, 128, 128, 0.35)';
@@ -135,7 +142,6 @@ function hatchTile(size) {
     t.lineTo(offset + size + 1, -1);
   }
   t.stroke();
-  hatchTiles.set(size, tile);
   return tile;
 }
 

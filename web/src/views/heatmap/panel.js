@@ -7,6 +7,7 @@ import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
 import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -61,6 +62,7 @@ export function mountHeatmap(section, session) {
   let hover = null;
   let zoom = null;  // null: fit the whole matrix
   let drag = null;
+  let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
 
   // The main matrix's width: the whole row, or its larger part when the head's own
   // weights are drawn beside it (contrastWidth).
@@ -164,7 +166,7 @@ export function mountHeatmap(section, session) {
   function render() {
     const summary = session.summary;
     if (!summary || summary.tokens.length === 0) {
-      layout = null;
+      layout = figure = null;
       canvas.width = 0;
       contrast.hidden = true;
       readout.textContent = '';
@@ -173,10 +175,12 @@ export function mountHeatmap(section, session) {
     }
     if (hover && (hover.query >= summary.tokens.length || hover.key >= summary.tokens.length)) hover = null;
     const weights = shown();
-    layout = drawHeatmap(canvas, { tokens: summary.tokens, weights, causal: summary.causal }, {
+    const options = {
       width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
       legend: MEASURES[session.state.measure].legend, hiddenColumn: session.state.hidefirst ? 0 : null,
-    });
+    };
+    figure = (target) => drawHeatmap(target, { tokens: summary.tokens, weights, causal: summary.causal }, options);
+    layout = figure(canvas);
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
     canvas.setAttribute('aria-label', `${shownTitle(session.state)}: ${MEASURES[session.state.measure].title}, query by key`);
     drawContrast(summary);
@@ -214,7 +218,7 @@ export function mountHeatmap(section, session) {
     const own = ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, layer, head));
     return acrossLayers() ? [...own, shownNeed(session)] : own;
   }
-  return { render, needs };
+  return { render, needs, exportSvg: () => figure && svgFigure(figure) };
 }
 
 // The pair of heatmaps sits side by side from this width of the view (CSS px), else

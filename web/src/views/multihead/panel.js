@@ -1,6 +1,7 @@
 // Multi-head panel: heads side by side, their concatenation and the W_O projection.
 import { drawMultihead } from './draw.js';
 import { matrixNeed, weightNeed } from '../../needs.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -23,7 +24,9 @@ export const view = { name: 'multihead', title: 'Multi-head', markup: MARKUP, mo
 
 export function mountMultihead(section, session) {
   const canvas = section.querySelector('#multihead-canvas');
+  let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
   return {
+    exportSvg: () => figure && svgFigure(figure),
     // Every head's output in the layer (as many as the last run's model has), the
     // concatenation, the layer's output and W_O.
     needs() {
@@ -33,16 +36,19 @@ export function mountMultihead(section, session) {
     },
     render() {
       const summary = session.summary;
-      if (!summary || summary.tokens.length === 0) { canvas.width = 0; return; }
+      if (!summary || summary.tokens.length === 0) { figure = null; canvas.width = 0; return; }
       const layer = session.state.layer;
-      drawMultihead(canvas, {
+      const data = {
         T: summary.tokens.length, dK: summary.d_k, dModel: summary.d_model, layer, tokens: summary.tokens,
         heads: Array.from({ length: summary.n_head }, (_, h) => session.matrix('output', layer, h).data),
         concat: session.matrix('concat', layer, 0).data,
         output: session.matrix('layer_output', layer, 0).data,
         wo: session.weight('w_o', layer).data,
         selected: session.focusToken(),
-      }, { width: canvas.parentElement.clientWidth, theme: session.theme() });
+      };
+      const options = { width: canvas.parentElement.clientWidth, theme: session.theme() };
+      figure = (target) => drawMultihead(target, data, options);
+      figure(canvas);
     },
   };
 }

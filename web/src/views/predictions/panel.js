@@ -2,6 +2,7 @@
 import { drawPredictions } from './draw.js';
 import { fillTable } from '../alt-table.js';
 import { quoted } from '../canvas.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -35,6 +36,7 @@ export function mountPredictions(section, session) {
   const append = section.querySelector('#append-top');
   const note = section.querySelector('#predictions-note');
   const table = section.querySelector('#predictions-table');
+  let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
 
   temperature.addEventListener('input', () => session.set({ temperature: Number(temperature.value) }, { rerun: true }));
   append.addEventListener('click', () => {
@@ -44,6 +46,7 @@ export function mountPredictions(section, session) {
   });
 
   return {
+    exportSvg: () => figure && svgFigure(figure),
     render() {
       const summary = session.summary;
       temperature.value = String(session.state.temperature);
@@ -60,8 +63,10 @@ export function mountPredictions(section, session) {
       } else {
         note.textContent = `After ${quoted(summary.tokens[summary.tokens.length - 1])}, the model expects:`;
       }
-      if (predictions.length === 0) { canvas.width = 0; table.replaceChildren(); return; }
-      drawPredictions(canvas, { predictions }, { width: canvas.parentElement.clientWidth, theme: session.theme() });
+      if (predictions.length === 0) { figure = null; canvas.width = 0; table.replaceChildren(); return; }
+      const options = { width: canvas.parentElement.clientWidth, theme: session.theme() };
+      figure = (target) => drawPredictions(target, { predictions }, options);
+      figure(canvas);
       fillTable(table, `Top ${predictions.length} next tokens at temperature ${session.state.temperature}`,
         [['token', 'id', 'probability'], ...predictions.map((p) => [quoted(p.text), String(p.id), p.probability.toFixed(4)])]);
     },

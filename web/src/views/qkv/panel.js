@@ -4,6 +4,7 @@ import { clearTable, fillTableWhenIdle } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { matrixNeed, weightNeed } from '../../needs.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -44,6 +45,7 @@ export function mountQkv(section, session) {
   const table = section.querySelector('#qkv-table');
   canvas.parentElement.addEventListener('scroll', () => updateScrollCue(canvas.parentElement, canvas.clientWidth));
   let step = 0;  // a learner starts at the query and presses Next
+  let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
 
   back.addEventListener('click', () => { step = Math.max(0, step - 1); render(); });
   next.addEventListener('click', () => { step = Math.min(QKV_STEPS.length - 1, step + 1); render(); });
@@ -53,7 +55,7 @@ export function mountQkv(section, session) {
     stepLabel.textContent = `Step ${step + 1} of ${QKV_STEPS.length}: ${QKV_STEPS[step].title}`;
     back.disabled = step === 0;
     next.disabled = step === QKV_STEPS.length - 1;
-    if (!summary || summary.tokens.length === 0) { canvas.width = 0; explain.textContent = ''; clearTable(table); return; }
+    if (!summary || summary.tokens.length === 0) { figure = null; canvas.width = 0; explain.textContent = ''; clearTable(table); return; }
     const query = session.focusToken();
     const m = (name) => session.matrix(name).data;
     const data = {
@@ -63,7 +65,9 @@ export function mountQkv(section, session) {
     explain.textContent = `${QKV_STEPS[step].text} Query: token ${query} ${quoted(summary.tokens[query])}, layer ${session.state.layer}, head ${session.state.head}, dₖ = ${summary.d_k}.`;
     // Its five columns need about 620 px; a narrower screen scrolls them, and says so.
     const scroller = canvas.parentElement, width = Math.max(MIN_WIDTH, scroller.clientWidth);
-    drawQkv(canvas, data, { width, step, theme: session.theme() });
+    const options = { width, step, theme: session.theme() };
+    figure = (target) => drawQkv(target, data, options);
+    figure(canvas);
     updateScrollCue(scroller, width);
     fillTableWhenIdle(table, `Token ${query} looks up every key it can see`, data.weights, () => lookupRows(summary, data, query));
   }
@@ -73,7 +77,7 @@ export function mountQkv(section, session) {
     return [...['input', 'q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'].map((name) => matrixNeed(name, layer, head)),
       ...['w_q', 'w_k', 'w_v'].map((name) => weightNeed(name, layer))];
   }
-  return { render, needs };
+  return { render, needs, exportSvg: () => figure && svgFigure(figure) };
 }
 
 // The table behind the canvas: every key the query sees, with its three numbers.

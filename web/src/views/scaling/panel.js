@@ -2,6 +2,7 @@
 // d_k = 1, 2, 4, ..., 1024); the slider picks the d_k whose numbers are spelled out.
 import { drawScaling, nearestPoint, SCALING_PLOTS } from './draw.js';
 import { fillTable } from '../alt-table.js';
+import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -38,6 +39,7 @@ export function mountScaling(section, session) {
   const captions = section.querySelector('#scaling-captions');
   const table = section.querySelector('#scaling-table');
   let points = null;
+  let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
 
   slider.addEventListener('input', () => session.set({ dk: 2 ** Number(slider.value) }));
   // The lab's experiment is its own: it never switches scaling off for the model.
@@ -59,7 +61,7 @@ export function mountScaling(section, session) {
       if (!points) {
         // Measured once in the engine's worker; the view draws when it arrives.
         points = session.answer('scaling-lab', () => session.engine.scalingLab({ nKeys: 16, draws: 400, seed: 1 }));
-        if (!points) { numbers.textContent = 'Measuring…'; canvas.width = 0; return; }
+        if (!points) { numbers.textContent = 'Measuring…'; canvas.width = 0; figure = null; return; }
         fillTable(table, 'Measured over 400 random queries against 16 random keys each', [
           ['dₖ', 'Var(q·k)', 'Var(q·k/√dₖ)', 'max weight', 'max weight (scaled)', 'entropy', 'entropy (scaled)', 'Jacobian norm', 'Jacobian norm (scaled)'],
           ...points.map((p) => [p.d_k, p.unscaled.score_variance, p.scaled.score_variance, p.unscaled.max_weight, p.scaled.max_weight,
@@ -71,8 +73,11 @@ export function mountScaling(section, session) {
       numbers.dataset.dk = String(p.d_k);
       numbers.textContent = `At dₖ = ${p.d_k}, ${session.state.labscale ? 'with' : 'without'} scaling: Var(scores) = ${s.score_variance.toFixed(2)}, largest weight ${s.max_weight.toFixed(2)}, entropy ${s.entropy.toFixed(2)}, Jacobian norm ${s.jacobian_norm.toFixed(3)}.`;
       const width = canvas.parentElement.clientWidth;
-      drawScaling(canvas, { points, dK: p.d_k, scaled: session.state.labscale }, { width, theme: session.theme() });
+      const data = { points, dK: p.d_k, scaled: session.state.labscale }, options = { width, theme: session.theme() };
+      figure = (target) => drawScaling(target, data, options);
+      figure(canvas);
     },
+    exportSvg: () => figure && svgFigure(figure),
     points: () => points,
   };
 }
