@@ -3,6 +3,7 @@
 // head of the same run; a page opened with √dₖ off), and its state in the URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { launch, serveDist, openPage, screenshot } from './harness.js';
 
 let browser, site;
@@ -98,6 +99,34 @@ test('compare: the text typed twice — its first copy attends exactly as the te
   await page.waitForFunction(() => /over the one token both texts begin with/.test(document.querySelector('#compare-diff-title').textContent));
   await page.waitForFunction(() => /cmptext=Zebras/.test(location.search));
   await screenshot(page, 'compare-text');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('compare: Export SVG and PNG hold the three matrices under their titles, the pair side by side', async () => {
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=compare&cmphead=2&text=${encodeURIComponent(TEXT)}`);
+  await drawn(page);
+  await page.uncheck('#export-caption');
+  const [svgDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+  const svg = fs.readFileSync(await svgDownload.path(), 'utf8');
+  const doc = await page.evaluate((source) => {
+    const d = new DOMParser().parseFromString(source, 'image/svg+xml');
+    return { error: Boolean(d.querySelector('parsererror')), width: Number(d.documentElement.getAttribute('width')),
+      texts: Array.from(d.querySelectorAll('text'), (t) => t.textContent), images: d.getElementsByTagName('image').length };
+  }, svg);
+  assert.equal(doc.error, false);
+  assert.equal(doc.images, 0, 'vector only');
+  const titles = await page.$$eval('section[data-view="compare"] figcaption', (caps) => caps.map((c) => c.textContent));
+  for (const title of titles) assert.ok(doc.texts.includes(title), `title "${title}" in the SVG`);
+  // Every token labels the three matrices' rows and columns: six times each.
+  const dot = (await page.evaluate(() => window.__llmsim.summary.tokens)).filter((t) => t === '.').length;
+  assert.ok(doc.texts.filter((t) => t === '.').length >= 6 * dot);
+  const pairWidth = await page.$$eval('section[data-view="compare"] canvas', (cs) => cs[0].clientWidth + cs[1].clientWidth);
+  assert.ok(doc.width >= pairWidth, `${doc.width} holds the two side by side (${pairWidth})`);
+  const [pngDownload] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+  const png = fs.readFileSync(await pngDownload.path());
+  const dpr = await page.evaluate(() => window.devicePixelRatio);
+  assert.equal(png.readUInt32BE(16), Math.round(doc.width * dpr), 'the PNG is the same figure');
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -6,7 +6,8 @@
 // the first engine's KV cache. It compares heads, so under rollout (one matrix per
 // layer) it draws the heads' weights, as the grid does.
 import { drawHeatmap } from '../heatmap/draw.js';
-import { quoted } from '../canvas.js';
+import { canvasLike, prepareCanvas, quoted } from '../canvas.js';
+import { svgFigure } from '../../export/svg-context.js';
 import { MEASURES, hideFirstToken, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
 
@@ -63,6 +64,7 @@ export function mountCompare(section, session) {
   const titles = { a: $('compare-a-title'), b: $('compare-b-title'), diff: $('compare-diff-title') };
   const summaryLine = $('compare-summary');
   let side = { key: null, reply: null, error: null };  // the second run on hand, and what it was of
+  let drawings = [];  // what is on screen: { key, draw(target) -> layout }
 
   mode.addEventListener('change', () => session.set({ compare: mode.value }, { push: true }));
   layerSelect.addEventListener('change', () => session.set({ cmplayer: Number(layerSelect.value) }, { push: true }));
@@ -131,6 +133,7 @@ export function mountCompare(section, session) {
   function render() {
     const { state, summary } = session;
     if (!summary || summary.tokens.length === 0) {
+      drawings = [];
       for (const c of Object.values(canvases)) c.width = 0;
       summaryLine.textContent = '';
       return;
@@ -139,12 +142,13 @@ export function mountCompare(section, session) {
     const half = Math.max(200, Math.floor((section.querySelector('.view-main').clientWidth - GAP) / 2));
     const theme = session.theme();
     const hiddenColumn = state.hidefirst ? 0 : null;
+    drawings = [];
     const measure = perHeadMeasure(state.measure);
     const legend = MEASURES[measure].legend;
     const left = { tokens: summary.tokens, data: shownMatrix(session, state.layer, state.head, measure) };
     titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[measure].title}`;
-    drawHeatmap(canvases.a, { tokens: left.tokens, weights: left.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, legend, hiddenColumn });
+    show('a', (target) => drawHeatmap(target, { tokens: left.tokens, weights: left.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend, hiddenColumn }));
     const request = sideRequest();
     const other = right(request);
     if (typeof other === 'string') {
@@ -155,8 +159,8 @@ export function mountCompare(section, session) {
       return;
     }
     titles.b.textContent = other.title;
-    drawHeatmap(canvases.b, { tokens: other.tokens, weights: other.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, legend, hiddenColumn });
+    show('b', (target) => drawHeatmap(target, { tokens: other.tokens, weights: other.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend, hiddenColumn }));
     const n = sharedPrefix(left.tokens, other.tokens);
     if (n === 0) {
       canvases.diff.width = 0;
@@ -167,12 +171,46 @@ export function mountCompare(section, session) {
     const diff = differenceOf(left.data, left.tokens.length, other.data, other.tokens.length, n, summary.causal);
     const over = n < Math.max(left.tokens.length, other.tokens.length) ? ` over the ${n === 1 ? 'one token' : `${n} tokens`} both texts begin with` : '';
     titles.diff.textContent = `Right − left${over}: orange where the right attends more, blue where it attends less`;
-    window.__llmsimCompareLayout = drawHeatmap(canvases.diff, { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) });  // (the browser tests find cells by it)
+    window.__llmsimCompareLayout = show('diff', (target) => drawHeatmap(target, { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) }));  // (the browser tests find cells by it)
     summaryLine.textContent = diff.largest
       ? `Largest difference: query ${quoted(left.tokens[diff.largest.query])} (#${diff.largest.query}) → key ${quoted(left.tokens[diff.largest.key])} (#${diff.largest.key}), ${signed(diff.largest.value)} · mean |difference| ${diff.meanAbs.toPrecision(3)}`
       : 'The two matrices are the same here.';
     summaryLine.dataset.meanAbs = String(diff.meanAbs);
+  }
+
+  // Draws one of the three on screen, and keeps how, for the exported figure.
+  function show(key, draw) {
+    drawings.push({ key, draw });
+    return draw(canvases[key]);
+  }
+
+  // The exported figure (PNG or SVG, by `canvas`'s kind): what is on screen, each
+  // matrix under its title, the pair side by side and their difference below.
+  function drawFigure(canvas) {
+    if (!drawings.length) return false;
+    const theme = session.theme(), TITLE = 22;
+    const parts = drawings.map(({ key, draw }) => {
+      const target = canvasLike(canvas);
+      const layout = draw(target);
+      return { key, target, width: layout.width, height: layout.height };
+    });
+    const place = { a: [0, 0], b: [1, 0], diff: [0, 1] };
+    const colW = Math.max(...parts.map((p) => p.width)), rowH = Math.max(...parts.map((p) => p.height)) + TITLE;
+    const rows = parts.some((p) => p.key === 'diff') ? 2 : 1, cols = parts.some((p) => p.key === 'b') ? 2 : 1;
+    const ctx = prepareCanvas(canvas, cols * colW + (cols - 1) * GAP, rows * rowH);
+    ctx.fillStyle = theme.background;
+    ctx.fillRect(0, 0, cols * colW + (cols - 1) * GAP, rows * rowH);
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    for (const part of parts) {
+      const [c, r] = place[part.key], x = c * (colW + GAP), y = r * rowH;
+      ctx.fillStyle = theme.muted;
+      ctx.fillText(titles[part.key].textContent, x, y + 4, (part.key === 'diff' ? 2 * colW + GAP : colW) - 4);
+      ctx.drawImage(part.target, x, y + TITLE, part.width, part.height);
+    }
+    return true;
   }
 
   function needs() {
@@ -184,7 +222,14 @@ export function mountCompare(section, session) {
     }
     return list;
   }
-  return { render, needs };
+  return {
+    render, needs,
+    exportCanvas() {
+      const out = document.createElement('canvas');
+      return drawFigure(out) ? out : null;
+    },
+    exportSvg: () => svgFigure(drawFigure),
+  };
 }
 
 function fill(select, count, label, current) {
