@@ -166,7 +166,11 @@ export class Session {
     this.render();
   }
 
-  viewNeeds() { return this.hooks.needs ? this.hooks.needs() : []; }
+  // What the visible view needs, each once (two measures may share a matrix).
+  viewNeeds() {
+    const needs = this.hooks.needs ? this.hooks.needs() : [];
+    return [...new Map(needs.map((n) => [needKey(n), n])).values()];
+  }
 
   // A second run beside the one on screen (the compare view's: another text, or √dₖ
   // switched), on a second engine of its own, so the KV cache that makes typing cheap

@@ -6,7 +6,7 @@ import { headColor } from '../colormap.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { quoted } from '../canvas.js';
-import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
+import { MEASURES, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
 import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -106,7 +106,7 @@ export function mountArcs(section, session) {
     return [session.state.head, ...[...overlay].filter((h) => h !== session.state.head && h < nHead)];
   }
 
-  function needs() { return shownHeads().map((h) => shownNeed(session, session.state.layer, h)); }
+  function needs() { return shownHeads().flatMap((h) => shownNeeds(session, session.state.layer, h)); }
 
   function render() {
     const summary = session.summary;

@@ -8,7 +8,7 @@
 import { drawHeatmap } from '../heatmap/draw.js';
 import { canvasLike, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
-import { MEASURES, hideFirstToken, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
+import { MEASURES, hideFirstToken, measureMatrix, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
 
 // The view's controls, canvases, read-out and guide: constant, trusted markup (no user
@@ -77,7 +77,7 @@ export function mountCompare(section, session) {
     return { layer: Math.min(session.state.cmplayer, nLayer - 1), head: Math.min(session.state.cmphead, nHead - 1) };
   }
 
-  // The second run the state asks for ({ key, text, options, need }), or null when the
+  // The second run the state asks for ({ key, text, options, needs }), or null when the
   // comparison is within the run on screen (another head).
   function sideRequest() {
     const { state } = session;
@@ -85,13 +85,13 @@ export function mountCompare(section, session) {
     const text = state.compare === 'text' ? (state.cmptext || `${state.text} ${state.text}`) : state.text;
     const scale = state.compare === 'unscaled' ? !state.scale : state.scale;
     const options = { scale, causal: state.causal, ...session.engine.modelOptions(state) };
-    const need = MEASURES[perHeadMeasure(state.measure)].need(state.layer, state.head);
-    return { key: JSON.stringify([text, options, need]), text, options, need };
+    const needs = MEASURES[perHeadMeasure(state.measure)].needs(state.layer, state.head);
+    return { key: JSON.stringify([text, options, needs]), text, options, needs };
   }
 
   function fetchSide(request) {
     side = { key: request.key, reply: null, error: null };
-    session.sideRun(request.text, request.options, [request.need]).then((reply) => {
+    session.sideRun(request.text, request.options, request.needs).then((reply) => {
       if (reply === null || side.key !== request.key) return;  // a newer request replaced it
       side.reply = reply;
       render();
@@ -114,7 +114,7 @@ export function mountCompare(section, session) {
     if (side.error) return `The second run failed: ${side.error.message}`;
     if (!side.reply) return 'Running the model on the second configuration…';
     const tokens = side.reply.summary.tokens;
-    let data = side.reply.matrices.values().next().value.data;
+    let data = measureMatrix(perHeadMeasure(state.measure), [...side.reply.matrices.values()].map((m) => m.data));
     if (state.hidefirst) data = hideFirstToken(data, tokens.length);
     const what = state.compare === 'unscaled' ? (request.options.scale ? 'with √dₖ' : 'without √dₖ') : `on the second text (${tokens.length} tokens)`;
     return { tokens, data, title: `layer ${state.layer}, head ${state.head} ${what} · ${measure}` };
@@ -215,10 +215,10 @@ export function mountCompare(section, session) {
 
   function needs() {
     const measure = perHeadMeasure(session.state.measure);
-    const list = [shownNeed(session, session.state.layer, session.state.head, measure)];
+    const list = shownNeeds(session, session.state.layer, session.state.head, measure);
     if (session.state.compare === 'head' && session.summary) {
       const { layer, head } = otherHead();
-      list.push(shownNeed(session, layer, head, measure));
+      list.push(...shownNeeds(session, layer, head, measure));
     }
     return list;
   }

@@ -4,7 +4,7 @@
 import { drawThumbnail, drawThumbnailCells, sizeThumbnail } from './draw.js';
 import { isVector, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
-import { MEASURES, perHeadMeasure, shownMatrix, shownNeed } from '../transforms.js';
+import { MEASURES, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 import { hideEvidence, showEvidence } from './evidence.js';
 
@@ -226,9 +226,9 @@ export function mountGrid(section, session) {
     needs() {
       const summary = session.summary;
       const measure = perHeadMeasure(session.state.measure);
-      if (!summary) return [shownNeed(session, session.state.layer, session.state.head, measure)];
+      if (!summary) return shownNeeds(session, session.state.layer, session.state.head, measure);
       return Array.from({ length: summary.n_layer * summary.n_head },
-        (_, i) => shownNeed(session, Math.floor(i / summary.n_head), i % summary.n_head, measure));
+        (_, i) => shownNeeds(session, Math.floor(i / summary.n_head), i % summary.n_head, measure)).flat();
     },
     render() {
       const summary = session.summary;

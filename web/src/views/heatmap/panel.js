@@ -6,7 +6,7 @@ import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
-import { MEASURES, shownMatrix, shownNeed, shownTitle } from '../transforms.js';
+import { MEASURES, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
 import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -216,7 +216,7 @@ export function mountHeatmap(section, session) {
   function needs() {
     const { layer, head } = session.state;
     const own = ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, layer, head));
-    return acrossLayers() ? [...own, shownNeed(session)] : own;
+    return [...own, ...shownNeeds(session)];  // (the engine asks once for a need listed twice)
   }
   return { render, needs, exportSvg: () => figure && svgFigure(figure) };
 }
