@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
-import { launch, serveDist, openPage, screenshot, root, distDir } from './harness.js';
+import { launch, serveDist, openPage, screenshot, root, distDir, viridisInverse } from './harness.js';
 import { CONTENT_SECURITY_POLICY, startServer } from '../../scripts/serve.js';
 import { VIEW_NAMES as VIEWS } from '../../web/src/views/index.js';
 
@@ -136,13 +136,57 @@ test('two <llm-attention> elements share one module, draw different texts, and k
   site.server.close();
 });
 
+test('measure and hidefirst as attributes: <llm-attention measure="contribution" hidefirst> draws the contributions with the first token hidden, and says so', async () => {
+  const site = await serveDist();
+  const page = await browser.context.newPage();
+  after(() => site.server.close());  // also when an assertion fails: an open server would hold the run
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const text = 'She opened the door and walked into the quiet garden.';
+  await page.route(`${site.url}host.html`, (route) => route.fulfill({ contentType: 'text/html', body: `<!doctype html><html><body>
+    <llm-attention id="t" view="heatmap" measure="contribution" hidefirst text="${text}" layer="1" head="0" guide="off"></llm-attention>
+    <script src="${site.url}llm-attention.js"></script></body></html>` }));
+  await page.goto(`${site.url}host.html`);
+  await page.waitForSelector('#t[data-ready="true"]');
+  const element = await page.$('#t');
+  assert.deepEqual(await element.evaluate((e) => ({ measure: e.session.state.measure, hidefirst: e.session.state.hidefirst, notices: e.session.notices })),
+    { measure: 'contribution', hidefirst: true, notices: [] });
+  // What the element drew, read back from its pixels, against the contributions it was
+  // sent, with the first column left out and each row renormalised here.
+  const { contributions, T, cells } = await element.evaluate((e) => {
+    const s = e.session, T = s.summary.tokens.length;
+    const canvas = e.shadowRoot.getElementById('heatmap-canvas'), ctx = canvas.getContext('2d');
+    const l = window.__llmsimHeatmapLayout, ratio = window.devicePixelRatio;
+    const pixel = (q, k) => Array.from(ctx.getImageData(Math.round((l.left + (k + 0.5) * l.cell) * ratio), Math.round((l.top + (q + 0.5) * l.cell) * ratio), 1, 1).data.slice(0, 3));
+    const cells = [];
+    for (const q of [3, 6, 9, T - 1]) for (const k of [0, 1, 2, q]) cells.push({ q, k, rgb: pixel(q, k) });
+    return { contributions: Array.from(s.matrix('contributions').data), T, cells };
+  });
+  for (const { q, k, rgb } of cells) {
+    const { t, d } = viridisInverse(rgb);
+    if (k === 0) { assert.ok(d > 20, `the hidden first column is not drawn as a value: (${q}, 0) ${rgb}`); continue; }
+    let rest = 0;
+    for (let j = 1; j <= q; j++) rest += contributions[q * T + j];
+    const expected = contributions[q * T + k] / rest;
+    assert.ok(d < 4 && Math.abs(t - expected) < 0.01, `(${q}, ${k}): drawn ${t}, expected ${expected}`);
+  }
+  assert.match(await element.evaluate((e) => e.shadowRoot.querySelector('.embed-note').textContent), /view transform/);
+  await screenshot(page, 'embed-contribution-hidefirst');
+  // embed.html hands the same parameters on to its element.
+  await page.goto(`${site.url}embed.html?view=arcs&measure=rollout&hidefirst=1`);
+  await page.waitForSelector('llm-attention[data-ready="true"]');
+  assert.deepEqual(await page.$eval('llm-attention', (e) => [e.session.state.measure, e.session.state.hidefirst]), ['rollout', true]);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('hostile attributes, URL parameters and messages are shown as text or ignored', async () => {
   const site = await serveDist();
   const page = await browser.context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   const q = encodeURIComponent(INJECTION);
-  const names = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
+  const names = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature', 'measure', 'hidefirst'];
   await page.goto(`${site.url}embed.html?${names.map((n) => `${n}=${q}`).join('&')}`);
   await page.waitForSelector('llm-attention[data-ready="true"]');
   const notices = await page.$eval('llm-attention', (e) => Array.from(e.shadowRoot.querySelectorAll('.embed-notices li'), (li) => li.textContent));

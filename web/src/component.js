@@ -1,7 +1,8 @@
 // <llm-attention>: one view of the simulator as a custom element, for blog posts.
 //   <script src="llm-attention.js"></script>
 //   <llm-attention view="heatmap" text="The cat sat." layer="1" head="2"></llm-attention>
-// Attributes are live. Every element on a page shares one engine host, a Web Worker
+//   <llm-attention view="heatmap" measure="contribution" hidefirst></llm-attention>
+// Attributes (embed-fields.js) are live. Every element on a page shares one engine host, a Web Worker
 // with the WASM module (each element has its own simulator in it; async-engine.js),
 // and draws inside a shadow root whose styles neither leak out nor let the host
 // page's styles in. Attribute values are untrusted: each is checked
@@ -9,9 +10,11 @@
 // The models come from scripts beside this one, loaded by the engine: llmsim-data.js
 // (the default model) at start, models/<name>.js when an element asks for that model.
 import { createAsyncEngine } from './async-engine.js';
-import { parseState } from './state.js';
+import { isSwitch, parseState } from './state.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES } from './views/index.js';
+import { transformNote } from './views/transforms.js';
+import { EMBED_FIELDS } from './embed-fields.js';
 import pageCss from '../style.css';
 
 // The page's stylesheet, re-aimed at the shadow host: custom properties on :host,
@@ -26,6 +29,7 @@ export const COMPONENT_CSS = pageCss
 .embed-notices { margin: 0 0 8px; padding-left: 1.2em; color: var(--warning); font-size: 0.85rem; }
 .embed-notices:empty { display: none; }
 .embed-status { font-size: 0.85rem; color: var(--muted); margin: 0 0 6px; }
+.embed-note { font-size: 0.8rem; color: var(--muted); margin: 0 0 6px; }
 :host([guide="off"]) .guide { display: none; }
 :host([guide="off"]) .view { grid-template-columns: minmax(0, 1fr); }`;
 
@@ -46,10 +50,8 @@ function adoptStyles(root) {
   }
 }
 
-const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'labscale', 'temperature'];
-
 export class LlmAttentionElement extends HTMLElement {
-  static get observedAttributes() { return ATTRIBUTES; }
+  static get observedAttributes() { return EMBED_FIELDS; }
 
   constructor() {
     super();
@@ -60,8 +62,13 @@ export class LlmAttentionElement extends HTMLElement {
     this.statusLine.setAttribute('role', 'status');
     this.noticeList = document.createElement('ul');
     this.noticeList.className = 'embed-notices';
+    // What is drawn that is not one head's plain attention (rollout, a hidden first
+    // token) is marked, as beside the page's controls.
+    this.noteLine = document.createElement('p');
+    this.noteLine.className = 'embed-note';
+    this.noteLine.hidden = true;
     this.container = document.createElement('div');
-    this.root.append(this.noticeList, this.statusLine, this.container);
+    this.root.append(this.noticeList, this.statusLine, this.noteLine, this.container);
     this.session = null;
     this.panel = null;
     this.ready = null;
@@ -88,10 +95,15 @@ export class LlmAttentionElement extends HTMLElement {
     if (this.session) this.applyAttributes();
   }
 
-  // The attributes, read exactly as the page reads its URL.
+  // The attributes, read exactly as the page reads its URL (a switch given with no
+  // value, <llm-attention hidefirst>, is on).
   attributeState() {
     const params = new URLSearchParams();
-    for (const name of ATTRIBUTES) if (this.hasAttribute(name)) params.set(name, this.getAttribute(name));
+    for (const name of EMBED_FIELDS) {
+      if (!this.hasAttribute(name)) continue;
+      const value = this.getAttribute(name);
+      params.set(name, value === '' && isSwitch(name) ? '1' : value);
+    }
     return parseState(params.toString());
   }
 
@@ -119,6 +131,8 @@ export class LlmAttentionElement extends HTMLElement {
       onRender: () => {
         if (!this.session) return;  // removed while its run was on its way
         this.showNotices();
+        this.noteLine.textContent = transformNote(this.session.state);
+        this.noteLine.hidden = !this.noteLine.textContent;
         if (this.panel) this.panel.render();
         if (this.session.loading || !this.ran || this.session.waiting()) return;  // ready once the model has run (or failed)
         this.dataset.ready = 'true';

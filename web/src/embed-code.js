@@ -2,9 +2,7 @@
 // (with the script that sizes it) and the <llm-attention> element.
 import { linkParts } from './link.js';
 import { serializeState } from './state.js';
-
-// The state an embed carries: one view's inputs, not the page's whole state.
-const EMBED_FIELDS = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature'];
+import { EMBED_FIELDS } from './embed-fields.js';
 
 function escapeAttribute(value) {
   return String(value).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

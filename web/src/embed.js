@@ -7,9 +7,10 @@
 //     { type: "llm-attention:set-text", text: "<string>" }
 //     { type: "llm-attention:set-head", layer: <int>, head: <int> }
 import { linkParams } from './link.js';
+import { EMBED_FIELDS } from './embed-fields.js';
 
 const element = document.getElementById('embed');
-const ATTRIBUTES = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model', 'dk', 'temperature', 'theme', 'guide'];
+const ATTRIBUTES = [...EMBED_FIELDS, 'theme', 'guide'];  // theme and guide: the element's own looks
 
 const params = linkParams(location.search, location.hash);  // a long text travels in the fragment
 for (const name of ATTRIBUTES) if (params.has(name)) element.setAttribute(name, params.get(name));

@@ -58,6 +58,10 @@ const FIELDS = {
   cmptext: { parse: (s) => text(s, 'cmptext'), format: String },
 };
 
+// Whether a field is a switch (1 or 0): <llm-attention> reads such an attribute given
+// with no value (<llm-attention hidefirst>) as on, the HTML way.
+export const isSwitch = (name) => Object.hasOwn(FIELDS, name) && FIELDS[name].parse === boolean;
+
 class BadValue extends Error {}
 function fail(message) { throw new BadValue(message); }
 
