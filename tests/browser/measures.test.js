@@ -187,6 +187,7 @@ test('heatmap: "through all layers (rollout)" draws the rollout of layers 0..lay
   // The grid is of single heads: it draws weights, says so, and does not offer rollout.
   await page.click('#tab-grid');
   await page.waitForFunction(() => document.getElementById('grid-summary').textContent.includes('Rollout mixes every head'));
+  await screenshot(page, 'grid-rollout');
   await page.selectOption('#measure', 'weight');
   await page.waitForFunction(() => window.__llmsim.state.measure === 'weight');
   const option = await page.$eval('#measure option[value="rollout"]', (o) => ({ disabled: o.disabled, title: o.title }));

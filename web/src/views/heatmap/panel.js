@@ -41,7 +41,7 @@ const MARKUP = `
     <p>“Through all layers (rollout)” follows attention back through every layer up to the
       chosen one: each layer's heads averaged, half of each layer's mixing left to the residual
       stream, the layers multiplied. A row shows which input tokens that position draws on
-      by then. The chosen head's own weights are drawn smaller beside it.</p>
+      by then. The chosen head's own weights are drawn smaller beside it (below it on a narrow screen).</p>
     <p class="look">Look for a bright first column (a head resting on the first token), a bright line just under the diagonal (the previous token), and, on a sentence typed twice, a stripe one sentence-length below it (an induction head).</p>
   </aside>
 `;
@@ -207,7 +207,7 @@ export function mountHeatmap(section, session) {
     });
     contrast.style.width = `${w}px`;
     contrastCanvas.setAttribute('aria-label', `Layer ${layer}, head ${head} alone: its attention weights, query by key, for contrast`);
-    contrastCaption.textContent = `Layer ${layer}, head ${head} alone, its raw weights. The rollout beside it adds what the layers ` +
+    contrastCaption.textContent = `Layer ${layer}, head ${head} alone, its raw weights. The rollout adds what the layers ` +
       'before already mixed in and the residual stream passing through (its bright diagonal).';
   }
 
