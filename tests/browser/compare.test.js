@@ -130,3 +130,14 @@ test('compare: Export SVG and PNG hold the three matrices under their titles, th
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('compare in an embed: embed.html hands the compare fields to <llm-attention>', async () => {
+  const page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${site.url}embed.html?view=compare&compare=unscaled&layer=1&head=2&text=${encodeURIComponent(TEXT)}`);
+  await page.waitForSelector('llm-attention[data-ready="true"]');
+  await page.waitForFunction(() => /without √dₖ/.test(document.querySelector('llm-attention').shadowRoot.querySelector('#compare-b-title').textContent), null, { timeout: 20000 });
+  assert.deepEqual(errors, []);
+  await page.close();
+});

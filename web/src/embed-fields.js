@@ -3,4 +3,4 @@
 // One view's inputs, not the page's whole state; each is read like the page's own URL
 // (state.js). A file of its own so that embed.js, which only passes them on, stays small.
 export const EMBED_FIELDS = ['view', 'text', 'layer', 'head', 'token', 'threshold', 'scale', 'causal', 'model',
-  'dk', 'labscale', 'temperature', 'measure', 'hidefirst'];
+  'dk', 'labscale', 'temperature', 'measure', 'hidefirst', 'compare', 'cmplayer', 'cmphead', 'cmptext'];
