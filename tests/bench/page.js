@@ -27,10 +27,10 @@ function printTable(title, rows, floor) {
   const ms = (x) => (x === null || x === undefined ? '     – ' : `${x.toFixed(1).padStart(5)} ms`);
   const pair = (x) => (x ? `${ms(x.median)} ${ms(x.p95)}` : `${ms(null)}  ${ms(null)}`);
   console.log(`\n${title}`);
-  console.log('                         main thread:          main thread:          key -> painted        worker:        tasks');
-  console.log('                         script                script + raster       frame                 the run        > 50 ms');
-  console.log('  view         tokens    median     p95        median     p95        median     p95        median  p95    (longest)');
-  const row = (t) => console.log(`  ${t.view.padEnd(12)} ${String(t.tokens).padStart(6)}   ${pair(t.main)}   ${pair(t.rasterised)}   ${pair(t.painted)}   ${t.worker ? `${t.worker.median.toFixed(1).padStart(5)} ${t.worker.p95.toFixed(1).padStart(5)}` : '    –     –'}   ${t.long_tasks.count} (${t.long_tasks.max.toFixed(0)})`);
+  console.log('                                   main thread:          main thread:          key -> painted        worker:        tasks');
+  console.log('                                   script                script + raster       frame                 the run        > 50 ms');
+  console.log('  view                   tokens    median     p95        median     p95        median     p95        median  p95    (longest)');
+  const row = (t) => console.log(`  ${(t.mode ? `${t.view}, ${t.mode}` : t.view).padEnd(22)} ${String(t.tokens).padStart(6)}   ${pair(t.main)}   ${pair(t.rasterised)}   ${pair(t.painted)}   ${t.worker ? `${t.worker.median.toFixed(1).padStart(5)} ${t.worker.p95.toFixed(1).padStart(5)}` : '    –     –'}   ${t.long_tasks.count} (${t.long_tasks.max.toFixed(0)})`);
   for (const t of rows) row(t);
   row(floor);
   console.log(`  (${KEYSTROKES} keystrokes each. "painted" adds the wait for the display's next frame; the empty`);
@@ -123,10 +123,10 @@ async function typeAndCollect(page, selector) {
 // rasterises them in the next frame; the read forces that work into the keystroke, so
 // the second pass times the main thread's script + rasterising, free of the wait for
 // the frame. `slowdown`: the page's CPU throttled that many times.
-async function keystrokeLatency(context, url, view, tokens, slowdown = 1) {
-  const asReader = await typeInView(context, url, view, tokens, false, slowdown);
-  const rasterised = await typeInView(context, url, view, tokens, true, slowdown);
-  return { ...asReader, rasterised: rasterised.main };
+async function keystrokeLatency(context, url, view, tokens, slowdown = 1, measure = null) {
+  const asReader = await typeInView(context, url, view, tokens, false, slowdown, measure);
+  const rasterised = await typeInView(context, url, view, tokens, true, slowdown, measure);
+  return { ...asReader, rasterised: rasterised.main, ...(measure ? { mode: measure } : {}) };
 }
 
 async function throttle(context, page, rate) {
@@ -135,9 +135,9 @@ async function throttle(context, page, rate) {
   return cdp;
 }
 
-async function typeInView(context, url, view, tokens, rasterise, slowdown) {
+async function typeInView(context, url, view, tokens, rasterise, slowdown, measure) {
   const page = await context.newPage();
-  await page.goto(`${url}?view=${view}&text=${encodeURIComponent(textOfTokens(tokens))}`);
+  await page.goto(`${url}?view=${view}${measure ? `&measure=${measure}` : ''}&text=${encodeURIComponent(textOfTokens(tokens))}`);
   await page.waitForSelector('body[data-ready="true"]');
   const actual = await page.evaluate(() => window.__llmsim.summary.tokens.length);
   await page.evaluate(installProbe, '#text');
@@ -230,6 +230,9 @@ try {
     for (const n of [32, 128, maxTokens]) typing.push(await keystrokeLatency(browser.context, site.url, view, n));
   for (const view of ['tokens', 'grid', 'qkv', 'multihead', 'scaling', 'predictions', 'compare'])
     typing.push(await keystrokeLatency(browser.context, site.url, view, 128));
+  // The measures beyond the weights (issue 19), in the views that draw them.
+  for (const [view, measure] of [['heatmap', 'contribution'], ['heatmap', 'amount'], ['heatmap', 'rollout'], ['arcs', 'rollout']])
+    typing.push(await keystrokeLatency(browser.context, site.url, view, 128, 1, measure));
   const floor = await emptyPageLatency(browser.context);
   // The page slowed 4×: every view at 128 tokens, the empty page, and the long tasks
   // of switching views and of loading the other model.
@@ -243,7 +246,7 @@ try {
     date: new Date().toISOString(), cpu: os.cpus()[0].model, model,
     first_heatmap_ms: { median: quantile(loadMs, 0.5), samples: loadMs, engine_ready: load.map((l) => l.engineReady), model_ready: load.map((l) => l.modelReady) },
     bytes: { raw: load[0].raw, gzip: load[0].gzip, files: load[0].files },
-    keystroke_to_frame_ms: typing,
+    keystroke_to_frame_ms: typing,  // rows with `mode`: the view drawing that measure
     empty_page_floor_ms: floor,
     slowed: { rate: SLOWDOWN, keystroke_to_frame_ms: slowTyping, empty_page_floor_ms: slowFloor,
       long_tasks_switching_views: slowSwitching, long_tasks_loading_model: slowLoading },
