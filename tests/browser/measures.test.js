@@ -196,3 +196,28 @@ test('heatmap: "through all layers (rollout)" draws the rollout of layers 0..lay
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('heatmap: "how much moves" on the sink head — a large weight on the first token moves almost nothing', async () => {
+  const text = 'The cat sat on the mat because it was tired.';
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap&layer=1&head=0&measure=amount&text=${encodeURIComponent(text)}`);
+  await page.waitForFunction(() => window.__llmsimHeatmapLayout);
+  const { weights, norms, T } = await page.evaluate(() => ({
+    weights: Array.from(window.__llmsim.matrix('weights').data),
+    norms: Array.from(window.__llmsim.matrix('value_norms').data),
+    T: window.__llmsim.summary.tokens.length,
+  }));
+  const longest = Math.max(...norms);
+  const q = T - 1;
+  for (const k of [0, 1, q - 1]) {
+    const cell = await hoverCell(page, q, k);
+    const expected = (weights[q * T + k] * norms[k]) / longest;  // computed here from the session's matrices
+    assert.ok(Math.abs(Number(cell.shown) - expected) < 1e-6, `key ${k}: shown ${cell.shown}, expected ${expected}`);
+  }
+  // The sink: most of the row's weight on the first token, whose vector is short.
+  assert.ok(weights[q * T] > 0.5, `the first token's weight ${weights[q * T]}`);
+  assert.ok(norms[0] < 0.2 * longest, `its ‖v·W_O‖ ${norms[0]} against ${longest}`);
+  assert.ok(Number((await hoverCell(page, q, 0)).shown) < 0.2);
+  await screenshot(page, 'heatmap-amount-sink');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
