@@ -216,7 +216,10 @@ test('heatmap: "how much moves" on the sink head — a large weight on the first
   // The sink: most of the row's weight on the first token, whose vector is short.
   assert.ok(weights[q * T] > 0.5, `the first token's weight ${weights[q * T]}`);
   assert.ok(norms[0] < 0.2 * longest, `its ‖v·W_O‖ ${norms[0]} against ${longest}`);
-  assert.ok(Number((await hoverCell(page, q, 0)).shown) < 0.2);
+  const sink = await hoverCell(page, q, 0);
+  assert.ok(Number(sink.shown) < 0.2);
+  const quoted = Number(/α·‖v·W_O‖ of the longest ([0-9.e-]+)/.exec(sink.text)[1]);  // the read-out says it in words
+  assert.ok(Math.abs(quoted - Number(sink.shown)) < 1e-5, sink.text);
   await screenshot(page, 'heatmap-amount-sink');
   assert.deepEqual(errors, []);
   await page.close();

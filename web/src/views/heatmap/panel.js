@@ -6,7 +6,7 @@ import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
-import { MEASURES, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
+import { MEASURES, measureMatrix, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
 import { svgFigure } from '../../export/svg-context.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
@@ -37,7 +37,9 @@ const MARKUP = `
     <p>Hatched cells lie in the future: the causal mask hides them. Hover a cell for its raw score,
       its scaled score and its weight.</p>
     <p>“What moves” weighs each cell by the length of what that key's value adds through
-      this head (‖v·W_O‖): a sink head's big weight on the first token often moves almost nothing.</p>
+      this head (‖v·W_O‖) and shows each row's shares. “How much moves” does not renormalise
+      the rows: each cell is α·‖v·W_O‖ against the longest ‖v·W_O‖ of the text, so a sink head's
+      big weight on the first token, whose vector is short, shows how little it moves.</p>
     <p>“Through all layers (rollout)” follows attention back through every layer up to the
       chosen one: each layer's heads averaged, half of each layer's mixing left to the residual
       stream, the layers multiplied. A row shows which input tokens that position draws on
@@ -159,8 +161,9 @@ export function mountHeatmap(section, session) {
     const { layer, head } = session.state;
     const rolled = acrossLayers() ? `rollout through layers 0–${layer} ${fmt(session.rollout().data[at])} · layer ${layer} head ${head} alone: ` : '';
     const moved = `moves ${fmt(session.matrix('contributions').data[at])} of the row (‖v·W_O‖ ${fmt(session.matrix('value_norms').data[key])})`;
+    const amount = session.state.measure === 'amount' ? ` · α·‖v·W_O‖ of the longest ${fmt(measureMatrix('amount', [weights, session.matrix('value_norms').data])[at])}` : '';
     const hidden = session.state.hidefirst ? ` · shown ${fmt(value)} (first token hidden)` : '';
-    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): ${rolled}weight ${fmt(weights[at])} · ${moved} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}${hidden}`;
+    readout.textContent = `Query ${q} (#${query}) → key ${k} (#${key}): ${rolled}weight ${fmt(weights[at])} · ${moved} · raw q·k ${fmt(session.matrix('scores').data[at])} · scaled ${fmt(session.matrix('scaled').data[at])}${amount}${hidden}`;
   }
 
   function render() {
