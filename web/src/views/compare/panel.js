@@ -10,6 +10,7 @@ import { canvasLike, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
 import { MEASURES, hideFirstToken, measureMatrix, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
+import { cancelIdle, whenIdle } from '../idle.js';
 
 // The view's controls, canvases, read-out and guide: constant, trusted markup (no user
 // text ever goes in here; titles are set with textContent).
@@ -65,6 +66,7 @@ export function mountCompare(section, session) {
   const summaryLine = $('compare-summary');
   let side = { key: null, reply: null, error: null };  // the second run on hand, and what it was of
   let drawings = [];  // what is on screen: { key, draw(target) -> layout }
+  let idleJob = 0, pending = null;  // the other matrix or the difference, waiting for idle time
 
   mode.addEventListener('change', () => session.set({ compare: mode.value }, { push: true }));
   layerSelect.addEventListener('change', () => session.set({ cmplayer: Number(layerSelect.value) }, { push: true }));
@@ -133,6 +135,8 @@ export function mountCompare(section, session) {
   function render() {
     const { state, summary } = session;
     if (!summary || summary.tokens.length === 0) {
+      cancelIdle(idleJob);
+      pending = null;
       drawings = [];
       for (const c of Object.values(canvases)) c.width = 0;
       summaryLine.textContent = '';
@@ -144,13 +148,36 @@ export function mountCompare(section, session) {
     const hiddenColumn = state.hidefirst ? 0 : null;
     drawings = [];
     const measure = perHeadMeasure(state.measure);
-    const legend = MEASURES[measure].legend;
-    const left = { tokens: summary.tokens, data: shownMatrix(session, state.layer, state.head, measure) };
+    const frame = { summary, half, theme, hiddenColumn, measure, legend: MEASURES[measure].legend,
+      left: { tokens: summary.tokens, data: shownMatrix(session, state.layer, state.head, measure) } };
     titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[measure].title}`;
-    show('a', (target) => drawHeatmap(target, { tokens: left.tokens, weights: left.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, legend, hiddenColumn }));
-    const request = sideRequest();
-    const other = right(request);
+    show('a', (target) => drawHeatmap(target, { tokens: frame.left.tokens, weights: frame.left.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend: frame.legend, hiddenColumn }));
+    // The selected head at once; the other matrix, then the difference, when the
+    // browser is idle, each a task of its own: a keystroke waits for one matrix, not three.
+    later(() => drawOther(frame));
+  }
+
+  // Runs `work` when the browser is idle, in place of any work still waiting.
+  function later(work) {
+    cancelIdle(idleJob);
+    pending = work;
+    idleJob = whenIdle(() => { pending = null; work(); });
+  }
+
+  // Does the waiting work now (an export must show all three).
+  function finish() {
+    while (pending) {
+      cancelIdle(idleJob);
+      const work = pending;
+      pending = null;
+      work();
+    }
+  }
+
+  function drawOther(frame) {
+    const { summary, half, theme, hiddenColumn, legend } = frame;
+    const other = right(sideRequest());
     if (typeof other === 'string') {
       titles.b.textContent = other;
       canvases.b.width = canvases.diff.width = 0;
@@ -160,7 +187,11 @@ export function mountCompare(section, session) {
     }
     titles.b.textContent = other.title;
     show('b', (target) => drawHeatmap(target, { tokens: other.tokens, weights: other.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, legend, hiddenColumn }));
+      { width: half, theme, selected: session.state.token, legend, hiddenColumn }));
+    later(() => drawDifference(frame, other));
+  }
+
+  function drawDifference({ summary, half, theme, hiddenColumn, left }, other) {
     const n = sharedPrefix(left.tokens, other.tokens);
     if (n === 0) {
       canvases.diff.width = 0;
@@ -172,7 +203,7 @@ export function mountCompare(section, session) {
     const over = n < Math.max(left.tokens.length, other.tokens.length) ? ` over the ${n === 1 ? 'one token' : `${n} tokens`} both texts begin with` : '';
     titles.diff.textContent = `Right − left${over}: orange where the right attends more, blue where it attends less`;
     window.__llmsimCompareLayout = show('diff', (target) => drawHeatmap(target, { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) }));  // (the browser tests find cells by it)
+      { width: half, theme, selected: session.state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) }));  // (the browser tests find cells by it)
     summaryLine.textContent = diff.largest
       ? `Largest difference: query ${quoted(left.tokens[diff.largest.query])} (#${diff.largest.query}) → key ${quoted(left.tokens[diff.largest.key])} (#${diff.largest.key}), ${signed(diff.largest.value)} · mean |difference| ${diff.meanAbs.toPrecision(3)}`
       : 'The two matrices are the same here.';
@@ -188,6 +219,7 @@ export function mountCompare(section, session) {
   // The exported figure (PNG or SVG, by `canvas`'s kind): what is on screen, each
   // matrix under its title, the pair side by side and their difference below.
   function drawFigure(canvas) {
+    finish();
     if (!drawings.length) return false;
     const theme = session.theme(), TITLE = 22;
     const parts = drawings.map(({ key, draw }) => {
