@@ -64,6 +64,7 @@ export function mountCompare(section, session) {
   const canvases = { a: $('compare-a'), b: $('compare-b'), diff: $('compare-diff') };
   const titles = { a: $('compare-a-title'), b: $('compare-b-title'), diff: $('compare-diff-title') };
   const summaryLine = $('compare-summary');
+  canvases.b.width = canvases.diff.width = 0;  // drawn in idle time: no blank 300 × 150 box before that
   let side = { key: null, reply: null, error: null };  // the second run on hand, and what it was of
   let drawings = [];  // what is on screen: { key, draw(target) -> layout }
   let idleJob = 0, pending = null;  // the other matrix or the difference, waiting for idle time
