@@ -37,12 +37,13 @@ function showNotices(notices) {
 
 // The URL follows the state, so a link reproduces the view. Discrete choices push a
 // history entry at once. Typing and sliders replace the entry many times a second,
-// and each history update costs the main thread about a millisecond and delays the
-// next frame by several (measured with npm run bench:page), so those are coalesced:
-// the URL catches up within URL_DELAY_MS of a change (at once before a push), so a
+// and each history update costs the main thread a few milliseconds with a long text
+// in the URL (about 25 ms with the page's CPU slowed 4×, a profile of typing showed),
+// so those are coalesced: the URL is written once typing pauses for URL_DELAY_MS, and
+// at least every URL_MAX_WAIT_MS while it goes on (at once before a push), so a
 // reload in that moment can miss the last keystrokes.
-const URL_DELAY_MS = 150;
-let pendingUrl = null, urlTimer = 0;
+const URL_DELAY_MS = 400, URL_MAX_WAIT_MS = 2000;
+let pendingUrl = null, urlTimer = 0, pendingSince = 0;
 
 function currentUrl() { return `${location.pathname}${location.search}${location.hash}`; }
 
@@ -63,8 +64,11 @@ function writeUrl(state, push) {
   const { query, fragment } = linkParts(serializeState(state));
   const url = `${location.pathname}${query ? `?${query}` : ''}${fragment ? `#${fragment}` : ''}`;
   if (!push) {
+    const now = performance.now();
+    if (pendingUrl === null) pendingSince = now;
     pendingUrl = url;
-    if (!urlTimer) urlTimer = setTimeout(flushUrl, URL_DELAY_MS);
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(flushUrl, Math.max(0, Math.min(URL_DELAY_MS, pendingSince + URL_MAX_WAIT_MS - now)));
     return;
   }
   flushUrl();  // the entry being left keeps the latest typed state

@@ -1,6 +1,6 @@
 // Sizing a canvas for crisp drawing: its backing store is devicePixelRatio times its
 // CSS size, and the context is scaled so views draw in CSS pixels.
-import { cssColor, diverging } from './colormap.js';
+import { diverging } from './colormap.js';
 
 // Device pixels per CSS pixel of `canvas`: the screen's, or the canvas's own when it
 // has one (the SVG export's recording canvas, export/svg-context.js, draws 1:1).
@@ -75,15 +75,24 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   if (isVector(ctx)) { drawCellRects(ctx, rows, cols, x, y, cellW, cellH, colourOf); return; }
   // One scratch canvas per size: a view that draws matrices of several shapes (the
   // multi-head view) would otherwise reallocate it for each.
-  let bySize = cellImages.get(ctx.canvas);
-  if (!bySize) cellImages.set(ctx.canvas, bySize = new Map());
-  const key = `${cols}x${rows}`;
-  let small = bySize.get(key);
-  if (!small) {
-    if (bySize.size > 8) bySize.clear();  // the text's length changed: old sizes go
-    bySize.set(key, small = newCanvas(cols, rows));
-  }
+  const small = scratchFor(ctx.canvas, rows, cols);
   fillCells(small, rows, cols, colourOf);
+  scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
+}
+
+// The same for a row-major matrix of values [rows, cols] and a colour per value
+// (divergingColours, a heatmap's weight colours): the loop reads the values itself, so
+// the one colour function it calls stays the same kind from cell to cell and the
+// engine can inline it (a (r, c) closure per view cannot be).
+export function drawValueGrid(ctx, values, rows, cols, x, y, cellW, cellH, colourOfValue) {
+  if (rows <= 0 || cols <= 0) return;
+  if (isVector(ctx)) { drawCellRects(ctx, rows, cols, x, y, cellW, cellH, (r, c) => colourOfValue(values[r * cols + c])); return; }
+  const small = scratchFor(ctx.canvas, rows, cols);
+  const smallCtx = small.getContext('2d');
+  const image = smallCtx.createImageData(cols, rows);
+  const pixels = new Uint32Array(image.data.buffer);
+  for (let i = 0, n = rows * cols; i < n; i++) pixels[i] = colourOfValue(values[i]);
+  smallCtx.putImageData(image, 0, 0);
   scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
 }
 
@@ -104,6 +113,23 @@ export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cell
     fillCells(small, rows, cols, colouring());
   }
   scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
+}
+
+// The scratch canvas a matrix of [rows, cols] cells is drawn into on `target`: one
+// per size, and its height grows in steps of 64 rows (only `rows` of them are drawn
+// from), since a matrix with a row per token would otherwise make a new scratch
+// canvas, and allocate its backing store, with every token typed.
+function scratchFor(target, rows, cols) {
+  let bySize = cellImages.get(target);
+  if (!bySize) cellImages.set(target, bySize = new Map());
+  const height = Math.ceil(rows / 64) * 64;
+  const key = `${cols}x${height}`;
+  let small = bySize.get(key);
+  if (!small) {
+    if (bySize.size > 8) bySize.clear();  // the text's length changed a lot: old sizes go
+    bySize.set(key, small = newCanvas(cols, height));
+  }
+  return small;
 }
 
 function newCanvas(width, height) {
@@ -161,18 +187,25 @@ export function divergingColours(limit, zero) {
   if (!divergingTables.has(key))
     divergingTables.set(key, Uint32Array.from({ length: 2 * DIVERGING_STEPS + 1 }, (_, k) => packColor(diverging((k - DIVERGING_STEPS) / DIVERGING_STEPS, 1, zero))));
   const table = divergingTables.get(key);
-  const step = (v) => (Number.isFinite(v) ? Math.round(Math.max(-1, Math.min(1, v / limit)) * DIVERGING_STEPS) : 0);
-  return (v) => table[DIVERGING_STEPS + step(v)];
+  const zeroColour = table[DIVERGING_STEPS];
+  if (!(limit > 0 && limit < Infinity)) return () => zeroColour;  // nothing to scale by
+  // Called once per cell (tens of thousands per keystroke): plain arithmetic, no calls.
+  const perStep = DIVERGING_STEPS / limit;
+  return (v) => {
+    if (!(v - v === 0)) return zeroColour;  // NaN and ±Infinity
+    const k = Math.round(v * perStep);
+    return table[DIVERGING_STEPS + (k > DIVERGING_STEPS ? DIVERGING_STEPS : k < -DIVERGING_STEPS ? -DIVERGING_STEPS : k)];
+  };
 }
 
 // A colour scale's key: a bar w wide, coloured by colourAt(t) for t from 0 to 1, with
 // its labels under the left end, the middle (optional) and the right end.
 export function colourBar(ctx, x, y, w, colourAt, [left, middle, right], theme) {
   const h = 10;
-  for (let i = 0; i < w; i++) {
-    ctx.fillStyle = cssColor(colourAt(i / (w - 1)));
-    ctx.fillRect(x + i, y, 1, h);
-  }
+  // On screen one image a pixel high, stretched (a views redraws its key with every
+  // keystroke: w fillRects, each parsing a colour string, cost more than the matrix);
+  // in an SVG export a rect per step.
+  drawCellGrid(ctx, 1, w, x, y, 1, h, (r, c) => packColor(colourAt(c / (w - 1))));
   ctx.strokeStyle = theme.line;
   ctx.strokeRect(x - 0.5, y - 0.5, w + 1, h + 1);
   ctx.fillStyle = theme.muted;

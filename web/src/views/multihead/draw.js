@@ -5,7 +5,7 @@
 // is outlined throughout, so one row can be followed from the heads to the output.
 // Pure drawing: (canvas, data, options) -> pixels.
 import { maxAbs, parseColor, headColor, typicalScale } from '../colormap.js';
-import { divergingColours, divergingLegend, drawCellGrid, drawUnchangingCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
+import { divergingColours, divergingLegend, drawUnchangingCellGrid, drawValueGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const CAPTION = 40, GAP = 16, MIN_BLOCK = 96, MAX_CELL = 14, TITLE = 26, LEGEND = 34;
 const LABEL_W = 64, MIN_LABEL_ROW = 9;  // token labels beside the rows, when rows are tall enough
@@ -119,8 +119,7 @@ function caption(ctx, [title, shape], x, y, colour, theme) {
 
 // (T × d_model cells: 16,384 at 128 tokens for each wide matrix.)
 function matrix(ctx, data, rows, cols, x, y, cellW, cellH, limit, zero) {
-  const colourOf = divergingColours(limit, zero);
-  drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, (r, c) => colourOf(data[r * cols + c]));
+  drawValueGrid(ctx, data, rows, cols, x, y, cellW, cellH, divergingColours(limit, zero));
 }
 
 function outline(ctx, x, y, w, rowH, selected, theme) {

@@ -3,8 +3,8 @@
 // weight, and the value vector. Steps reveal the columns one at a time:
 //   0 the query   1 every key   2 dot products   3 ÷ √d_k   4 softmax   5 weighted sum of values
 // Pure drawing: (canvas, data, options) -> pixels.
-import { cssColor, diverging, maxAbs, parseColor, typicalScale } from '../colormap.js';
-import { divergingColours, divergingLegend, drawUnchangingCellGrid, prepareCanvas, tokenLabel } from '../canvas.js';
+import { maxAbs, parseColor, typicalScale } from '../colormap.js';
+import { divergingColours, divergingLegend, drawUnchangingCellGrid, drawValueGrid, prepareCanvas, tokenLabel } from '../canvas.js';
 
 export const QKV_STEPS = [
   { title: 'The query', text: 'The selected token turns its vector into a query q: what it is looking for.' },
@@ -143,13 +143,10 @@ function label(ctx, text, x, y, colour) {
   ctx.fillText(text, x, y + ROW / 2 - 2);
 }
 
-// A vector as a row of coloured cells, each entry multiplied by `factor` (a value
-// times its weight fades towards the background as the weight goes to 0).
-function strip(ctx, data, offset, n, x, y, cellW, limit, zero, factor = 1) {
-  for (let c = 0; c < n; c++) {
-    ctx.fillStyle = cssColor(diverging(data[offset + c] * factor, limit, zero));
-    ctx.fillRect(x + c * cellW, y + 2, cellW, ROW - 6);
-  }
+// A vector as a row of coloured cells: one small image (drawValueGrid), not a
+// fillRect per entry (some 3,000 of them a redraw with 24 keys and values).
+function strip(ctx, data, offset, n, x, y, cellW, limit, zero) {
+  drawValueGrid(ctx, data.subarray(offset, offset + n), 1, n, x, y + 2, cellW, ROW - 6, divergingColours(limit, zero));
   ctx.strokeStyle = 'rgba(128, 128, 128, 0.6)';  // the strip's extent, even where it is pale
   ctx.lineWidth = 1;
   ctx.strokeRect(x - 0.5, y + 1.5, n * cellW + 1, ROW - 5);
