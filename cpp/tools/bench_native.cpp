@@ -16,6 +16,13 @@
 // gpt_forward REPS times on T tokens with the full Trace, writes the last logits
 // [T, V] as float32 LE and prints "WALL_MS CPU_MS PEAK_RSS_KB" (times per run; the
 // peak resident set of the whole process, VmHWM).
+//
+// Or, for the training step (`npm run bench:train`, tests/bench/train.js):
+//   llmsim_bench_native train CONFIG_JSON B T STEPS
+// Runs one warm-up step of TrainStepBench (bench_train_step.hpp) and then STEPS more;
+// prints "WALL_MS CPU_MS FIRST_LOSS" (times per step; the loss of the warm-up step,
+// which the WASM side checks its own against).
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -27,6 +34,8 @@
 
 
 #include "bench_gpt_model.hpp"
+#include "bench_train_step.hpp"
+#include "error.hpp"
 #include "model/attention.hpp"
 #include "model/gpt.hpp"
 
@@ -125,7 +134,30 @@ int run_gpt(const std::string& model, int T, int reps, const std::string& logits
   return out ? 0 : 1;
 }
 
+int run_train(const std::string& config_file, int B, int T, int steps) {
+  std::ifstream in(config_file);
+  if (!in) throw Error("cannot open " + config_file);
+  const GptConfig config = GptConfig::from_json(nlohmann::json::parse(in), config_file);
+  TrainStepBench bench(config, B, T);
+  const double first_loss = bench.step();  // warm-up: sizes every buffer
+  const auto start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
+  for (int s = 0; s < steps; ++s) bench.step();
+  const double cpu_ms = 1000.0 * double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const std::chrono::duration<double, std::milli> wall = std::chrono::steady_clock::now() - start;
+  std::printf("%.6f %.6f %.9g\n", wall.count() / steps, cpu_ms / steps, first_loss);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 6 && std::string(argv[1]) == "train") {
+    try {
+      return run_train(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::max(1, std::atoi(argv[5])));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+  }
   if (argc == 6 && std::string(argv[1]) == "gpt") {
     try {
       return run_gpt(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), argv[5]);

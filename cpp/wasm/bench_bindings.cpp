@@ -8,6 +8,10 @@
 //   b.output()                  // view of the last output [T, d_model]
 //   b.stage('projections', reps)  // one kernel stage alone, for GFLOP/s per kernel
 //   Module.peakMulAdd(iterations) // the SIMD128 mul+add ceiling loop
+//
+//   Module.setWasmGemms('all' | 'forward_only' | 'none')  which products run on SIMD128
+//   const t = new Module.TrainBench(config_json, B, T)    the training step (train.js)
+//   t.step(reps); t.forwardBackward(); t.gradients(); t.products(reps); t.productFlops()
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 #include <malloc.h>
@@ -20,9 +24,11 @@
 #include "model/attention.hpp"
 #include "model/attention_simd.hpp"
 #include "model/gpt.hpp"
+#include "model/gpt_ops.hpp"
 #include "model/softmax.hpp"
 #include "simd/kernels.hpp"
 #include "../tools/bench_gpt_model.hpp"
+#include "../tools/bench_train_step.hpp"
 
 using emscripten::val;
 
@@ -188,6 +194,49 @@ class GptBench {
   llmsim::Trace trace_;
 };
 
+// The training step (TrainStepBench, bench_train_step.hpp) and its products alone
+// (StepProducts), for `npm run bench:train`. Which kernels run is setWasmGemms's.
+class TrainBench {
+ public:
+  TrainBench(const std::string& config_json, int B, int T)
+      : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
+        B_(B), T_(T), step_(config_, B, T), products_(config_, B, T) {}
+
+  // `reps` whole training steps; returns the last one's loss.
+  double step(int reps) {
+    double loss = 0;
+    for (int r = 0; r < reps; ++r) loss = step_.step();
+    return loss;
+  }
+  // Forward and backward on the current weights; returns the loss.
+  double forward_backward() { return step_.forward_backward(); }
+  // The last backward's gradients, [n_params] in GptTrainer::layout() order.
+  val gradients() {
+    const llmsim::AlignedFloats& g = step_.trainer().gradients();
+    return val(emscripten::typed_memory_view(g.size(), g.data()));
+  }
+  void products(int reps) {
+    for (int r = 0; r < reps; ++r) products_.run();
+  }
+  double product_flops() const { return llmsim::train_step_product_flops(config_, B_, T_); }
+  int tokens_per_step() const { return B_ * T_; }
+
+ private:
+  llmsim::GptConfig config_;
+  int B_, T_;
+  llmsim::TrainStepBench step_;
+  llmsim::StepProducts products_;
+};
+
+bool set_wasm_gemms(const std::string& name) {
+  using llmsim::WasmGemms;
+  if (name == "all") llmsim::wasm_gemms() = WasmGemms::all;
+  else if (name == "forward_only") llmsim::wasm_gemms() = WasmGemms::forward_only;
+  else if (name == "none") llmsim::wasm_gemms() = WasmGemms::none;
+  else return false;
+  return true;
+}
+
 std::string default_gpt_config() { return llmsim::GptConfig{}.to_json().dump(); }
 
 float peak_mul_add(int iterations) { return llmsim::kernels::peak_mul_add(iterations, 1.0f); }
@@ -229,6 +278,15 @@ EMSCRIPTEN_BINDINGS(llmsim_bench) {
       .function("logits", &GptBench::logits)
       .function("context", &GptBench::context);
   emscripten::function("defaultGptConfig", &default_gpt_config);
+  emscripten::class_<TrainBench>("TrainBench")
+      .constructor<std::string, int, int>()
+      .function("step", &TrainBench::step)
+      .function("forwardBackward", &TrainBench::forward_backward)
+      .function("gradients", &TrainBench::gradients)
+      .function("products", &TrainBench::products)
+      .function("productFlops", &TrainBench::product_flops)
+      .function("tokensPerStep", &TrainBench::tokens_per_step);
+  emscripten::function("setWasmGemms", &set_wasm_gemms);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("heapPeak", &heap_peak);
   emscripten::function("heapSize", &heap_size);

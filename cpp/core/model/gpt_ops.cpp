@@ -4,9 +4,7 @@
 #include <vector>
 
 #include "error.hpp"
-#ifdef __wasm_simd128__
-#include "simd/kernels.hpp"
-#endif
+#include "model/gpt_ops_simd.hpp"
 #include "model/softmax.hpp"
 #include "parallel.hpp"
 
@@ -14,6 +12,20 @@ namespace llmsim {
 
 using StridedMap = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
 using ConstStridedMap = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+
+WasmGemms& wasm_gemms() {
+  static WasmGemms gemms = WasmGemms::all;
+  return gemms;
+}
+
+// Whether this build hands an op's products to gpt_ops_simd (never natively).
+#ifdef __wasm_simd128__
+static bool simd_forward_matmuls() { return wasm_gemms() != WasmGemms::none; }
+static bool simd_all_products() { return wasm_gemms() == WasmGemms::all; }
+#else
+static bool simd_forward_matmuls() { return false; }
+static bool simd_all_products() { return false; }
+#endif
 
 // ---- embedding ---------------------------------------------------------------------
 
@@ -83,18 +95,14 @@ void layernorm_backward(const ConstMatrixRef& dout, const ConstMatrixRef& x, con
 
 void matmul_forward(const ConstMatrixRef& inp, const ConstMatrixRef& w, const float* bias,
                     MatrixRef out) {
-#ifdef __wasm_simd128__
-  // Eigen has no WASM packet math; the SIMD128 GEMM of kernels.hpp is ~1.7x faster here.
-  kernels::gemm(int(inp.rows()), int(w.cols()), int(inp.cols()), inp.data(), int(inp.outerStride()),
-                w.data(), int(w.outerStride()), out.data(), int(out.outerStride()));
-#else
+  if (simd_forward_matmuls()) return matmul_forward_simd(inp, w, bias, out);
   out.noalias() = inp * w;  // [N, in]·[in, out]: one GEMM
-#endif
   if (bias) out.rowwise() += Eigen::Map<const RowVector>(bias, w.cols());
 }
 
 void matmul_backward(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
                      const ConstMatrixRef& w, MatrixRef dinp, MatrixRef dw, float* dbias) {
+  if (simd_all_products()) return matmul_backward_simd(dout, inp, w, dinp, dw, dbias);
   dinp.noalias() += dout * w.transpose();  // [N, out]·[out, in]
   dw.noalias() += inp.transpose() * dout;  // [in, N]·[N, out]
   if (dbias) Eigen::Map<RowVector>(dbias, dout.cols()) += dout.colwise().sum();
@@ -103,21 +111,13 @@ void matmul_backward(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
 // ---- unembedding -------------------------------------------------------------------
 
 void unembedding_forward(const ConstMatrixRef& x, const ConstMatrixRef& wte, MatrixRef logits) {
-#ifdef __wasm_simd128__
-  // As matmul_forward: wte [V, C] is packed as the [C, V] right-hand side wteᵀ.
-  const int N = int(x.rows()), C = int(x.cols()), V = int(wte.rows());
-  thread_local std::vector<float> packed;
-  packed.resize(kernels::packed_size(C, V));
-  kernels::pack_bt(wte.data(), int(wte.outerStride()), C, V, packed.data());
-  kernels::gemm_packed(N, V, C, x.data(), int(x.outerStride()), packed.data(), logits.data(),
-                       int(logits.outerStride()));
-#else
+  if (simd_forward_matmuls()) return unembedding_forward_simd(x, wte, logits);
   logits.noalias() = x * wte.transpose();  // [N, C]·[C, V]
-#endif
 }
 
 void unembedding_backward(const ConstMatrixRef& dlogits, const ConstMatrixRef& x,
                           const ConstMatrixRef& wte, MatrixRef dx, MatrixRef dwte) {
+  if (simd_all_products()) return unembedding_backward_simd(dlogits, x, wte, dx, dwte);
   dx.noalias() += dlogits * wte;               // [N, V]·[V, C]
   dwte.noalias() += dlogits.transpose() * x;  // [V, N]·[N, C]
 }
@@ -181,6 +181,8 @@ void batched_attention_forward(const ConstMatrixRef& qkv, int B, int T, int n_he
   check_attention_shapes(qkv, B, T, n_head);
   const int C = int(qkv.cols() / 3), d_k = C / n_head;
   const float scale = attention_scale(d_k, options.scale);
+  if (simd_all_products())
+    return batched_attention_forward_simd(qkv, B, T, n_head, options, att, out);
   const Eigen::Index ld = qkv.outerStride(), ld_out = out.outerStride();
   size_scratch(scratch, T);
   parallel_for(B * n_head, [&](int p) {  // one (sequence, head) pair per task
@@ -207,6 +209,8 @@ void batched_attention_backward(const ConstMatrixRef& dout, const ConstMatrixRef
   check_attention_shapes(qkv, B, T, n_head);
   const int C = int(qkv.cols() / 3), d_k = C / n_head;
   const float scale = attention_scale(d_k, options.scale);
+  if (simd_all_products())
+    return batched_attention_backward_simd(dout, qkv, att, B, T, n_head, options, dqkv);
   const Eigen::Index ld = qkv.outerStride(), ld_d = dqkv.outerStride(), ld_out = dout.outerStride();
   size_scratch(scratch, T);
   parallel_for(B * n_head, [&](int p) {  // each pair writes only its own slice of dqkv

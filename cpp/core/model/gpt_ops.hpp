@@ -26,6 +26,18 @@ using ConstMatrixRef = Eigen::Ref<const Matrix>;
 
 constexpr float kLayerNormEps = 1e-5f;
 
+// ---- which GEMMs run on the SIMD128 kernels in the WASM build -----------------------
+// Eigen 3.4 has no WASM packet math, so in the WASM build the ops below that multiply
+// matrices hand their products to gpt_ops_simd.hpp (kernels.hpp; the figures are in
+// docs/PERFORMANCE.md, "Training step"). The native build always runs Eigen and ignores this setting: native training
+// is bit-for-bit reproducible and the shipped model depends on Eigen's summation order.
+//   all           every product, forward and backward (the default)
+//   forward_only  matmul_forward and unembedding_forward only (as before issue 20)
+//   none          Eigen everywhere
+// For the benchmark, which measures all three in one WASM instance.
+enum class WasmGemms { all, forward_only, none };
+WasmGemms& wasm_gemms();
+
 // ---- embedding: out[b·T + t] = wte[ids[b·T + t]] + wpe[t] ---------------------------
 // ids [B·T], wte [V, C], wpe [context, C], out [B·T, C]
 void embedding_forward(const int* ids, int B, int T, const ConstMatrixRef& wte,

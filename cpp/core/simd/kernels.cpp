@@ -58,18 +58,20 @@ void pack_bt(const float* Bt, int ldbt, int K, int N, float* out) {
 // The micro-kernel: an R × 8 tile of C from kc steps of (column of A) × (row of the
 // packed panel). 2·R accumulators; A is read with one broadcast load per row and step.
 // WASM SIMD128 has no fused multiply-add, so each step is a mul and an add per vector.
-template <int R>
+// kTransposedA: `A` is At (At[k, r] = A[r, k]), so step k reads R neighbours of row k.
+template <int R, bool kTransposedA>
 static inline void micro_tile(int kc, const float* A, int lda, const float* panel, float* C,
                               int ldc, int nr, bool accumulate) {
   v128_t c0[R], c1[R];
   for (int r = 0; r < R; ++r) c0[r] = c1[r] = wasm_f32x4_splat(0.0f);
   const float* a[R];
-  for (int r = 0; r < R; ++r) a[r] = A + size_t(r) * lda;
+  for (int r = 0; r < R; ++r) a[r] = kTransposedA ? A + r : A + size_t(r) * lda;
+  const size_t step = kTransposedA ? size_t(lda) : 1;  // A's distance between depth steps
   for (int k = 0; k < kc; ++k) {
     const v128_t b0 = wasm_v128_load(panel + k * kPanelWidth);
     const v128_t b1 = wasm_v128_load(panel + k * kPanelWidth + 4);
     for (int r = 0; r < R; ++r) {
-      const v128_t ar = wasm_v128_load32_splat(a[r] + k);
+      const v128_t ar = wasm_v128_load32_splat(a[r] + k * step);
       c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(ar, b0));
       c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
     }
@@ -96,21 +98,37 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
 }
 
 using TileFn = void (*)(int, const float*, int, const float*, float*, int, int, bool);
-static const TileFn kTiles[7] = {nullptr,       micro_tile<1>, micro_tile<2>, micro_tile<3>,
-                                 micro_tile<4>, micro_tile<5>, micro_tile<6>};
+template <bool kTransposedA>
+static const TileFn kTiles[7] = {nullptr,
+                                 micro_tile<1, kTransposedA>,
+                                 micro_tile<2, kTransposedA>,
+                                 micro_tile<3, kTransposedA>,
+                                 micro_tile<4, kTransposedA>,
+                                 micro_tile<5, kTransposedA>,
+                                 micro_tile<6, kTransposedA>};
 
-void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
-                 int ldc, Causal causal, int row0) {
+// The blocked loops of gemm_packed and gemm_packed_at. Every entry of C sums its depth
+// blocks in increasing order (kc steps each, then added to C), whatever the blocking
+// of M and N, so a given GemmConfig gives the same bits every run.
+template <bool kTransposedA>
+static void gemm_blocked(int M, int N, int K, const float* A, int lda, const float* packed_b,
+                         float* C, int ldc, Causal causal, int row0, Store store) {
   if (M <= 0 || N <= 0) return;
+  if (store == Store::overwrite && (K <= 0 || causal == Causal::from_k)) {
+    // from_k may leave a tile no depth at all (rows past K): start from zero and add.
+    for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
+    store = Store::accumulate;
+  }
+  if (K <= 0) return;
   const GemmConfig& config = gemm_config();
   const int MR = std::clamp(config.mr, 1, 6);
   const int MC = std::max(MR, config.mc - config.mc % MR);
   const int KC = std::max(1, config.kc);
-  const TileFn full = kTiles[MR];
-  if (K <= 0) {
-    for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
-    return;
-  }
+  const TileFn* tiles = kTiles<kTransposedA>;
+  // Where A's element (i, k) is.
+  auto a_at = [&](int i, int k) {
+    return kTransposedA ? A + size_t(k) * lda + i : A + size_t(i) * lda + k;
+  };
   const int n_panels = panels(N);
   for (int ic = 0; ic < M; ic += MC) {
     const int mc = std::min(MC, M - ic);
@@ -121,24 +139,33 @@ void gemm_packed(int M, int N, int K, const float* A, int lda, const float* pack
       for (int p = 0; p < n_panels; ++p) {
         const int j0 = p * kPanelWidth;
         const int nr = std::min(kPanelWidth, N - j0);
-        const float* panel = packed_b + (size_t(p) * K + pc) * kPanelWidth;
         for (int ir = ic; ir < ic + mc; ir += MR) {
           const int mr = std::min(MR, ic + mc - ir);
-          const int last_row = row0 + ir + mr - 1;
+          const int first_row = row0 + ir, last_row = first_row + mr - 1;
           if (causal == Causal::limit_n && j0 > last_row) continue;
-          int kc = kc_block;
-          if (causal == Causal::limit_k) {
-            const int k_tile = std::min(K, last_row + 1);
-            if (pc >= k_tile) continue;
-            kc = std::min(kc, k_tile - pc);
-          }
-          const TileFn tile = mr == MR ? full : kTiles[mr];
-          tile(kc, A + size_t(ir) * lda + pc, lda, panel, C + size_t(ir) * ldc + j0, ldc, nr,
-               pc > 0);
+          // The tile's depth range [k_lo, k_hi) within this block.
+          int k_lo = pc, k_hi = pc + kc_block;
+          if (causal == Causal::limit_k) k_hi = std::min(k_hi, last_row + 1);
+          if (causal == Causal::from_k) k_lo = std::max(k_lo, first_row);
+          if (k_lo >= k_hi) continue;
+          const float* panel = packed_b + (size_t(p) * K + k_lo) * kPanelWidth;
+          const TileFn tile = tiles[mr];
+          tile(k_hi - k_lo, a_at(ir, k_lo), lda, panel, C + size_t(ir) * ldc + j0, ldc, nr,
+               store == Store::accumulate || pc > 0);
         }
       }
     }
   }
+}
+
+void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
+                 int ldc, Causal causal, int row0, Store store) {
+  gemm_blocked<false>(M, N, K, A, lda, packed_b, C, ldc, causal, row0, store);
+}
+
+void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float* packed_b,
+                    float* C, int ldc, Causal causal, int row0, Store store) {
+  gemm_blocked<true>(M, N, K, At, ldat, packed_b, C, ldc, causal, row0, store);
 }
 
 static std::vector<float>& scratch() {
@@ -268,6 +295,30 @@ void scale_softmax_rows(float* scores, int ld_scores, float* scaled, int ld_scal
       if (sc) std::memset(sc + visible, 0, masked);
       std::memset(w + visible, 0, masked);
     }
+  }
+}
+
+void softmax_backward_rows(const float* weights, int ld_weights, float* d, int ld_d, int rows,
+                           int row0, int cols, float scale, bool causal) {
+  for (int i = 0; i < rows; ++i) {
+    const int visible = causal ? std::min(row0 + i + 1, cols) : cols;
+    const float* w = weights + size_t(i) * ld_weights;
+    float* g = d + size_t(i) * ld_d;
+    // Σ w·d over the visible prefix: 4 partial sums per lane, then the tail, in order.
+    v128_t vdot = wasm_f32x4_splat(0.0f);
+    int j = 0;
+    for (; j + 4 <= visible; j += 4)
+      vdot = wasm_f32x4_add(vdot, wasm_f32x4_mul(wasm_v128_load(w + j), wasm_v128_load(g + j)));
+    float dot = horizontal_sum(vdot);
+    for (; j < visible; ++j) dot += w[j] * g[j];
+    const v128_t vd = wasm_f32x4_splat(dot), vs = wasm_f32x4_splat(scale);
+    j = 0;
+    for (; j + 4 <= visible; j += 4) {
+      const v128_t sw = wasm_f32x4_mul(vs, wasm_v128_load(w + j));
+      wasm_v128_store(g + j, wasm_f32x4_mul(sw, wasm_f32x4_sub(wasm_v128_load(g + j), vd)));
+    }
+    for (; j < visible; ++j) g[j] = scale * w[j] * (g[j] - dot);
+    std::fill(g + visible, g + cols, 0.0f);
   }
 }
 

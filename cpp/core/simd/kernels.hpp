@@ -1,9 +1,10 @@
-// Hand-written SIMD128 kernels for the attention forward pass in the browser.
+// Hand-written SIMD128 kernels for the attention forward pass and the training step
+// in the browser.
 //
 // Eigen 3.4 has no WASM packet math, so in the WASM build these replace it on the hot
-// path (see attention_simd.cpp). They are written against simd128.hpp, which is
-// <wasm_simd128.h> in the WASM build and a lane-exact stand-in natively, so the Catch2
-// tests run this same source against plain loops.
+// path (see attention_simd.cpp and gpt_ops_simd.cpp). They are written against
+// simd128.hpp, which is <wasm_simd128.h> in the WASM build and a lane-exact stand-in
+// natively, so the Catch2 tests run this same source against plain loops.
 //
 // All matrices are row-major float with explicit row strides (ld = floats per row).
 #pragma once
@@ -36,17 +37,34 @@ void pack_b(const float* B, int ldb, int K, int N, float* out);
 void pack_bt(const float* Bt, int ldbt, int K, int N, float* out);
 
 // What the causal mask lets gemm_packed skip. Row r of A is row `row0 + r` of the
-// whole matrix; a micro-tile whose last row is g:
+// whole matrix; a micro-tile whose first row is f and last row is g:
 //   none    every column, full depth
 //   limit_n columns up to g only (scores q·kᵀ). Tiles right of the diagonal are not
 //           written at all; the diagonal tiles hold plain q·k values past the diagonal,
 //           which the caller masks.
 //   limit_k depth up to g only (weights·v): exact when A[i, k] = 0 for k > i.
-enum class Causal { none, limit_n, limit_k };
+//   from_k  depth from f on only (weightsᵀ·d_o in the attention's backward): exact
+//           when A[i, k] = 0 for k < i, as in the transpose of a causal matrix.
+enum class Causal { none, limit_n, limit_k, from_k };
 
-// C [M, N] = A [M, K] · B, with B packed by pack_b / pack_bt.
+// Whether gemm_packed overwrites C or adds the product to it (the backward passes
+// accumulate every gradient, gpt_ops.hpp). With accumulate, K = 0 leaves C as it is.
+enum class Store { overwrite, accumulate };
+
+// C [M, N] = A [M, K] · B (or C += A·B with Store::accumulate), with B packed by
+// pack_b / pack_bt.
 void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
-                 int ldc, Causal causal = Causal::none, int row0 = 0);
+                 int ldc, Causal causal = Causal::none, int row0 = 0,
+                 Store store = Store::overwrite);
+
+// The same with the left operand given transposed: C [M, N] (+)= Atᵀ · B for At [K, M]
+// (row stride ldat), read in place. The weight gradients are products like inpᵀ·dout;
+// reading Atᵀ column by column costs no more than reading A row by row (the micro-tile
+// wants R values of one depth step, which here are R neighbours in memory), so nothing
+// is transposed into scratch.
+void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float* packed_b,
+                    float* C, int ldc, Causal causal = Causal::none, int row0 = 0,
+                    Store store = Store::overwrite);
 
 // C [M, N] = A [M, K] · B [K, N], packing B into a scratch buffer of its own.
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
@@ -61,6 +79,15 @@ void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
 // `scaled` may be null (not stored).
 void scale_softmax_rows(float* scores, int ld_scores, float* scaled, int ld_scaled, float* weights,
                         int ld_weights, int rows, int row0, int cols, float scale, bool causal);
+
+// The backward of scale_softmax_rows, in place on the gradient d of the weights, for
+// `rows` rows (row i is row g = row0 + i of the whole; visible as there):
+//   d[j] = scale · w[j] · (d[j] − Σ_{l < visible} w[l]·d[l])   for j < visible, else 0
+// so d becomes the gradient of the raw scores (scale is the derivative of
+// scaled = scale·scores). d past the visible prefix is never read: it may hold
+// anything, e.g. the tiles gemm_packed's limit_n did not write.
+void softmax_backward_rows(const float* weights, int ld_weights, float* d, int ld_d, int rows,
+                           int row0, int cols, float scale, bool causal);
 
 // out[i] = exp(in[i]), 4 lanes at a time (Cephes polynomial, within 2 ulp of std::exp
 // for in >= -87; below that, and for -inf, it returns 0 or a tiny normal number, never

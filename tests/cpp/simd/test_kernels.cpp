@@ -116,6 +116,135 @@ TEST_CASE("causal limits: limit_n fills every column up to the diagonal, limit_k
   }
 }
 
+namespace {
+
+// The [rows, cols] transpose of a [cols, rows] matrix with row stride ld.
+std::vector<float> transposed(const std::vector<float>& m, int rows, int cols, int ld) {
+  std::vector<float> t(size_t(rows) * cols);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) t[size_t(i) * cols + j] = m[size_t(j) * ld + i];
+  return t;
+}
+
+// Shapes that leave partial tiles, panels and depth blocks, and the degenerate ones.
+struct Shape {
+  int M, N, K;
+};
+const Shape kAwkwardShapes[] = {{23, 37, 45}, {1, 9, 7}, {13, 1, 5}, {6, 8, 1},
+                                {5, 17, 300}, {7, 3, 0}, {64, 16, 128}};
+
+}  // namespace
+
+TEST_CASE("Store::accumulate adds A·B to C (both operand layouts, awkward sizes, every blocking)") {
+  ConfigGuard guard;
+  for (const Shape& s : kAwkwardShapes)
+    for (bool transposed_a : {false, true})
+      for (int mr : {1, 5, 6})
+        for (int kc : {1, 16, 256}) {
+          k::gemm_config() = {mr, 7 * mr, kc};
+          const int lda = transposed_a ? s.M + 3 : s.K + 2, ldb = s.N + 1, ldc = s.N + 5;
+          // A [M, K], or At [K, M] with row stride lda
+          const auto a = random_floats(size_t(transposed_a ? s.K : s.M) * lda + 1, 21);
+          const auto B = random_floats(size_t(s.K) * ldb + 1, 22);
+          const auto A = transposed_a ? transposed(a, s.M, s.K, lda) : a;
+          const int lda_plain = transposed_a ? s.K : lda;
+          const auto product = reference_gemm(s.M, s.N, s.K, A.data(), lda_plain, B.data(), ldb);
+          const auto C0 = random_floats(size_t(s.M) * ldc, 23);
+          std::vector<float> packed(k::packed_size(s.K, s.N) + 1);
+          k::pack_b(B.data(), ldb, s.K, s.N, packed.data());
+          for (k::Store store : {k::Store::overwrite, k::Store::accumulate}) {
+            auto C = C0;
+            if (transposed_a)
+              k::gemm_packed_at(s.M, s.N, s.K, a.data(), lda, packed.data(), C.data(), ldc,
+                                k::Causal::none, 0, store);
+            else
+              k::gemm_packed(s.M, s.N, s.K, a.data(), lda, packed.data(), C.data(), ldc,
+                             k::Causal::none, 0, store);
+            INFO("M " << s.M << " N " << s.N << " K " << s.K << " transposed A " << transposed_a
+                      << " mr " << mr << " kc " << kc << " accumulate "
+                      << (store == k::Store::accumulate));
+            float worst = 0;
+            for (int i = 0; i < s.M; ++i)
+              for (int j = 0; j < ldc; ++j) {
+                const float c = C[size_t(i) * ldc + j], c0 = C0[size_t(i) * ldc + j];
+                if (j >= s.N) {
+                  REQUIRE(c == c0);  // padding untouched
+                  continue;
+                }
+                const float base = store == k::Store::accumulate ? c0 : 0.0f;
+                worst = std::max(worst, std::abs(c - (base + product[size_t(i) * s.N + j])));
+              }
+            CHECK(worst < 1e-4f * std::max(1, s.K / 16));
+          }
+        }
+}
+
+TEST_CASE("causal depth limits with a transposed or accumulated left operand are exact") {
+  ConfigGuard guard;
+  const int T = 29, D = 10;
+  // L [T, T] lower-triangular (a causal weights matrix), V [T, D]
+  auto L = random_floats(size_t(T) * T, 24);
+  for (int i = 0; i < T; ++i)
+    for (int j = i + 1; j < T; ++j) L[size_t(i) * T + j] = 0;
+  const auto V = random_floats(size_t(T) * D, 25);
+  std::vector<float> packed(k::packed_size(T, D));
+  k::pack_b(V.data(), D, T, D, packed.data());
+  const auto Lt = transposed(L, T, T, T);  // upper-triangular
+  const auto lower = reference_gemm(T, D, T, L.data(), T, V.data(), D);
+  const auto upper = reference_gemm(T, D, T, Lt.data(), T, V.data(), D);
+  for (int mr : {1, 4, 5})
+    for (int kc : {3, 256}) {
+      k::gemm_config() = {mr, 8, kc};
+      const auto C0 = random_floats(size_t(T) * D, 26);
+      // Lᵀ·V from L in place, depth from each tile's first row (from_k), in two row
+      // blocks the second of which starts at row 13; overwrite and accumulate.
+      for (k::Store store : {k::Store::overwrite, k::Store::accumulate}) {
+        auto C = C0;
+        k::gemm_packed_at(13, D, T, L.data(), T, packed.data(), C.data(), D, k::Causal::from_k, 0,
+                          store);
+        k::gemm_packed_at(T - 13, D, T, L.data() + 13, T, packed.data(), C.data() + 13 * D, D,
+                          k::Causal::from_k, 13, store);
+        const bool add = store == k::Store::accumulate;
+        for (size_t i = 0; i < C.size(); ++i)
+          REQUIRE(C[i] == Approx((add ? C0[i] : 0.0f) + upper[i]).margin(1e-5));
+      }
+      // L·V accumulated, depth up to each tile's last row (limit_k).
+      auto C = C0;
+      k::gemm_packed(T, D, T, L.data(), T, packed.data(), C.data(), D, k::Causal::limit_k, 0,
+                     k::Store::accumulate);
+      for (size_t i = 0; i < C.size(); ++i) REQUIRE(C[i] == Approx(C0[i] + lower[i]).margin(1e-5));
+    }
+}
+
+TEST_CASE("softmax_backward_rows equals the softmax Jacobian's product, 0 past the mask") {
+  const int T = 19, ld_w = 21, ld_d = 23;
+  const float scale = 0.37f;
+  for (bool causal : {true, false}) {
+    auto w = random_floats(size_t(T) * ld_w, 27);
+    for (float& x : w) x = std::abs(x);  // any weights: the formula does not need a softmax
+    const auto d0 = random_floats(size_t(T) * ld_d, 28);
+    auto d = d0;
+    // Rows 0..6 and 7..18 as two blocks.
+    k::softmax_backward_rows(w.data(), ld_w, d.data(), ld_d, 7, 0, T, scale, causal);
+    k::softmax_backward_rows(w.data() + 7 * ld_w, ld_w, d.data() + 7 * ld_d, ld_d, T - 7, 7, T,
+                             scale, causal);
+    for (int i = 0; i < T; ++i) {
+      const int visible = causal ? i + 1 : T;
+      double dot = 0;
+      for (int j = 0; j < visible; ++j) dot += double(w[i * ld_w + j]) * d0[i * ld_d + j];
+      for (int j = 0; j < ld_d; ++j) {
+        const float got = d[i * ld_d + j];
+        if (j >= T)
+          REQUIRE(got == d0[i * ld_d + j]);  // padding untouched
+        else if (j >= visible)
+          REQUIRE(got == 0.0f);
+        else
+          REQUIRE(got == Approx(scale * w[i * ld_w + j] * (d0[i * ld_d + j] - dot)).margin(1e-5));
+      }
+    }
+  }
+}
+
 TEST_CASE("exp_vec is within a few ulp of std::exp and exactly 0 at -inf") {
   std::vector<float> in;
   for (float x = -90.0f; x <= 10.0f; x += 0.0137f) in.push_back(x);
