@@ -151,6 +151,14 @@ Gpt Gpt::load(const std::string& dir) {
                               weights_path);
 }
 
+ModelFiles Gpt::files(DType dtype) const {
+  ModelFiles files;
+  files.config = config_.to_json().dump(2) + "\n";
+  files.tokenizer = tokenizer_.to_text();
+  files.safetensors = serialize_safetensors(tensors(), dtype);
+  return files;
+}
+
 void Gpt::save(const std::string& dir, DType dtype) const {
   const std::string config_path = dir + "/config.json";
   std::ofstream config_out(config_path);
@@ -158,10 +166,15 @@ void Gpt::save(const std::string& dir, DType dtype) const {
   config_out << config_.to_json().dump(2) << "\n";
   if (!config_out) throw Error(config_path + ": writing failed");
   tokenizer_.save(dir + "/tokenizer.json");
+  write_safetensors(dir + "/model.safetensors", tensors(), dtype);
+}
+
+// The weights as the tensors of model.safetensors, with what the file says of itself.
+TensorFile Gpt::tensors() const {
   TensorFile file = gpt_weights_to_tensors(config_, weights_);
   file.metadata["format"] = "llmsim-gpt";
   file.metadata["config"] = config_.to_json().dump();
-  write_safetensors(dir + "/model.safetensors", file, dtype);
+  return file;
 }
 
 Trace Gpt::run_ids(const std::vector<int>& ids, const ModelRun& options) const {

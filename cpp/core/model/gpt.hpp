@@ -52,6 +52,13 @@ std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& strea
 std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
                                           const BpeTokenizer& tokenizer);
 
+// The three files of a model folder, in memory: config.json, tokenizer.json and
+// model.safetensors.
+struct ModelFiles {
+  std::string config, tokenizer;
+  std::vector<uint8_t> safetensors;
+};
+
 // A trained model with its tokenizer: what web/models/tinygpt/ holds.
 class Gpt : public Model {
  public:
@@ -65,6 +72,8 @@ class Gpt : public Model {
   // Writes those three files into `dir` (which must exist); weights as F16 (the
   // default) or I8 with per-row scales (safetensors.hpp).
   void save(const std::string& dir, DType dtype = DType::F16) const;
+  // The same three files' contents (the WASM build has no filesystem).
+  ModelFiles files(DType dtype = DType::F16) const;
 
   const GptConfig& config() const { return config_; }
   const GptWeights& weights() const { return weights_; }
@@ -87,6 +96,8 @@ class Gpt : public Model {
   Trace run_ids(const std::vector<int>& ids, const ModelRun& run = {}) const;
 
  private:
+  TensorFile tensors() const;
+
   GptConfig config_;
   GptWeights weights_;
   BpeTokenizer tokenizer_;

@@ -367,14 +367,20 @@ nlohmann::json BpeTokenizer::to_json() const {
   return {{"type", "byte-bpe"}, {"version", 1}, {"bos", bos_text_}, {"merges", merges}};
 }
 
-void BpeTokenizer::save(const std::string& path) const {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error("cannot write tokenizer file " + path);
+std::string BpeTokenizer::to_text() const {
+  std::ostringstream out;
   out << "{\n  \"type\": \"byte-bpe\",\n  \"version\": 1,\n  \"bos\": "
       << nlohmann::json(bos_text_).dump() << ",\n  \"merges\": [";
   for (size_t r = 0; r < merges_.size(); ++r)
     out << (r ? ",\n    [" : "\n    [") << merges_[r].first << ", " << merges_[r].second << "]";
   out << (merges_.empty() ? "]\n}\n" : "\n  ]\n}\n");
+  return out.str();
+}
+
+void BpeTokenizer::save(const std::string& path) const {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw Error("cannot write tokenizer file " + path);
+  out << to_text();
   if (!out) throw Error("could not finish writing tokenizer file " + path);
 }
 

@@ -64,7 +64,8 @@ class BpeTokenizer {
                                   const std::string& bos_text = "<bos>");
 
   nlohmann::json to_json() const;
-  // Writes the JSON of to_json(), one merge per line so files diff well.
+  // The JSON of to_json() as text, one merge per line so files diff well; save() writes it.
+  std::string to_text() const;
   void save(const std::string& path) const;
 
   Encoding encode(const std::string& text, bool add_bos = true) const;
