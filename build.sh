@@ -58,7 +58,7 @@ wasm() {
 }
 
 dist() {
-  [ -f build/wasm/llmsim.js ] || wasm
+  [ -f build/wasm/llmsim.js ] && [ -f build/wasm/llmsim-train.js ] || wasm
   log "Static site (dist/)"
   rm -rf dist
   mkdir -p dist
@@ -72,6 +72,11 @@ dist() {
   "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
   "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue
   cp web/index.html web/embed.html web/style.css web/embed.css web/favicon.svg build/engine/llmsim-engine.js dist/
+  # The Train view's worker (its WASM trainer embedded) as a string in a classic script
+  # of its own, loaded only when that view opens (web/src/train/client.js).
+  "${bundle[@]}" web/src/train/host.js --outfile=build/engine/llmsim-train-host.js
+  node -e 'const fs = require("fs"); fs.writeFileSync(process.argv[2], "globalThis.LLMSIM_TRAINER_SOURCE = " + JSON.stringify(fs.readFileSync(process.argv[1], "utf8")) + ";\n");' \
+    build/engine/llmsim-train-host.js dist/llmsim-train.js
   node scripts/pack-data.js dist/llmsim-data.js                          # models + probes
 }
 

@@ -29,6 +29,7 @@ class HostConnection {
     this.nextId = 1;
     this.pending = new Map();    // id -> { resolve, reject }
     this.installed = new Set();  // trained models the host has
+    this.trainedHere = [];       // { name, title } of the models trained in the page (installTrained)
     this.installing = new Map(); // name -> Promise
     port.onmessage = ({ data }) => this.receive(data);
   }
@@ -148,7 +149,7 @@ export class AsyncEngine {
   // Where the model runs: 'worker', or 'main thread' when the page's CSP refused the worker.
   get where() { return this.host.where; }
 
-  get models() { return modelList(); }
+  get models() { return modelList(this.host.trainedHere); }
 
   modelTitle(name) {
     const model = this.models.find((m) => m.name === name);
@@ -158,6 +159,15 @@ export class AsyncEngine {
   isInstalled(name) { return name === RANDOM_MODEL.name || this.host.installed.has(name); }
 
   ensureModel(name) { return this.host.ensureModel(name); }
+
+  // Adds a model trained in the page (the Train view's files: config and tokenizer
+  // text, the safetensors bytes, and the probes for its head report) to the host, for
+  // every engine of the page; it joins the model list.
+  async installTrained({ name, title, config, tokenizer, weights, probes }) {
+    await this.host.request('installTrained', { name, title, config, tokenizer, weights, probes });
+    this.host.installed.add(name);
+    this.host.trainedHere.push({ name, title });
+  }
 
   modelOptions(state) { return modelOptions(state); }
 

@@ -16,7 +16,7 @@
 // in arrival order; each page engine owns one Simulator here (`open`), which stays
 // alive between runs: the core reuses the rows of the text a run shares with the
 // previous one (the KV cache), so typing costs only the new tokens.
-import { Engine, createModule, installModelData } from './engine.js';
+import { Engine, createModule, installModel, installModelData, installProbes } from './engine.js';
 
 export function serve(port) {
   const engines = new Map();  // page engine id -> { engine, run: the number of its last run }
@@ -43,6 +43,13 @@ export function serve(port) {
     // compute one), and installing them cost about 0.1 s of the page's start.
     install: (module, { name, data }) => {
       installModelData(module, name, data.heads ? { ...data, probes: null } : data);
+      return { result: true };
+    },
+    // A model trained in the page (the Train view's "Use this model"): its files as
+    // the trainer wrote them, and the probes its head report is measured on.
+    installTrained: (module, { name, title, config, tokenizer, weights, probes }) => {
+      if (probes) installProbes(module, name, probes);
+      installModel(module, { name, title, config, tokenizer, weights });
       return { result: true };
     },
     open: (module, { engine }) => { engines.set(engine, { engine: new Engine(module), run: 0 }); return { result: true }; },

@@ -12,11 +12,12 @@ import { view as multihead } from './multihead/panel.js';
 import { view as scaling } from './scaling/panel.js';
 import { view as predictions } from './predictions/panel.js';
 import { view as compare } from './compare/panel.js';
+import { view as train } from './train/panel.js';
 
 // The guide's order of ideas: tokens, then query/key/value, the scaled dot product and
 // its softmax (arcs, heatmap), why √dₖ, many heads, what the heads learn, what comes next,
-// and, last, two matrices side by side.
-export const VIEWS = [tokens, qkv, arcs, heatmap, scaling, multihead, grid, predictions, compare];
+// two matrices side by side, and, last, a model trained here, its heads forming.
+export const VIEWS = [tokens, qkv, arcs, heatmap, scaling, multihead, grid, predictions, compare, train];
 export const VIEW_NAMES = VIEWS.map((v) => v.name);
 const BY_NAME = new Map(VIEWS.map((v) => [v.name, v]));
 
