@@ -11,6 +11,8 @@ import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
 import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
 import { MEASURES, transformNote } from './views/transforms.js';
+import { readModelFolder } from './open-model.js';
+import { MANIFEST } from './manifest.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -77,6 +79,25 @@ function writeUrl(state, push) {
     history.pushState(null, '', url);
   } catch {
     // As above.
+  }
+}
+
+// Opens a model folder's files as a model of the page, its head report measured on the
+// default model's probes (ordinary English), and switches to it; what went wrong, if
+// anything, is a notice.
+let openedCount = 0;
+async function openModel(session, files) {
+  try {
+    const folder = await readModelFolder(files);
+    openedCount += 1;
+    const name = `opened-${openedCount}`;
+    const title = `Opened: ${folder.folder || 'a model folder'} (#${openedCount})`;
+    const data = globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[MANIFEST.default];
+    await session.engine.installFiles({ name, title, config: folder.config, tokenizer: folder.tokenizer, weights: folder.weights, probes: data ? data.probes : null });
+    session.set({ model: name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
+  } catch (error) {
+    session.notices.push(`The model could not be opened: ${error.message}`);
+    session.render();
   }
 }
 
@@ -192,6 +213,17 @@ function wireInputs(session, panels) {
   $('text').addEventListener('input', () => session.set({ text: $('text').value, token: null }, { rerun: true }));
   $('model').addEventListener('change', () => {
     session.set({ model: session.engine.models[Number($('model').value)].name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
+  });
+  // "Open a model…": the files of a model folder from disk, or dropped on the button.
+  $('open-model').addEventListener('click', () => $('open-model-files').click());
+  $('open-model-files').addEventListener('change', () => {
+    openModel(session, $('open-model-files').files);
+    $('open-model-files').value = '';
+  });
+  $('open-model').addEventListener('dragover', (event) => event.preventDefault());
+  $('open-model').addEventListener('drop', (event) => {
+    event.preventDefault();
+    openModel(session, event.dataTransfer.files);
   });
   $('layer').addEventListener('change', () => session.set({ layer: Number($('layer').value) }, { push: true }));
   $('head').addEventListener('change', () => session.set({ head: Number($('head').value) }, { push: true }));

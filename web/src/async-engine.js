@@ -29,7 +29,7 @@ class HostConnection {
     this.nextId = 1;
     this.pending = new Map();    // id -> { resolve, reject }
     this.installed = new Set();  // trained models the host has
-    this.trainedHere = [];       // { name, title } of the models trained in the page (installTrained)
+    this.givenModels = [];       // { name, title } of the models given as files: trained in the page, or opened (installFiles)
     this.installing = new Map(); // name -> Promise
     port.onmessage = ({ data }) => this.receive(data);
   }
@@ -149,7 +149,7 @@ export class AsyncEngine {
   // Where the model runs: 'worker', or 'main thread' when the page's CSP refused the worker.
   get where() { return this.host.where; }
 
-  get models() { return modelList(this.host.trainedHere); }
+  get models() { return modelList(this.host.givenModels); }
 
   modelTitle(name) {
     const model = this.models.find((m) => m.name === name);
@@ -160,13 +160,14 @@ export class AsyncEngine {
 
   ensureModel(name) { return this.host.ensureModel(name); }
 
-  // Adds a model trained in the page (the Train view's files: config and tokenizer
-  // text, the safetensors bytes, and the probes for its head report) to the host, for
-  // every engine of the page; it joins the model list.
-  async installTrained({ name, title, config, tokenizer, weights, probes }) {
-    await this.host.request('installTrained', { name, title, config, tokenizer, weights, probes });
+  // Adds a model given as the files of a model folder (config and tokenizer as text,
+  // the safetensors bytes, and the probes its head report is measured on, or null):
+  // one trained in the page, or one the reader opened. It is installed in the host for
+  // every engine of the page and joins the model list.
+  async installFiles({ name, title, config, tokenizer, weights, probes }) {
+    await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes });
     this.host.installed.add(name);
-    this.host.trainedHere.push({ name, title });
+    this.host.givenModels.push({ name, title });
   }
 
   modelOptions(state) { return modelOptions(state); }

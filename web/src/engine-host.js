@@ -45,9 +45,9 @@ export function serve(port) {
       installModelData(module, name, data.heads ? { ...data, probes: null } : data);
       return { result: true };
     },
-    // A model trained in the page (the Train view's "Use this model"): its files as
-    // the trainer wrote them, and the probes its head report is measured on.
-    installTrained: (module, { name, title, config, tokenizer, weights, probes }) => {
+    // A model given as a folder's files (the Train view's "Use this model", or "Open a
+    // model…"), and the probes its head report is measured on (null: none).
+    installFiles: (module, { name, title, config, tokenizer, weights, probes }) => {
       if (probes) installProbes(module, name, probes);
       installModel(module, { name, title, config, tokenizer, weights });
       return { result: true };

@@ -164,7 +164,7 @@ export function mountTrain(section, session) {
       usedCount += 1;
       const name = `trained-${usedCount}`;
       const title = `Trained here #${usedCount} (step ${files.step.toLocaleString('en')})`;
-      await session.engine.installTrained({ name, title, config: files.config, tokenizer: files.tokenizer, weights: files.safetensors, probes: files.probes });
+      await session.engine.installFiles({ name, title, config: files.config, tokenizer: files.tokenizer, weights: files.safetensors, probes: files.probes });
       used.textContent = `“${title}” is now the page's model: the other views show it.`;
       session.set({ model: name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
     } catch (error) {

@@ -1,0 +1,59 @@
+// "Open a model…" in real Chromium: a model folder chosen from disk (the shipped
+// tinygpt's three files) becomes a model of the page, and its tokens and attention
+// weights are the native CLI's on the same folder; a folder with a file missing, or a
+// config that is not one, leaves the page on its model with a notice that says why.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { launch, serveDist, openPage, root } from './harness.js';
+
+let browser, site;
+before(async () => { browser = await launch(); site = await serveDist(); });
+after(async () => { await browser.close(); site.server.close(); });
+
+const folder = path.join(root, 'web/models/tinygpt');
+const files = ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => path.join(folder, f));
+const TEXT = 'Once upon a time the cat saw a red ball.';
+
+test('a model folder opened from disk runs in the page as the CLI runs it', async () => {
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap&text=${encodeURIComponent(TEXT)}`);
+  await page.setInputFiles('#open-model-files', files);
+  await page.waitForFunction(() => window.__llmsim.summary && window.__llmsim.summary.model_name === 'opened-1' && !window.__llmsim.inFlight, null, { timeout: 30000 });
+  assert.equal(await page.evaluate(() => document.querySelector('#model').selectedOptions[0].textContent), 'Opened: a model folder (#1)');
+  await page.selectOption('#layer', '1');
+  await page.selectOption('#head', '2');
+  await page.waitForFunction(() => window.__llmsim.state.head === 2 && !window.__llmsim.inFlight);
+  const { tokens, weights } = await page.evaluate(() => ({ tokens: window.__llmsim.summary.tokens, weights: Array.from(window.__llmsim.matrix('weights', 1, 2).data) }));
+  const trace = JSON.parse(execFileSync(path.join(root, 'build/native/llmsim'), ['trace', '--model', folder, '--text', TEXT], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+  assert.deepEqual(tokens, trace.tokens);
+  const cli = trace.layers[1].heads[2].weights.flat();
+  assert.equal(weights.length, cli.length);
+  assert.ok(Math.max(...cli.map((x, i) => Math.abs(x - weights[i]))) < 1e-5);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a folder with a file missing, or a config that is not one, leaves the page as it was, saying why', async () => {
+  const { page } = await openPage(browser.context, site.url);
+  const before = await page.evaluate(() => window.__llmsim.summary.model_name);
+  await page.setInputFiles('#open-model-files', files.slice(0, 2));
+  await page.waitForFunction(() => /could not be opened/.test(document.querySelector('#notices').textContent));
+  assert.match(await page.textContent('#notices'), /model\.safetensors is missing/);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-bad-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'config.json'), '{"n_layer": "three"}');
+    fs.copyFileSync(files[1], path.join(dir, 'tokenizer.json'));
+    fs.copyFileSync(files[2], path.join(dir, 'model.safetensors'));
+    await page.setInputFiles('#open-model-files', ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => path.join(dir, f)));
+    await page.waitForFunction(() => /could not be opened: .*config/i.test(document.querySelector('#notices').textContent), null, { timeout: 30000 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(await page.evaluate(() => window.__llmsim.summary.model_name), before);
+  assert.ok(!(await page.evaluate(() => window.__llmsim.engine.models.some((m) => m.name.startsWith('opened-')))), 'nothing half-installed joins the list');
+  await page.close();
+});
