@@ -2,7 +2,7 @@
 // appears (the loss curve's marks), and the running mean the curve draws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstCrossing, runningMean, THRESHOLD } from '../../web/src/views/train/draw.js';
+import { firstCrossing, grouped, runningMean, THRESHOLD } from '../../web/src/views/train/draw.js';
 
 // Two layers of two heads; one score kind given, the others zero.
 const measureAt = (step, induction, prev) => ({
@@ -32,4 +32,8 @@ test('the running mean averages the last `window` losses, fewer at the start', (
   [4, 3, 4, 16 / 3, 14 / 3].forEach((v, i) => assert.ok(Math.abs(points[i][1] - v) < 1e-12, `step ${i + 1}: ${points[i][1]} vs ${v}`));
   // Two steps per pixel: every second step, and the last.
   assert.deepEqual(runningMean(losses, 3, 2).map(([s]) => s), [2, 4, 5]);
+});
+
+test('step and token counts are grouped by thousands', () => {
+  assert.deepEqual([0, 999, 1000, 2909, 1234567, 107520.4].map(grouped), ['0', '999', '1,000', '2,909', '1,234,567', '107,520']);
 });

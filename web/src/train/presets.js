@@ -14,7 +14,7 @@ export const PRESETS = [
   },
   {
     name: 'tiny', title: '1 layer × 2 heads (a quick try)',
-    options: { vocab: 320, d_model: 32, layers: 1, heads: 2, context: 64, d_ff: 64, batch: 4, lr: 0.003, warmup: 20, repeat_fraction: 0.5, train_bytes: 300000, val_bytes: 30000, tokenizer_bytes: 100000, measure_every: 10 },
+    options: { vocab: 320, d_model: 32, layers: 1, heads: 2, context: 64, d_ff: 64, batch: 4, lr: 0.003, warmup: 20, repeat_fraction: 0.5, train_bytes: 300000, val_bytes: 30000, tokenizer_bytes: 100000, measure_every: 100 },
   },
 ];
 export const DEFAULT_PRESET = 'recipe';

@@ -2,9 +2,10 @@
 // on the project's generated stories mixed with repeated random spans, and shows its
 // loss and its heads as they form. "Use this model" hands the weights to the other
 // views; "Download" saves them as a model folder the CLI and the page load again.
-import { drawHeadTimeline, drawLossCurve, firstCrossing, SCORES, TABLE_SCORES } from './draw.js';
-import { drawThumbnail } from '../grid/draw.js';
-import { fillTable } from '../alt-table.js';
+import { drawHeadTimeline, drawLossCurve, firstCrossing, grouped, SCORES, TABLE_SCORES } from './draw.js';
+import { drawThumbnail, sizeThumbnail } from '../grid/draw.js';
+import { cancelIdle, whenIdle } from '../idle.js';
+import { clearTable, fillTableWhenIdle } from '../alt-table.js';
 import { PRESETS, DEFAULT_PRESET, DEFAULT_SEED, presetNamed, PROBE_TEXT } from '../../train/presets.js';
 import { startTrainer } from '../../train/client.js';
 import { downloadBlob } from '../../download.js';
@@ -49,6 +50,8 @@ const MARKUP = `
 
 export const view = { name: 'train', title: 'Train', markup: MARKUP, mount: mountTrain };
 
+const THUMBNAIL_SIZE = 96;  // CSS pixels
+
 // The models "Use this model" installs are named in order: each is a snapshot.
 let usedCount = 0;
 
@@ -63,6 +66,7 @@ export function mountTrain(section, session) {
   $('train-probe').textContent = PROBE_TEXT;
   preset.replaceChildren(...PRESETS.map((p) => new Option(p.title, p.name)));
   preset.value = DEFAULT_PRESET;
+  preset.addEventListener('change', () => { if (!run) makeCards(presetNamed(preset.value).options); });
 
   let client = null, loading = null;  // the trainer, and its start while it loads
   let run = null;  // what the current run has reported; null before the first Train
@@ -158,12 +162,12 @@ export function mountTrain(section, session) {
         downloadBlob(new Blob([files.safetensors], { type: 'application/octet-stream' }), 'model.safetensors');
         downloadBlob(new Blob([files.tokenizer], { type: 'application/json' }), 'tokenizer.json');
         downloadBlob(new Blob([files.config], { type: 'application/json' }), 'config.json');
-        used.textContent = `Saved step ${files.step.toLocaleString('en')}: model.safetensors, tokenizer.json and config.json. Put them in one folder: llmsim trace --model FOLDER loads it.`;
+        used.textContent = `Saved step ${grouped(files.step)}: model.safetensors, tokenizer.json and config.json. Put them in one folder: llmsim trace --model FOLDER loads it.`;
         return;
       }
       usedCount += 1;
       const name = `trained-${usedCount}`;
-      const title = `Trained here #${usedCount} (step ${files.step.toLocaleString('en')})`;
+      const title = `Trained here #${usedCount} (step ${grouped(files.step)})`;
       await session.engine.installFiles({ name, title, config: files.config, tokenizer: files.tokenizer, weights: files.safetensors, probes: files.probes });
       used.textContent = `“${title}” is now the page's model: the other views show it.`;
       session.set({ model: name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
@@ -181,7 +185,7 @@ export function mountTrain(section, session) {
     const perSecond = run.trainMs > 0 ? tokens / (run.trainMs / 1000) : 0;
     const elapsed = Math.round(run.wallMs / 1000);
     const clock = `${Math.floor(elapsed / 60)}:${String(elapsed % 60).padStart(2, '0')}`;
-    return `${paused ? 'Paused at' : 'Training:'} step ${steps.toLocaleString('en')} · ${(tokens / 1e6).toFixed(2)} M tokens · ${Math.round(perSecond).toLocaleString('en')} tokens/s · ${clock} elapsed · ${run.parameters.toLocaleString('en')} parameters`;
+    return `${paused ? 'Paused at' : 'Training:'} step ${grouped(steps)} · ${(tokens / 1e6).toFixed(2)} M tokens · ${grouped(Math.round(perSecond))} tokens/s · ${clock} elapsed · ${grouped(run.parameters)} parameters`;
   }
 
   // When each kind of head first appeared: the loss curve's marks.
@@ -204,6 +208,10 @@ export function mountTrain(section, session) {
     draw();
   }
 
+  // The loss curve follows every report; the timeline, the thumbnails and the table
+  // only a new measurement (or a new width, theme or run): several times fewer
+  // drawings, so a frame's work stays small while it trains.
+  let drawnMeasures = '';
   function draw() {
     const theme = session.theme();
     const width = Math.max(320, lossCanvas.parentElement.clientWidth);
@@ -213,13 +221,27 @@ export function mountTrain(section, session) {
       tokensPerStep: run ? run.tokensPerStep : 0, ceiling: Math.log(o.vocab),
     }, { width, height: 220, theme });
     const measures = run ? run.measures : [];
-    drawHeadTimeline(timelineCanvas, { measures, layers: o.layers, heads: o.heads, maxStep: run ? run.losses.length : 0 }, { width, height: 200, theme });
-    drawThumbnails(measures.at(-1), o);
-    const last = measures.at(-1);
-    if (last) fillTable(table, `Every head's scores at step ${last.step}`, scoreRows(last));
+    const key = `${run ? run.number : 0}:${measures.length}:${width}:${theme.background}:${o.layers}x${o.heads}`;
+    if (key === drawnMeasures) return;
+    drawnMeasures = key;
+    // When the page is idle: with the loss curve in one frame they came to over 50 ms
+    // on a busy machine.
+    // The timeline, then the thumbnails, each a task of its own.
+    cancelIdle(measuresJob);
+    measuresJob = whenIdle(() => {
+      drawHeadTimeline(timelineCanvas, { measures, layers: o.layers, heads: o.heads, maxStep: measures.length ? measures.at(-1).step : 0 }, { width, height: 200, theme });
+      measuresJob = whenIdle(() => {
+        drawThumbnails(measures.at(-1), o);
+        const last = measures.at(-1);
+        if (last) fillTableWhenIdle(table, `Every head's scores at step ${last.step}`, last, () => scoreRows(last));
+        else clearTable(table);
+      });
+    });
   }
+  let measuresJob = 0;
 
-  function drawThumbnails(measure, o) {
+  // A card per head, made when the preset is chosen (not in the middle of training).
+  function makeCards(o) {
     const count = o.layers * o.heads;
     if (thumbs.children.length !== count) {
       thumbs.replaceChildren(...Array.from({ length: count }, (_, i) => {
@@ -230,17 +252,23 @@ export function mountTrain(section, session) {
         caption.textContent = `${Math.floor(i / o.heads)}.${i % o.heads}`;
         canvas.setAttribute('aria-label', `Head ${caption.textContent}'s attention on the sentence`);
         card.append(canvas, caption);
+        sizeThumbnail(canvas, THUMBNAIL_SIZE);
         return card;
       }));
     }
+  }
+
+  function drawThumbnails(measure, o) {
+    makeCards(o);
     if (!measure) return;
     const T = measure.attention.tokens.length;
     [...thumbs.children].forEach((card, i) => {
       const weights = measure.attention.weights.subarray(i * T * T, (i + 1) * T * T);
-      drawThumbnail(card.firstChild, { weights, T }, { size: 96, ablated: false });
+      drawThumbnail(card.firstChild, { weights, T }, { size: THUMBNAIL_SIZE, ablated: false });
     });
   }
 
+  makeCards(presetNamed(preset.value).options);
   // What the run has reported so far, for the tests (as window.__llmsim is the session).
   section.trainerRun = () => run;
   return {
