@@ -142,7 +142,9 @@ LiveTrainer::LiveTrainer(const LiveTrainerOptions& options) : options_(options),
   // The previous-token and sink scores read the first held-out documents.
   pattern_text_ = text.split.validation.substr(0, text.split.validation.find("\n\n", kPatternBytes));
 
-  // 3. The training run, as train_gpt sets it up (train.cpp), with the rate held after warmup.
+  // 3. The training run, as train_gpt sets it up (train.cpp), with the rate held after
+  // warmup; `steps` only shapes a decay that min = max leaves flat.
+  train_options_.steps = 1 << 30;
   train_options_.batch_size = options_.batch;
   train_options_.max_lr = train_options_.min_lr = options_.lr;
   train_options_.warmup = options_.warmup;
@@ -151,14 +153,10 @@ LiveTrainer::LiveTrainer(const LiveTrainerOptions& options) : options_(options),
   train_options_.sinusoid_positions = options_.sinusoid_positions;
   train_options_.repeated_runs.fraction = options_.repeat_fraction;
   train_options_.repeated_runs.vocab_size = config_.vocab_size;
-  const int T = config_.context, B = options_.batch;
-  trainer_ = std::make_unique<GptTrainer>(config_, B, T);
+  trainer_ = std::make_unique<GptTrainer>(config_, options_.batch, config_.context);
   trainer_->init_weights(options_.seed, options_.sinusoid_positions);
-  sampler_ = std::make_unique<SequenceSampler>(train_stream_, doc_starts_, tokenizer_->bos_id(), T,
-                                               options_.seed ^ 0x5eed0da7aULL,  // as train_gpt
-                                               train_options_.repeated_runs);
-  inputs_.resize(size_t(B) * T);
-  targets_.resize(size_t(B) * T);
+  sampler_ = std::make_unique<SequenceSampler>(
+      training_sampler(config_, train_options_, train_stream_, doc_starts_, tokenizer_->bos_id()));
 }
 
 LiveTrainer::~LiveTrainer() = default;
@@ -167,18 +165,8 @@ std::vector<float> LiveTrainer::train(int steps) {
   if (steps < 0 || steps > 100'000) throw Error("train() takes 0 to 100000 steps at a time");
   std::vector<float> losses;
   losses.reserve(size_t(steps));
-  for (int i = 0; i < steps; ++i) {
-    // One step of train_gpt: a batch, forward, backward, clip, AdamW.
-    sampler_->sample(options_.batch, inputs_.data(), targets_.data());
-    losses.push_back(float(trainer_->forward(inputs_.data(), targets_.data())));
-    trainer_->backward();
-    trainer_->clip_gradients(train_options_.grad_clip);
-    // The schedule's `total` only shapes the decay, which min = max leaves flat.
-    const float lr = learning_rate_at(steps_, steps_ + 1, train_options_.warmup,
-                                      train_options_.max_lr, train_options_.min_lr);
-    trainer_->adamw_update(lr, train_options_.adamw, steps_ + 1);
-    ++steps_;
-  }
+  for (int i = 0; i < steps; ++i, ++steps_)  // train_gpt's own step: batch, forward, backward, clip, AdamW
+    losses.push_back(float(train_step(*trainer_, *sampler_, train_options_, steps_, inputs_, targets_).loss));
   return losses;
 }
 

@@ -718,6 +718,33 @@ TrainCheckpoint load_checkpoint(const std::string& path) {
 
 // ---- the training loop -------------------------------------------------------------
 
+SequenceSampler training_sampler(const GptConfig& config, const TrainOptions& options,
+                                 const std::vector<int>& train_stream,
+                                 const std::vector<size_t>& train_doc_starts, int bos_id) {
+  const int T = options.seq_len > 0 ? options.seq_len : config.context;
+  // The data order has its own stream, derived from the seed.
+  RepeatedRuns runs = options.repeated_runs;
+  if (runs.vocab_size == 0) runs.vocab_size = config.vocab_size;
+  return SequenceSampler(train_stream, train_doc_starts, bos_id, T, options.seed ^ 0x5eed0da7aULL,
+                         runs);
+}
+
+StepResult train_step(GptTrainer& trainer, SequenceSampler& sampler, const TrainOptions& options,
+                      int step, std::vector<int>& inputs, std::vector<int>& targets) {
+  const size_t n = size_t(trainer.batch_size()) * trainer.seq_len();
+  inputs.resize(n);
+  targets.resize(n);
+  sampler.sample(trainer.batch_size(), inputs.data(), targets.data());
+  StepResult r;
+  r.loss = trainer.forward(inputs.data(), targets.data());
+  trainer.backward();
+  r.grad_norm = trainer.clip_gradients(options.grad_clip);
+  r.learning_rate =
+      learning_rate_at(step, options.steps, options.warmup, options.max_lr, options.min_lr);
+  trainer.adamw_update(float(r.learning_rate), options.adamw, step + 1);
+  return r;
+}
+
 TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
                       const std::vector<int>& train_stream,
                       const std::vector<size_t>& train_doc_starts,
@@ -742,11 +769,7 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
   const int B = options.batch_size;
   GptTrainer trainer(config, B, T);
   trainer.init_weights(options.seed, options.sinusoid_positions);
-  // The data order has its own stream, derived from the seed.
-  RepeatedRuns runs = options.repeated_runs;
-  if (runs.vocab_size == 0) runs.vocab_size = config.vocab_size;
-  SequenceSampler sampler(train_stream, train_doc_starts, bos_id, T, options.seed ^ 0x5eed0da7aULL,
-                          runs);
+  SequenceSampler sampler = training_sampler(config, options, train_stream, train_doc_starts, bos_id);
   std::vector<int> inputs(size_t(B) * T), targets(size_t(B) * T);
   // What a checkpoint records of the data and the machine (hashing reads every token,
   // so only when there are checkpoints).
@@ -809,16 +832,13 @@ TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
       result.complete = false;
       break;
     }
-    sampler.sample(B, inputs.data(), targets.data());
     TrainProgress p;
     p.step = step + 1;
     p.steps = options.steps;
-    p.loss = trainer.forward(inputs.data(), targets.data());
-    trainer.backward();
-    p.grad_norm = trainer.clip_gradients(options.grad_clip);
-    p.learning_rate =
-        learning_rate_at(step, options.steps, options.warmup, options.max_lr, options.min_lr);
-    trainer.adamw_update(float(p.learning_rate), options.adamw, step + 1);
+    const StepResult taken = train_step(trainer, sampler, options, step, inputs, targets);
+    p.loss = taken.loss;
+    p.grad_norm = taken.grad_norm;
+    p.learning_rate = taken.learning_rate;
 
     const bool last = step + 1 == options.steps;
     if (!val_stream.empty() && options.eval_every > 0 &&

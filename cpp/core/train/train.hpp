@@ -243,6 +243,22 @@ struct TrainResult {
   int resumed_from = 0;  // the checkpoint's step a resumed run started from; 0: from scratch
 };
 
+// The sampler train_gpt draws its batches from: seq_len and repeated runs from the
+// options, and a random stream of its own derived from options.seed.
+SequenceSampler training_sampler(const GptConfig& config, const TrainOptions& options,
+                                 const std::vector<int>& train_stream,
+                                 const std::vector<size_t>& train_doc_starts, int bos_id);
+
+// One optimizer step of train_gpt, `step` counting from 0: a batch from the sampler
+// (into inputs and targets, resized to [B·T]), forward, backward, clipping to
+// options.grad_clip, and AdamW at learning_rate_at(step, options.steps, ...). The
+// page's trainer (live_trainer.hpp) takes its steps with it too, so the two train alike.
+struct StepResult {
+  double loss = 0, grad_norm = 0, learning_rate = 0;
+};
+StepResult train_step(GptTrainer& trainer, SequenceSampler& sampler, const TrainOptions& options,
+                      int step, std::vector<int>& inputs, std::vector<int>& targets);
+
 // Trains from scratch. train_doc_starts as for SequenceSampler. on_progress is
 // called after every step.
 TrainResult train_gpt(const GptConfig& config, const TrainOptions& options,
