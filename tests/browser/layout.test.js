@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, serveDist, openPage, screenshot } from './harness.js';
 
-const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions', 'compare'];
+const VIEWS = ['tokens', 'arcs', 'heatmap', 'grid', 'qkv', 'multihead', 'scaling', 'predictions', 'compare', 'train'];
 
 let browser, site;
 before(async () => { browser = await launch(); site = await serveDist(); });

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, serveDist, openPage, screenshot } from './harness.js';
 
-const VIEWS = ['tokens', 'qkv', 'arcs', 'heatmap', 'scaling', 'multihead', 'grid', 'predictions', 'compare'];  // the tab order
+const VIEWS = ['tokens', 'qkv', 'arcs', 'heatmap', 'scaling', 'multihead', 'grid', 'predictions', 'compare', 'train'];  // the tab order
 
 let browser, site;
 before(async () => { browser = await launch(); site = await serveDist(); });

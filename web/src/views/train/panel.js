@@ -226,10 +226,13 @@ export function mountTrain(section, session) {
     drawnMeasures = key;
     // When the page is idle: with the loss curve in one frame they came to over 50 ms
     // on a busy machine.
-    // The timeline, then the thumbnails, each a task of its own.
+    // The timeline, then the thumbnails, each a task of its own (the empty timeline
+    // at once: it costs nothing, and a canvas never shows the browser's blank 300 × 150).
     cancelIdle(measuresJob);
+    const timeline = () => drawHeadTimeline(timelineCanvas, { measures, layers: o.layers, heads: o.heads, maxStep: measures.length ? measures.at(-1).step : 0 }, { width, height: 200, theme });
+    if (!measures.length) timeline();
     measuresJob = whenIdle(() => {
-      drawHeadTimeline(timelineCanvas, { measures, layers: o.layers, heads: o.heads, maxStep: measures.length ? measures.at(-1).step : 0 }, { width, height: 200, theme });
+      if (measures.length) timeline();
       measuresJob = whenIdle(() => {
         drawThumbnails(measures.at(-1), o);
         const last = measures.at(-1);
