@@ -77,25 +77,34 @@ PerHead<PatternScores> pattern_scores(const HeadModel& model,
 }
 
 PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options) {
+  return random_probe_scores(model, options).induction;
+}
+
+RandomProbeScores random_probe_scores(const HeadModel& model, const HeadScoreOptions& options) {
   const int n = options.induction_length;
   if (2 * n + 1 > model.context)
     throw Error("induction: the probe of 2·" + std::to_string(n) +
                 " + 1 tokens does not fit the context of " + std::to_string(model.context));
   if (options.induction_repeats < 1) throw Error("induction: needs at least one probe");
-  PerHead<double> sums = per_head(model, 0.0);
+  PerHead<double> induction = per_head(model, 0.0), prev_token = per_head(model, 0.0);
   Rng rng(options.seed);
   Trace trace;
   for (int r = 0; r < options.induction_repeats; ++r) {
     const std::vector<int> probe = induction_probe(n, model.vocab_size, model.bos_id, rng);
     model.forward(probe, {}, trace);
     for (int l = 0; l < model.n_layer; ++l)
-      for (int h = 0; h < model.n_head; ++h)
-        sums[l][h] += induction_score(trace.layers.at(l).heads.at(h).weights, n);
+      for (int h = 0; h < model.n_head; ++h) {
+        const Matrix& weights = trace.layers.at(l).heads.at(h).weights;
+        induction[l][h] += induction_score(weights, n);
+        prev_token[l][h] += previous_token_score(weights);
+      }
   }
-  PerHead<float> scores = per_head(model, 0.0f);
+  RandomProbeScores scores{per_head(model, 0.0f), per_head(model, 0.0f)};
   for (int l = 0; l < model.n_layer; ++l)
-    for (int h = 0; h < model.n_head; ++h)
-      scores[l][h] = float(sums[l][h] / options.induction_repeats);
+    for (int h = 0; h < model.n_head; ++h) {
+      scores.induction[l][h] = float(induction[l][h] / options.induction_repeats);
+      scores.prev_token[l][h] = float(prev_token[l][h] / options.induction_repeats);
+    }
   return scores;
 }
 

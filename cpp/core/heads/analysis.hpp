@@ -72,6 +72,13 @@ ImportanceResult head_importance(const HeadModel& model, const std::vector<std::
 // heads/pattern_scores.hpp's induction score, averaged over options.induction_repeats probes
 // [BOS, R, R] drawn with options.seed (score_heads does the same on a Gpt directly).
 PerHead<float> induction_scores(const HeadModel& model, const HeadScoreOptions& options);
+// The same probes' induction score, and their previous-token score (pattern_scores.hpp),
+// from one forward pass each: on random tokens a previous-token head can only be
+// looking one back by position, not by what the tokens say (the Train view's timeline).
+struct RandomProbeScores {
+  PerHead<float> induction, prev_token;
+};
+RandomProbeScores random_probe_scores(const HeadModel& model, const HeadScoreOptions& options);
 
 // The induction score on ordinary text: each repeated passage P (probes.hpp) is read as
 // [BOS, P, P] with P the tokens of " " + passage, and scored as the random probe is

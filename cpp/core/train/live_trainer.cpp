@@ -190,17 +190,9 @@ LiveHeadScores LiveTrainer::head_scores() const {
     }
   HeadScoreOptions induction;  // the head analysis's defaults: n = 30, 10 probes, seed 1
   induction.induction_length = std::min(induction.induction_length, (config_.context - 1) / 2);
-  s.induction = induction_scores(heads, induction);
-  // Previous-token attention on those same probes [BOS, R, R] of random tokens.
-  s.prev_token_random = PerHead<float>(config_.n_layer, std::vector<float>(config_.n_head));
-  Rng rng(induction.seed);
-  Trace trace;
-  for (int r = 0; r < induction.induction_repeats; ++r) {
-    heads.forward(induction_probe(induction.induction_length, heads.vocab_size, heads.bos_id, rng), {}, trace);
-    for (int l = 0; l < config_.n_layer; ++l)
-      for (int h = 0; h < config_.n_head; ++h)
-        s.prev_token_random[l][h] += previous_token_score(trace.layers[l].heads[h].weights) / float(induction.induction_repeats);
-  }
+  RandomProbeScores probes = random_probe_scores(heads, induction);
+  s.induction = std::move(probes.induction);
+  s.prev_token_random = std::move(probes.prev_token);
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "rng.hpp"
 #include "heads/analysis.hpp"
 #include "heads/gpt_head_model.hpp"
 #include "train/corpus.hpp"
@@ -108,6 +109,34 @@ TEST_CASE("a watched run's files load back as the model it has, and its scores a
   HeadScoreOptions induction;
   induction.induction_length = 15;  // (context − 1) / 2 for context 32
   CHECK(scores.induction == induction_scores(gpt_head_model(current), induction));
+  // Both probe scores again by hand: the analysis's 10 probes [BOS, R, R] (seed 1, n = 15),
+  // induction the mean weight on the token after R's first copy over the second copy,
+  // previous-token the mean weight one back over the queries from the 5th on.
+  const int n = 15, probes = induction.induction_repeats;
+  Rng rng(induction.seed);
+  std::vector<std::vector<double>> by_hand_induction(2, std::vector<double>(2)), by_hand_prev = by_hand_induction;
+  for (int r = 0; r < probes; ++r) {
+    std::vector<int> ids{current.tokenizer().bos_id()};
+    for (int j = 0; j < n; ++j) {
+      int id;
+      do id = int(rng.next_u64() % uint64_t(current.config().vocab_size));
+      while (id == current.tokenizer().bos_id());
+      ids.push_back(id);
+    }
+    ids.insert(ids.end(), ids.begin() + 1, ids.end());
+    const Trace probe = current.run_ids(ids);
+    for (int l = 0; l < 2; ++l)
+      for (int h = 0; h < 2; ++h) {
+        const Matrix& a = probe.layers[l].heads[h].weights;
+        for (int i = n + 1; i <= 2 * n; ++i) by_hand_induction[l][h] += a(i, i - n + 1) / n / probes;
+        for (int i = 4; i <= 2 * n; ++i) by_hand_prev[l][h] += a(i, i - 1) / (2 * n - 3) / probes;
+      }
+  }
+  for (int l = 0; l < 2; ++l)
+    for (int h = 0; h < 2; ++h) {
+      CHECK(scores.induction[l][h] == Approx(by_hand_induction[l][h]).margin(1e-6));
+      CHECK(scores.prev_token_random[l][h] == Approx(by_hand_prev[l][h]).margin(1e-6));
+    }
   for (const auto& row : scores.prev_token)
     for (float s : row) CHECK((s >= 0 && s <= 1));
 }
