@@ -111,7 +111,7 @@ export function drawLossCurve(canvas, data, options) {
   // Its points marked while they are far enough apart to be told apart.
   if (validation.length < f.w / 8) for (const v of validation) ctx.fillRect(f.sx(v.step) - 2, f.sy(v.loss) - 2, 4, 4);
   drawMarks(ctx, f, marks, theme);
-  legend(ctx, f, [['training (mean of 50 steps)', theme.accent], ['held-out stories', theme.second]], theme);
+  legend(ctx, f, [['stories + runs (mean of 50)', theme.accent], ['held-out stories', theme.second]], theme);
 }
 
 // Mean of the last `window` losses at every step, one point per pixel column.

@@ -21,7 +21,7 @@ const MARKUP = `
       <button type="button" id="train-reset" disabled>Reset</button>
     </div>
     <p id="train-status" class="explain" aria-live="polite"></p>
-    <canvas id="train-loss" role="img" aria-label="Training and held-out loss against the step" aria-describedby="train-table"></canvas>
+    <canvas id="train-loss" role="img" aria-label="Training loss (stories and repeated runs) and held-out loss (stories) against the step" aria-describedby="train-table"></canvas>
     <canvas id="train-timeline" role="img" aria-label="Every head's previous-token, first-token and induction score against the step" aria-describedby="train-table"></canvas>
     <p class="explain">Every head's attention on <q id="train-probe"></q> (as in the grid view):</p>
     <div id="train-thumbs" class="train-thumbs"></div>
@@ -255,6 +255,7 @@ export function mountTrain(section, session) {
         caption.textContent = `${Math.floor(i / o.heads)}.${i % o.heads}`;
         canvas.setAttribute('aria-label', `Head ${caption.textContent}'s attention on the sentence`);
         card.append(canvas, caption);
+        card.dataset.empty = '';  // outlined until its first measurement is drawn
         sizeThumbnail(canvas, THUMBNAIL_SIZE);
         return card;
       }));
@@ -263,11 +264,19 @@ export function mountTrain(section, session) {
 
   function drawThumbnails(measure, o) {
     makeCards(o);
-    if (!measure) return;
+    if (!measure) {  // before the first measurement, and after a reset: empty, outlined
+      for (const card of thumbs.children) {
+        const canvas = card.firstChild;
+        canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+        card.dataset.empty = '';
+      }
+      return;
+    }
     const T = measure.attention.tokens.length;
     [...thumbs.children].forEach((card, i) => {
       const weights = measure.attention.weights.subarray(i * T * T, (i + 1) * T * T);
       drawThumbnail(card.firstChild, { weights, T }, { size: THUMBNAIL_SIZE, ablated: false });
+      delete card.dataset.empty;
     });
   }
 
