@@ -25,7 +25,7 @@ const char* kUsage =
     "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n"
     "  convert --model DIR --out DIR --dtype f16|f32|i8   rewrite the weights (i8: int8 rows\n"
     "        with per-row scales)\n"
-    "  tokenize (--tokenizer FILE | --vocab vocab.json --merges merges.txt) [--no-bos]\n"
+    "  tokenize (--tokenizer FILE | --vocab vocab.json --merges merges.txt) [--no-bos] [--pretokens]\n"
     "        (--text TEXT | --text-file F | --texts-json F)   a text's token ids and byte\n"
     "        spans as JSON; FILE: the simulator's or a Hugging Face tokenizer.json (GPT-2)\n"
     "every command but train also takes --threads N (default 1; train: 2)\n";

