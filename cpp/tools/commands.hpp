@@ -21,6 +21,7 @@ int heads_command(const Args& args);
 int predict_command(const Args& args);
 int ablate_command(const Args& args);
 int convert_command(const Args& args);
+int tokenize_command(const Args& args);
 
 // Loads the trained model in `dir` (config.json, tokenizer.json, model.safetensors)
 // into the model registry under the folder's name, which it returns.

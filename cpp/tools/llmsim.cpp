@@ -25,6 +25,9 @@ const char* kUsage =
     "  predict --model DIR --text TEXT [--top-k K] [--temperature X]   next-token predictions\n"
     "  convert --model DIR --out DIR --dtype f16|f32|i8   rewrite the weights (i8: int8 rows\n"
     "        with per-row scales)\n"
+    "  tokenize (--tokenizer FILE | --vocab vocab.json --merges merges.txt) [--no-bos] [--pretokens]\n"
+    "        (--text TEXT | --text-file F | --texts-json F)   a text's token ids and byte\n"
+    "        spans as JSON; FILE: the simulator's or a Hugging Face tokenizer.json (GPT-2)\n"
     "every command but train also takes --threads N (default 1; train: 2)\n";
 
 // Every command but train runs on one thread unless --threads N asks for more. Their
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
       {"predict", predict_command},
       {"ablate", ablate_command},
       {"convert", convert_command},
+      {"tokenize", tokenize_command},
   };
   Args args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <queue>
@@ -12,7 +11,6 @@
 #include "io/json_text.hpp"
 #include "io/read_file.hpp"
 #include "text/pretokenizer.hpp"
-#include "utf8.hpp"
 
 namespace llmsim {
 
@@ -20,7 +18,7 @@ namespace {
 
 using PairKey = uint64_t;
 
-PairKey pair_key(int left, int right) { return (PairKey(uint32_t(left)) << 32) | uint32_t(right); }
+PairKey pair_key(int left, int right) { return bpe_pair_key(left, right); }
 int pair_left(PairKey k) { return int(k >> 32); }
 int pair_right(PairKey k) { return int(k & 0xffffffffu); }
 
@@ -182,62 +180,13 @@ class MergeTrainer {
 // ---------------------------------------------------------------------------
 // Encoding
 
-// Working memory for merging one pre-token, reused across the pre-tokens of a text.
-// Symbols form a linked list over byte positions; a removed symbol has id -1.
-struct MergeScratch {
-  std::vector<int> id, next, prev;
-  std::vector<std::pair<int, int>> heap;  // (merge rank, position of the left symbol)
+// Token b is byte b: the identity, as bpe_merge_piece wants it.
+struct ByteIds {
+  int ids[256];
+  ByteIds() {
+    for (int b = 0; b < 256; ++b) ids[b] = b;
+  }
 };
-
-int rank_of(const std::unordered_map<PairKey, int>& ranks, int left, int right) {
-  if (left < 0 || right < 0) return -1;
-  auto it = ranks.find(pair_key(left, right));
-  return it == ranks.end() ? -1 : it->second;
-}
-
-// Applies the merges in rank order, each rank left to right: exactly what training
-// did to the words it saw. A merge only creates pairs of higher rank (they contain
-// a token that did not exist before), so a min-heap on (rank, position) visits the
-// merges in that order, in O(n log n) for a pre-token of n bytes.
-void encode_pretoken(const std::unordered_map<PairKey, int>& ranks, const std::string& text,
-                     TokenSpan piece, MergeScratch& m, Encoding& out) {
-  const int n = piece.end - piece.begin;
-  m.id.resize(size_t(n));
-  m.next.resize(size_t(n));
-  m.prev.resize(size_t(n));
-  m.heap.clear();
-  const auto by_rank = std::greater<std::pair<int, int>>();
-  auto push = [&](int pos) {
-    const int r = rank_of(ranks, m.id[size_t(pos)], m.id[size_t(m.next[size_t(pos)])]);
-    if (r < 0) return;
-    m.heap.emplace_back(r, pos);
-    std::push_heap(m.heap.begin(), m.heap.end(), by_rank);
-  };
-  for (int i = 0; i < n; ++i) {
-    m.id[size_t(i)] = static_cast<unsigned char>(text[size_t(piece.begin + i)]);
-    m.next[size_t(i)] = i + 1 < n ? i + 1 : -1;
-    m.prev[size_t(i)] = i - 1;
-  }
-  for (int i = 0; i + 1 < n; ++i) push(i);
-  while (!m.heap.empty()) {
-    std::pop_heap(m.heap.begin(), m.heap.end(), by_rank);
-    const auto [rank, i] = m.heap.back();
-    m.heap.pop_back();
-    const int j = m.next[size_t(i)];
-    if (j < 0 || rank_of(ranks, m.id[size_t(i)], m.id[size_t(j)]) != rank) continue;  // stale
-    m.id[size_t(i)] = 256 + rank;
-    m.id[size_t(j)] = -1;
-    m.next[size_t(i)] = m.next[size_t(j)];
-    if (m.next[size_t(i)] >= 0) m.prev[size_t(m.next[size_t(i)])] = i;
-    if (m.prev[size_t(i)] >= 0) push(m.prev[size_t(i)]);
-    if (m.next[size_t(i)] >= 0) push(i);
-  }
-  for (int i = 0; i >= 0; i = m.next[size_t(i)]) {
-    const int end = m.next[size_t(i)] >= 0 ? m.next[size_t(i)] : n;
-    out.ids.push_back(m.id[size_t(i)]);
-    out.spans.push_back({piece.begin + i, piece.begin + end});
-  }
-}
 
 // ---------------------------------------------------------------------------
 // JSON
@@ -254,12 +203,6 @@ int64_t json_integer(const nlohmann::json& v, const std::string& where) {
   }
   if (v.is_number_integer()) return v.get<int64_t>();
   bad_data(where + " must be an integer, not " + describe_json(v));
-}
-
-std::string hex_byte(unsigned char c) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "<0x%02X>", c);
-  return buf;
 }
 
 }  // namespace
@@ -294,9 +237,9 @@ BpeTokenizer BpeTokenizer::from_merges(const std::vector<std::pair<int, int>>& m
     if (length > size_t(kMaxTokenBytes))
       bad_data(where + " would be " + std::to_string(length) + " bytes long; the limit is " +
                std::to_string(kMaxTokenBytes));
-    const auto inserted = t.rank_of_pair_.emplace(pair_key(a, b), int(r));
+    const auto inserted = t.merge_table_.emplace(bpe_pair_key(a, b), BpeMerge{int(r), id});
     if (!inserted.second)
-      bad_data(where + " repeats merge " + std::to_string(inserted.first->second));
+      bad_data(where + " repeats merge " + std::to_string(inserted.first->second.rank));
     t.token_bytes_.push_back(t.token_bytes_[size_t(a)] + t.token_bytes_[size_t(b)]);
   }
   t.token_bytes_.push_back("");  // BOS
@@ -392,9 +335,10 @@ Encoding BpeTokenizer::encode(const std::string& text, bool add_bos) const {
     out.ids.push_back(bos_id());
     out.spans.push_back({0, 0});
   }
-  MergeScratch scratch;
+  static const ByteIds bytes;
+  BpeScratch scratch;
   for (const TokenSpan& piece : pretokenize(text))
-    encode_pretoken(rank_of_pair_, text, piece, scratch, out);
+    bpe_merge_piece(merge_table_, bytes.ids, text, piece, scratch, out);
   return out;
 }
 
@@ -414,22 +358,7 @@ const std::string& BpeTokenizer::token_bytes(int id) const {
 std::string BpeTokenizer::token_display(int id) const {
   const std::string& bytes = token_bytes(id);
   if (id == bos_id()) return bos_text_;
-  std::string shown;
-  size_t i = 0;
-  while (i < bytes.size()) {
-    const unsigned char c = bytes[i];
-    const Utf8Sequence seq = utf8_sequence_at(bytes, i);
-    if (c == '\n') shown += "\\n";
-    else if (c == '\t') shown += "\\t";
-    else if (c == '\r') shown += "\\r";
-    else if (c < 0x20 || c == 0x7f) shown += hex_byte(c);
-    else if (seq.valid) shown.append(bytes, i, size_t(seq.length));
-    else {
-      for (int k = 0; k < seq.length; ++k) shown += hex_byte(static_cast<unsigned char>(bytes[i + k]));
-    }
-    i += size_t(seq.length);
-  }
-  return shown;
+  return display_token_bytes(bytes);
 }
 
 int BpeTokenizer::find_token(const std::string& bytes) const {

@@ -33,20 +33,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trace.hpp"
+#include "text/bpe_merge.hpp"
+#include "text/tokens.hpp"
 
 namespace llmsim {
 
-// The largest vocabulary a tokenizer file may hold; it bounds the memory a
-// malicious or broken file can make us allocate (at most 64 Ki tokens of 256 B).
-constexpr int kMaxVocabSize = 65536;
 // The longest token, in bytes. Training never merges past it.
 constexpr int kMaxTokenBytes = 256;
-
-struct Encoding {
-  std::vector<int> ids;
-  std::vector<TokenSpan> spans;  // byte offsets [begin, end) into the text; BOS is {0, 0}
-};
 
 class BpeTokenizer {
  public:
@@ -74,9 +67,7 @@ class BpeTokenizer {
 
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
   const std::string& token_bytes(int id) const;
-  // A printable, valid UTF-8 form for the page: whole characters as they are,
-  // a space as a space, bytes that are not a whole valid character as <0xE2>,
-  // \n \t \r as those two-character escapes, other control bytes as <0x00>,
+  // A printable, valid UTF-8 form for the page: display_token_bytes() (tokens.hpp),
   // BOS as its bos text ("<bos>").
   std::string token_display(int id) const;
   // The id of the token with exactly these bytes, or -1 (e.g. find_token(" cat")).
@@ -90,7 +81,7 @@ class BpeTokenizer {
   BpeTokenizer() = default;
 
   std::vector<std::pair<int, int>> merges_;
-  std::unordered_map<uint64_t, int> rank_of_pair_;   // (left << 32 | right) -> merge index
+  BpeMergeTable merge_table_;                         // (left, right) -> merge r, token 256 + r
   std::unordered_map<std::string, int> id_of_bytes_;  // every token but BOS
   std::vector<std::string> token_bytes_;              // by id; BOS is ""
   std::string bos_text_;

@@ -11,8 +11,7 @@ static ByteClass classify(unsigned char c) {
   return ByteClass::Other;
 }
 
-// Length of a contraction starting at text[i] == '\'' ('s, 're, ...), or 0.
-static size_t contraction_length(const std::string& text, size_t i) {
+size_t contraction_length(const std::string& text, size_t i) {
   if (text[i] != '\'' || i + 1 >= text.size()) return 0;
   const char a = text[i + 1];
   if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;

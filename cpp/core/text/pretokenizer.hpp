@@ -13,7 +13,8 @@
 //   - a whitespace run stays whole (so "\n\n" is one pre-token) except that a
 //     final space in front of a non-space leaves it to start the next pre-token.
 //     This last rule differs from GPT-2, which would split "\n\nHi" as
-//     "\n" "\n" "Hi"; here it is "\n\n" "Hi".
+//     "\n" "\n" "Hi"; here it is "\n\n" "Hi". (GPT-2's own rules, exactly, are
+//     gpt2_pretokenizer.hpp's, for GPT-2's vocabulary.)
 // The pre-tokens cover the text exactly, in order, without gaps.
 #pragma once
 #include <string>
@@ -24,5 +25,9 @@
 namespace llmsim {
 
 std::vector<TokenSpan> pretokenize(const std::string& text);
+
+// The length of GPT-2's contraction ('s 't 're 've 'm 'll 'd, lowercase only) that
+// starts at byte i of `text`, or 0. Also used by gpt2_pretokenizer.hpp.
+size_t contraction_length(const std::string& text, size_t i);
 
 }  // namespace llmsim
