@@ -273,7 +273,7 @@ int train_command(const Args& args) {
   if (s.score_only) {
     // Nothing is trained: the model these options trained (in --out) is scored.
     const Gpt model = Gpt::load(s.out_dir);
-    if (model.tokenizer().merges() != tokenizer.merges())
+    if (!model.bpe_tokenizer() || model.bpe_tokenizer()->merges() != tokenizer.merges())
       throw Error(s.out_dir + " was not trained with these options: its tokenizer differs from "
                               "the one they make");
     const Baselines baselines = fit_baselines(train_stream, val_stream, s.config, tokenizer.bos_id(),

@@ -75,7 +75,7 @@ std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& strea
 }
 
 std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
-                                          const BpeTokenizer& tokenizer) {
+                                          const Tokenizer& tokenizer) {
   if (!(temperature > 0) || !std::isfinite(temperature))
     throw Error("temperature must be a positive number, got " + std::to_string(temperature));
   const int V = int(logits.size());
@@ -99,10 +99,14 @@ std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float 
 // ---- the model with its tokenizer --------------------------------------------------
 
 Gpt::Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer)
+    : Gpt(config, std::move(weights), std::make_shared<const BpeTokenizer>(std::move(tokenizer))) {}
+
+Gpt::Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> tokenizer)
     : config_(config), weights_(std::move(weights)), tokenizer_(std::move(tokenizer)) {
   config_.validate("model config");
-  if (tokenizer_.vocab_size() != config_.vocab_size)
-    throw Error("the tokenizer has " + std::to_string(tokenizer_.vocab_size()) +
+  if (!tokenizer_) throw Error("a model needs a tokenizer");
+  if (tokenizer_->vocab_size() != config_.vocab_size)
+    throw Error("the tokenizer has " + std::to_string(tokenizer_->vocab_size()) +
                 " tokens but the model config says vocab_size " +
                 std::to_string(config_.vocab_size) + " (are they from the same model?)");
   if (weights_.tok_emb.rows() != config_.vocab_size || weights_.tok_emb.cols() != config_.d_model ||
@@ -151,10 +155,17 @@ Gpt Gpt::load(const std::string& dir) {
                               weights_path);
 }
 
+// The project's folder format holds only its own tokenizer.
+static const BpeTokenizer& own_tokenizer(const Gpt& gpt) {
+  const BpeTokenizer* bpe = gpt.bpe_tokenizer();
+  if (!bpe) throw Error("this model reads through GPT-2's tokenizer; only the project's own models are written as a model folder");
+  return *bpe;
+}
+
 ModelFiles Gpt::files(DType dtype) const {
   ModelFiles files;
   files.config = config_.to_json().dump(2) + "\n";
-  files.tokenizer = tokenizer_.to_text();
+  files.tokenizer = own_tokenizer(*this).to_text();
   files.safetensors = serialize_safetensors(tensors(), dtype);
   return files;
 }
@@ -165,7 +176,7 @@ void Gpt::save(const std::string& dir, DType dtype) const {
   if (!config_out) throw Error(config_path + ": cannot write the file");
   config_out << config_.to_json().dump(2) << "\n";
   if (!config_out) throw Error(config_path + ": writing failed");
-  tokenizer_.save(dir + "/tokenizer.json");
+  own_tokenizer(*this).save(dir + "/tokenizer.json");
   write_safetensors(dir + "/model.safetensors", tensors(), dtype);
 }
 
@@ -181,10 +192,10 @@ Trace Gpt::run_ids(const std::vector<int>& ids, const ModelRun& options) const {
   Trace trace;
   gpt_forward(config_, weights_, ids, options, trace);
   trace.ids = ids;
-  for (int id : ids) trace.tokens.push_back(tokenizer_.token_display(id));
+  for (int id : ids) trace.tokens.push_back(tokenizer_->token_display(id));
   trace.n_input_tokens = int(ids.size());
   trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
-                                  options.temperature, tokenizer_);
+                                  options.temperature, *tokenizer_);
   return trace;
 }
 
@@ -196,7 +207,7 @@ Trace Gpt::run(const std::string& text, const ModelRun& options) const {
 
 void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trace,
                    bool incremental) const {
-  Encoding encoding = tokenizer_.encode(text, /*add_bos=*/true);
+  Encoding encoding = tokenizer_->encode(text, /*add_bos=*/true);
   const int n_input = int(encoding.ids.size());
   std::string warning;
   if (n_input > config_.context) {
@@ -221,14 +232,14 @@ void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trac
   for (int t = int(kept); t < int(ids.size()); ++t)
     trace.log_sum_exp.push_back(row_log_sum_exp(trace.logits.row(t)));
   trace.tokens.resize(size_t(reuse));
-  for (size_t t = size_t(reuse); t < ids.size(); ++t) trace.tokens.push_back(tokenizer_.token_display(ids[t]));
+  for (size_t t = size_t(reuse); t < ids.size(); ++t) trace.tokens.push_back(tokenizer_->token_display(ids[t]));
   trace.ids = ids;
   trace.spans = encoding.spans;
   trace.n_input_tokens = n_input;
   trace.warning = warning;
   trace.has_vocabulary = true;
   trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
-                                  options.temperature, tokenizer_);
+                                  options.temperature, *tokenizer_);
   // the loss on the text: how well the model predicted each next token (none for BOS alone)
   trace.loss = ids.size() >= 2 ? float(next_token_loss(trace.logits, trace.log_sum_exp, ids)) : -1;
 }

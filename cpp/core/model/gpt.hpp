@@ -17,6 +17,7 @@
 // with its tokenizer.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "model/gpt_weights.hpp"
 #include "model/model.hpp"
 #include "text/bpe_tokenizer.hpp"
+#include "text/tokens.hpp"
 #include "trace.hpp"
 
 namespace llmsim {
@@ -50,7 +52,7 @@ std::vector<std::vector<int>> split_into_sequences(const std::vector<int>& strea
 // The k most probable next tokens from one row of logits, softmax(logits / temperature),
 // most probable first (ties: lower id first). Text comes from `tokenizer`.
 std::vector<Prediction> top_k_predictions(const RowVector& logits, int k, float temperature,
-                                          const BpeTokenizer& tokenizer);
+                                          const Tokenizer& tokenizer);
 
 // The three files of a model folder, in memory: config.json, tokenizer.json and
 // model.safetensors.
@@ -63,6 +65,8 @@ struct ModelFiles {
 class Gpt : public Model {
  public:
   Gpt(GptConfig config, GptWeights weights, BpeTokenizer tokenizer);
+  // Any tokenizer (GPT-2's for a Hugging Face checkpoint, model/hf_gpt2.hpp).
+  Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> tokenizer);
 
   // From the three files' contents (the WASM build has no filesystem).
   static Gpt from_bytes(const std::string& config_json, const std::string& tokenizer_json,
@@ -77,7 +81,11 @@ class Gpt : public Model {
 
   const GptConfig& config() const { return config_; }
   const GptWeights& weights() const { return weights_; }
-  const BpeTokenizer& tokenizer() const { return tokenizer_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  const std::shared_ptr<const Tokenizer>& shared_tokenizer() const { return tokenizer_; }
+  // The project's own tokenizer, or nullptr when the model reads through another
+  // (only the project's own can be written as its tokenizer.json).
+  const BpeTokenizer* bpe_tokenizer() const { return dynamic_cast<const BpeTokenizer*>(tokenizer_.get()); }
 
   // The Model interface. run_into tokenises `text` (BOS first), cuts it to the
   // context, runs the forward pass and fills every field of the Trace but its
@@ -100,7 +108,7 @@ class Gpt : public Model {
 
   GptConfig config_;
   GptWeights weights_;
-  BpeTokenizer tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
 };
 
 }  // namespace llmsim

@@ -41,7 +41,7 @@ namespace llmsim {
 // The longest token, in bytes. Training never merges past it.
 constexpr int kMaxTokenBytes = 256;
 
-class BpeTokenizer {
+class BpeTokenizer : public Tokenizer {
  public:
   // Learns vocab_size - 257 merges from `corpus` (vocab_size counts the 256 bytes
   // and BOS). Ties between equally frequent pairs go to the smaller pair (first
@@ -61,20 +61,20 @@ class BpeTokenizer {
   std::string to_text() const;
   void save(const std::string& path) const;
 
-  Encoding encode(const std::string& text, bool add_bos = true) const;
+  Encoding encode(const std::string& text, bool add_bos = true) const override;
   // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
-  std::string decode(const std::vector<int>& ids) const;
+  std::string decode(const std::vector<int>& ids) const override;
 
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
-  const std::string& token_bytes(int id) const;
+  const std::string& token_bytes(int id) const override;
   // A printable, valid UTF-8 form for the page: display_token_bytes() (tokens.hpp),
   // BOS as its bos text ("<bos>").
-  std::string token_display(int id) const;
+  std::string token_display(int id) const override;
   // The id of the token with exactly these bytes, or -1 (e.g. find_token(" cat")).
-  int find_token(const std::string& bytes) const;
+  int find_token(const std::string& bytes) const override;
 
-  int vocab_size() const { return int(token_bytes_.size()); }
-  int bos_id() const { return vocab_size() - 1; }
+  int vocab_size() const override { return int(token_bytes_.size()); }
+  int bos_id() const override { return vocab_size() - 1; }
   const std::vector<std::pair<int, int>>& merges() const { return merges_; }
 
  private:

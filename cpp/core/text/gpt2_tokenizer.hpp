@@ -67,7 +67,7 @@ std::string gpt2_token_string(const std::string& bytes);
 enum class TokenizerJsonKind { ProjectByteBpe, HuggingFace, Unknown };
 TokenizerJsonKind tokenizer_json_kind(const nlohmann::json& j);
 
-class Gpt2Tokenizer {
+class Gpt2Tokenizer : public Tokenizer {
  public:
   // One merge as the files write it: two tokens in GPT-2's spelling.
   using MergeStrings = std::pair<std::string, std::string>;
@@ -88,19 +88,19 @@ class Gpt2Tokenizer {
   static Gpt2Tokenizer from_vocab(const nlohmann::json& vocab, const std::vector<MergeStrings>& merges,
                                   const std::string& name, const std::string& merges_name);
 
-  Encoding encode(const std::string& text, bool add_bos = true) const;
+  Encoding encode(const std::string& text, bool add_bos = true) const override;
   // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
-  std::string decode(const std::vector<int>& ids) const;
+  std::string decode(const std::vector<int>& ids) const override;
 
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
-  const std::string& token_bytes(int id) const;
+  const std::string& token_bytes(int id) const override;
   // display_token_bytes() of its bytes (tokens.hpp), BOS as "<|endoftext|>".
-  std::string token_display(int id) const;
+  std::string token_display(int id) const override;
   // The id of the token with exactly these bytes, or -1 (find_token(" the") == 262).
-  int find_token(const std::string& bytes) const;
+  int find_token(const std::string& bytes) const override;
 
-  int vocab_size() const { return int(token_bytes_.size()); }
-  int bos_id() const { return bos_id_; }
+  int vocab_size() const override { return int(token_bytes_.size()); }
+  int bos_id() const override { return bos_id_; }
 
  private:
   Gpt2Tokenizer() = default;

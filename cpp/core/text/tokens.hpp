@@ -1,6 +1,7 @@
-// What every tokenizer of the project shares, whatever its vocabulary: the Encoding
-// it returns, the bound on a vocabulary's size, and how a token is shown on the page.
-// (BpeTokenizer, the project's own, and Gpt2Tokenizer, GPT-2's, both use these.)
+// What every tokenizer of the project shares, whatever its vocabulary: the interface a
+// model reads text through, the Encoding it returns, the bound on a vocabulary's size,
+// and how a token is shown on the page. (BpeTokenizer, the project's own, and
+// Gpt2Tokenizer, GPT-2's, both implement it.)
 #pragma once
 #include <string>
 #include <vector>
@@ -23,5 +24,24 @@ struct Encoding {
 // \n \t \r as those two-character escapes, other control bytes as <0x00>. (A
 // tokenizer shows its BOS token by its own name; that is not a question of bytes.)
 std::string display_token_bytes(const std::string& bytes);
+
+// A model's tokenizer as the model, the head analysis and the page see it: text to
+// ids with their byte spans, ids back to bytes, and the BOS token every run starts with.
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+  // The ids of `text` (BOS first unless add_bos is false) and each one's byte span.
+  virtual Encoding encode(const std::string& text, bool add_bos = true) const = 0;
+  // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
+  virtual std::string decode(const std::vector<int>& ids) const = 0;
+  // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
+  virtual const std::string& token_bytes(int id) const = 0;
+  // display_token_bytes() of its bytes; BOS by the tokenizer's name for it.
+  virtual std::string token_display(int id) const = 0;
+  // The id of the token with exactly these bytes, or -1 (BOS is never found).
+  virtual int find_token(const std::string& bytes) const = 0;
+  virtual int vocab_size() const = 0;
+  virtual int bos_id() const = 0;
+};
 
 }  // namespace llmsim

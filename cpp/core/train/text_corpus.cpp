@@ -104,7 +104,7 @@ std::string tokenizer_training_text(const TrainingText& text, size_t bytes) {
                                 : even_document_sample(text.split.train, bytes);
 }
 
-void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
+void encode_documents(const Tokenizer& tokenizer, const std::string& text,
                       std::vector<int>& stream, std::vector<size_t>& doc_starts) {
   for_each_document(text, [&](size_t begin, size_t end) {
     doc_starts.push_back(stream.size());

@@ -53,7 +53,7 @@ std::string tokenizer_training_text(const TrainingText& text, size_t bytes);
 
 // Encodes documents (separated by "\n\n", each encoded with its separator) into one
 // stream; doc_starts gets the stream position where each document begins.
-void encode_documents(const BpeTokenizer& tokenizer, const std::string& text,
+void encode_documents(const Tokenizer& tokenizer, const std::string& text,
                       std::vector<int>& stream, std::vector<size_t>& doc_starts);
 
 }  // namespace llmsim

@@ -24,7 +24,7 @@ size_t count_words(const std::string& text) {
 
 namespace {
 
-std::vector<int> text_tokens(const BpeTokenizer& tokenizer, const std::string& text) {
+std::vector<int> text_tokens(const Tokenizer& tokenizer, const std::string& text) {
   std::vector<int> stream = tokenizer.encode(text, /*add_bos=*/false).ids;
   if (stream.empty()) throw Error("the text has no tokens");
   return stream;
@@ -53,7 +53,7 @@ TextLoss gpt_text_loss(const Gpt& model, const std::string& text) {
   return loss;
 }
 
-TextLoss ngram_text_loss(const BigramModel& bigram, const BpeTokenizer& tokenizer, int context,
+TextLoss ngram_text_loss(const BigramModel& bigram, const Tokenizer& tokenizer, int context,
                          const std::string& text, double k, bool unigram) {
   TextLoss loss = empty_loss_of(text);
   const std::vector<int> stream = text_tokens(tokenizer, text);

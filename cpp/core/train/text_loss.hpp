@@ -33,7 +33,7 @@ TextLoss gpt_text_loss(const Gpt& model, const std::string& text);
 
 // The same pieces scored by a bigram model (add-k), or with `unigram` by its BOS row
 // alone (the stream's token frequencies), for baselines on the same tokens.
-TextLoss ngram_text_loss(const BigramModel& bigram, const BpeTokenizer& tokenizer, int context,
+TextLoss ngram_text_loss(const BigramModel& bigram, const Tokenizer& tokenizer, int context,
                          const std::string& text, double k, bool unigram);
 
 }  // namespace llmsim

@@ -49,7 +49,7 @@ TEST_CASE("GPT: zero-ablating every head of a layer equals removing that layer's
 
     GptWeights removed = gpt.weights();
     removed.blocks[layer].attn.w_o.setZero();
-    const Trace reference = Gpt(gpt.config(), removed, gpt.tokenizer()).run(text);
+    const Trace reference = Gpt(gpt.config(), removed, gpt.shared_tokenizer()).run(text);
     CHECK(ablated.logits == reference.logits);  // x + 0 either way: bit for bit
     CHECK(ablated.layers[layer].output.isZero(0));
     CHECK(ablated.logits != gpt.run(text).logits);  // and the layer did matter
