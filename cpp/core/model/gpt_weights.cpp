@@ -222,6 +222,12 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& w, const GptTensor& t) {
 // ---- weights <-> safetensors -------------------------------------------------------
 
 TensorFile gpt_weights_to_tensors(const GptConfig& c, const GptWeights& w) {
+  // The file's table (gpt_tensors) has no attention biases: writing a GPT-2 checkpoint's
+  // weights in this format would silently drop them.
+  for (size_t l = 0; l < w.blocks.size(); ++l)
+    if (w.blocks[l].attn.has_biases())
+      throw Error("the project's weight file has no attention biases, but block " + std::to_string(l) +
+                  " has them (a GPT-2 checkpoint): keep it in its own format");
   TensorFile f;
   for (const GptTensor& t : gpt_tensors(c)) {
     const auto m = tensor_in(w, t);

@@ -99,7 +99,8 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& weights, const GptTensor& t
 
 // Weights <-> the tensors of a safetensors file. Reading checks that every tensor
 // the config needs is there with the right shape, finite, and that there are no
-// others, throwing llmsim::Error "<source>: <problem>".
+// others, throwing llmsim::Error "<source>: <problem>". Writing refuses weights with
+// attention biases (GPT-2's, model/hf_gpt2.hpp): the table has no place for them.
 TensorFile gpt_weights_to_tensors(const GptConfig& config, const GptWeights& weights);
 GptWeights gpt_weights_from_tensors(const TensorFile& file, const GptConfig& config,
                                     const std::string& source);

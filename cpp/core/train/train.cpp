@@ -161,6 +161,12 @@ void GptTrainer::init_weights(uint64_t seed, bool sinusoid_positions) {
 }
 
 void GptTrainer::set_weights(const GptWeights& w) {
+  // The trainer's parameter buffer has no place for attention biases (the project's
+  // models have none); dropping them would train a different model than was given.
+  for (size_t l = 0; l < w.blocks.size(); ++l)
+    if (w.blocks[l].attn.has_biases())
+      throw Error("the trainer cannot train a model with attention biases (block " + std::to_string(l) +
+                  " has them, as GPT-2's checkpoints do): training is bias-free");
   for (size_t i = 0; i < tensors_.size(); ++i) placed(params_, i) = tensor_in(w, tensors_[i]);
 }
 
