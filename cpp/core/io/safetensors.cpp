@@ -86,6 +86,14 @@ float half_to_float(uint16_t h) {
   return sign ? -magnitude : magnitude;
 }
 
+uint16_t float_to_bfloat16(float f) {
+  const uint32_t x = float_bits(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return uint16_t((x >> 16) | 0x0040u);  // NaN, quieted
+  return uint16_t(shift_right_round_even(x, 16));  // a carry into the exponent is right
+}
+
+float bfloat16_to_float(uint16_t b) { return float_from_bits(uint32_t(b) << 16); }
+
 // ---------------------------------------------------------------------------
 // Shapes
 
@@ -141,30 +149,44 @@ uint32_t load_u32_le(const uint8_t* p) {
 }
 uint16_t load_u16_le(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
 
-size_t dtype_bytes(DType dtype) { return dtype == DType::I8 ? 1 : dtype == DType::F16 ? 2 : 4; }
-const char* dtype_name(DType dtype) {
-  return dtype == DType::I8 ? "I8" : dtype == DType::F16 ? "F16" : "F32";
-}
+size_t dtype_bytes(DType dtype) { return dtype == DType::I8 ? 1 : dtype == DType::F32 ? 4 : 2; }
 
 // One tensor's header entry, checked on its own (the layout is checked across entries).
-struct Entry {
-  std::string name;
+using Entry = TensorInfo;
+
+std::string unsupported_dtype(const std::string& name, const std::string& dtype) {
+  return "tensor " + quoted(name) + " has dtype " + quoted(dtype) +
+         "; only F16, BF16, F32 and I8 (with per-row scales) are supported";
+}
+
+// The format's dtypes and their sizes: those we decode, and those whose bytes we can
+// only step over.
+struct KnownDType {
+  const char* text;
   DType dtype;
-  std::vector<int64_t> shape;
-  uint64_t count;       // elements
-  uint64_t begin, end;  // byte range within the data section, end <= data size
+  uint64_t bytes;
+};
+constexpr KnownDType kDTypes[] = {
+    {"F32", DType::F32, 4},     {"F16", DType::F16, 2},       {"BF16", DType::BF16, 2},
+    {"I8", DType::I8, 1},       {"F64", DType::other, 8},     {"I64", DType::other, 8},
+    {"I32", DType::other, 4},   {"I16", DType::other, 2},     {"U64", DType::other, 8},
+    {"U32", DType::other, 4},   {"U16", DType::other, 2},     {"U8", DType::other, 1},
+    {"BOOL", DType::other, 1},  {"F8_E5M2", DType::other, 1}, {"F8_E4M3", DType::other, 1},
 };
 
-DType parse_dtype(const std::string& name, const json& entry, const std::string& source) {
+void parse_dtype(const std::string& name, const json& entry, Entry& e, const std::string& source) {
   const auto it = entry.find("dtype");
   if (it == entry.end()) fail(source, "tensor " + quoted(name) + " has no \"dtype\"");
   if (!it->is_string()) fail(source, "tensor " + quoted(name) + ": \"dtype\" is not a string");
   const std::string& dtype = it->get_ref<const std::string&>();
-  if (dtype == "F32") return DType::F32;
-  if (dtype == "F16") return DType::F16;
-  if (dtype == "I8") return DType::I8;
-  fail(source, "tensor " + quoted(name) + " has dtype " + quoted(dtype) +
-                   "; only F16, F32 and I8 (with per-row scales) are supported");
+  for (const KnownDType& known : kDTypes)
+    if (dtype == known.text) {
+      e.dtype = known.dtype;
+      e.dtype_text = known.text;
+      e.element_bytes = known.bytes;
+      return;
+    }
+  fail(source, unsupported_dtype(name, dtype));
 }
 
 std::vector<int64_t> parse_shape(const std::string& name, const json& entry,
@@ -223,7 +245,7 @@ Entry parse_entry(const std::string& name, const json& value, uint64_t data_size
     fail(source, "header entry " + quoted(name) + " is not an object");
   Entry e;
   e.name = name;
-  e.dtype = parse_dtype(name, value, source);
+  parse_dtype(name, value, e, source);
   e.shape = parse_shape(name, value, source);
   e.count = checked_count(name, e.shape, source);
   parse_offsets(name, value, e.begin, e.end, source);
@@ -234,12 +256,12 @@ Entry parse_entry(const std::string& name, const json& value, uint64_t data_size
   if (e.end > data_size)
     fail(source, "tensor " + quoted(name) + ": data_offsets " + range + " reach past the " +
                      std::to_string(data_size) + " data bytes in the file (truncated?)");
-  const uint64_t bytes_per_element = dtype_bytes(e.dtype);
+  const uint64_t bytes_per_element = e.element_bytes;
   const bool bytes_overflow = e.count > std::numeric_limits<uint64_t>::max() / bytes_per_element;
   if (bytes_overflow || e.count * bytes_per_element != e.end - e.begin) {
     const std::string needed =
         bytes_overflow ? "more than 2^64" : std::to_string(e.count * bytes_per_element);
-    fail(source, "tensor " + quoted(name) + " (" + dtype_name(e.dtype) + ", shape " +
+    fail(source, "tensor " + quoted(name) + " (" + e.dtype_text + ", shape " +
                      shape_to_string(e.shape) + ") needs " + needed + " bytes but data_offsets " +
                      range + " span " + std::to_string(e.end - e.begin));
   }
@@ -261,8 +283,10 @@ std::map<std::string, std::string> parse_metadata(const json& value, const std::
 // Tensors must tile the data section exactly, as the reference requires: sorted by
 // offset, each begins where the previous one ended, from 0 to the last data byte.
 // So no byte is read twice as different tensors and no byte goes unaccounted for.
-void check_layout(std::vector<const Entry*> entries, uint64_t data_size,
-                  const std::string& source) {
+// Returns where the last tensor ends; `whole_file` false (the header alone) checks the
+// tiling but not that it ends at the end of a data section it has not seen.
+uint64_t check_layout(std::vector<const Entry*> entries, uint64_t data_size, bool whole_file,
+                      const std::string& source) {
   std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
@@ -279,10 +303,24 @@ void check_layout(std::vector<const Entry*> entries, uint64_t data_size,
     covered = e->end;
     previous = e;
   }
-  if (covered != data_size)
+  if (whole_file && covered != data_size)
     fail(source, "the tensors end at data byte " + std::to_string(covered) + " but the file has " +
                      std::to_string(data_size) + " data bytes (trailing garbage, or a header "
                                                  "that lists too few tensors)");
+  return covered;
+}
+
+// The entry's bytes as floats into out[0 .. e.count): the range lies inside `data`.
+void decode_into(const Entry& e, const uint8_t* data, float* out) {
+  const uint8_t* p = data + e.begin;
+  const size_t n = size_t(e.count);
+  switch (e.dtype) {
+    case DType::F32: for (size_t i = 0; i < n; ++i) out[i] = float_from_bits(load_u32_le(p + 4 * i)); break;
+    case DType::F16: for (size_t i = 0; i < n; ++i) out[i] = half_to_float(load_u16_le(p + 2 * i)); break;
+    case DType::BF16: for (size_t i = 0; i < n; ++i) out[i] = bfloat16_to_float(load_u16_le(p + 2 * i)); break;
+    case DType::I8: for (size_t i = 0; i < n; ++i) out[i] = float(int8_t(p[i])); break;
+    case DType::other: break;  // refused by the callers
+  }
 }
 
 // The entry's bytes as floats. The range was checked to lie inside the data, so the
@@ -299,14 +337,7 @@ Tensor decode(const Entry& e, const uint8_t* data, const std::string& source) {
     fail(source, "out of memory reading tensor " + quoted(e.name) + " (" +
                      std::to_string(e.count) + " elements)");
   }
-  const uint8_t* p = data + e.begin;
-  if (e.dtype == DType::F32) {
-    for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float_from_bits(load_u32_le(p + 4 * i));
-  } else if (e.dtype == DType::I8) {
-    for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float(int8_t(p[i]));
-  } else {
-    for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = half_to_float(load_u16_le(p + 2 * i));
-  }
+  decode_into(e, data, t.data.data());
   return t;
 }
 
@@ -344,7 +375,25 @@ json parse_header_json(const uint8_t* begin, const uint8_t* end, const std::stri
 
 }  // namespace
 
-TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& source_name) {
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+    case DType::I8: return "I8";
+    case DType::other: return "other";
+  }
+  return "other";
+}
+
+const TensorInfo* SafetensorsHeader::find(const std::string& name) const {
+  for (const TensorInfo& t : tensors)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+SafetensorsHeader read_safetensors_header(const uint8_t* bytes, size_t size,
+                                          const std::string& source_name, bool whole_file) {
   const std::string& source = source_name;
   if (bytes == nullptr && size != 0) fail(source, "no bytes given");
   if (size < 8)
@@ -362,27 +411,47 @@ TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::strin
     fail(source, "header length field says " + std::to_string(header_size) + " bytes but only " +
                      std::to_string(after_length) + " bytes follow it (file truncated?)");
   const uint8_t* header = bytes + 8;
-  const uint8_t* data = header + header_size;
-  const uint64_t data_size = after_length - header_size;
+  // Without the whole file the data's size is unknown: no offset is "past the end".
+  const uint64_t data_size =
+      whole_file ? after_length - header_size : std::numeric_limits<uint64_t>::max();
 
-  const json root = parse_header_json(header, data, source);
+  const json root = parse_header_json(header, header + header_size, source);
   if (!root.is_object()) fail(source, "header is JSON but not an object");
 
-  TensorFile file;
-  std::vector<Entry> entries;
+  SafetensorsHeader result;
+  result.data_offset = 8 + header_size;
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (it.key() == "__metadata__")
-      file.metadata = parse_metadata(it.value(), source);
+      result.metadata = parse_metadata(it.value(), source);
     else
-      entries.push_back(parse_entry(it.key(), it.value(), data_size, source));
+      result.tensors.push_back(parse_entry(it.key(), it.value(), data_size, source));
   }
   std::vector<const Entry*> pointers;
-  for (const Entry& e : entries) pointers.push_back(&e);
-  check_layout(pointers, data_size, source);
+  for (const Entry& e : result.tensors) pointers.push_back(&e);
+  result.data_bytes = check_layout(pointers, data_size, whole_file, source);
+  return result;
+}
 
-  for (const Entry& e : entries) file.tensors.emplace(e.name, decode(e, data, source));
-  for (const Entry& e : entries)
-    if (e.dtype == DType::I8) apply_row_scales(file, e.name, source);
+void decode_tensor(const uint8_t* bytes, size_t size, const SafetensorsHeader& header,
+                   const TensorInfo& info, float* out, const std::string& source_name) {
+  const uint64_t data_size = header.data_offset <= size ? uint64_t(size) - header.data_offset : 0;
+  if (info.end < info.begin || info.end > data_size || info.count > info.end - info.begin ||
+      info.count * info.element_bytes != info.end - info.begin)
+    fail(source_name, "tensor " + quoted(info.name) + " does not lie inside the file's data");
+  if (info.dtype == DType::other) fail(source_name, unsupported_dtype(info.name, info.dtype_text));
+  decode_into(info, bytes + header.data_offset, out);
+}
+
+TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& source_name) {
+  const SafetensorsHeader header = read_safetensors_header(bytes, size, source_name, true);
+  const uint8_t* data = bytes + header.data_offset;
+  for (const Entry& e : header.tensors)
+    if (e.dtype == DType::other) fail(source_name, unsupported_dtype(e.name, e.dtype_text));
+  TensorFile file;
+  file.metadata = header.metadata;
+  for (const Entry& e : header.tensors) file.tensors.emplace(e.name, decode(e, data, source_name));
+  for (const Entry& e : header.tensors)
+    if (e.dtype == DType::I8) apply_row_scales(file, e.name, source_name);
   return file;
 }
 
@@ -426,6 +495,16 @@ void append_f16(std::vector<uint8_t>& out, const std::string& name, const Tensor
       throw Error("cannot write tensor " + quoted(name) + " as F16: element " + std::to_string(i) +
                   " is " + std::to_string(v) + ", beyond F16's largest value 65504 (write F32)");
     store_le(out, h, 2);
+  }
+}
+
+void append_bf16(std::vector<uint8_t>& out, const std::string& name, const Tensor& t) {
+  for (size_t i = 0; i < t.data.size(); ++i) {
+    const uint16_t b = float_to_bfloat16(t.data[i]);
+    if ((b & 0x7fffu) == 0x7f80u && std::isfinite(t.data[i]))  // rounded past float's largest
+      throw Error("cannot write tensor " + quoted(name) + " as BF16: element " + std::to_string(i) +
+                  " rounds to infinity (write F32)");
+    store_le(out, b, 2);
   }
 }
 
@@ -477,6 +556,7 @@ TensorFile quantize_rows(const TensorFile& file) {
 }  // namespace
 
 std::vector<uint8_t> serialize_safetensors(const TensorFile& input, DType dtype) {
+  if (dtype == DType::other) throw Error("cannot write safetensors: choose F32, F16, BF16 or I8");
   const TensorFile quantized = dtype == DType::I8 ? quantize_rows(input) : TensorFile{};
   const TensorFile& file = dtype == DType::I8 ? quantized : input;
   // Under I8 each tensor has its own type: I8 matrices, F32 scales, F16 vectors.
@@ -518,6 +598,8 @@ std::vector<uint8_t> serialize_safetensors(const TensorFile& input, DType dtype)
     const DType type = type_of(name, tensor);
     if (type == DType::F16)
       append_f16(out, name, tensor);
+    else if (type == DType::BF16)
+      append_bf16(out, name, tensor);
     else if (type == DType::I8)
       for (float v : tensor.data) out.push_back(uint8_t(int8_t(v)));
     else

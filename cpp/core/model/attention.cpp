@@ -21,6 +21,11 @@ void apply_head_ablation(const HeadAblation& ablation, Eigen::Ref<Matrix> output
   output.rowwise() = ablation.replacement;
 }
 
+void add_bias(Eigen::Ref<Matrix> rows, const RowVector& bias) {
+  if (bias.size() == 0 || rows.rows() == 0) return;
+  rows.rowwise() += bias;
+}
+
 // The reference attention, as llm.c writes it: for each head, three numbered passes over
 // the new query rows i = reuse .. T−1 (all rows when reuse = 0), row i seeing keys 0..i.
 void attention_forward_reference(const Matrix& x, const AttentionWeights& w, int n_head, float scale,
@@ -29,9 +34,12 @@ void attention_forward_reference(const Matrix& x, const AttentionWeights& w, int
                                  int reuse) {
   const int n = int(x.rows()), d_model = int(x.cols()), T = reuse + n;  // n new rows of T
   const int d_k = d_model / n_head;
-  const Matrix q_new = x * w.w_q;  // [n, d_model]: every head's queries side by side
-  const Matrix k_new = x * w.w_k;  // [n, d_model]
-  const Matrix v_new = x * w.w_v;  // [n, d_model]
+  Matrix q_new = x * w.w_q;  // [n, d_model]: every head's queries side by side
+  Matrix k_new = x * w.w_k;  // [n, d_model]
+  Matrix v_new = x * w.w_v;  // [n, d_model]
+  add_bias(q_new, w.b_q);
+  add_bias(k_new, w.b_k);
+  add_bias(v_new, w.b_v);
 
   resize_keeping_rows(trace.input, reuse, T, d_model);
   trace.input.bottomRows(n) = x;
@@ -74,6 +82,7 @@ void attention_forward_reference(const Matrix& x, const AttentionWeights& w, int
   // the heads' outputs side by side, mixed back into the residual stream by W_O
   resize_keeping_rows(trace.output, reuse, T, d_model);
   trace.output.bottomRows(n) = trace.concat.bottomRows(n) * w.w_o;  // [n, d_model]
+  add_bias(trace.output.bottomRows(n), w.b_o);
 }
 
 Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
@@ -85,6 +94,10 @@ Matrix attention_forward(const Matrix& x, const AttentionWeights& w, int n_head,
                 " is not divisible by n_head " + std::to_string(n_head));
   const int d_k = d_model / n_head;
   const float scale = attention_scale(d_k, options.scale);
+  for (const RowVector* bias : {&w.b_q, &w.b_k, &w.b_v, &w.b_o})
+    if (bias->size() != 0 && bias->size() != d_model)
+      throw Error("attention: a bias has " + std::to_string(bias->size()) +
+                  " entries, expected none or d_model = " + std::to_string(d_model));
   if (ablation && int(ablation->size()) != n_head)
     throw Error("ablation: " + std::to_string(ablation->size()) + " entries for " +
                 std::to_string(n_head) + " heads");

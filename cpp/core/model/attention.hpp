@@ -1,8 +1,9 @@
 // Multi-head causal self-attention, the way the page explains it:
-//   Q = x·W_Q, K = x·W_K, V = x·W_V             split into n_head slices of d_k columns
+//   Q = x·W_Q (+ b_Q), K = x·W_K (+ b_K), V = x·W_V (+ b_V)
+//                                              split into n_head slices of d_k columns
 //   per head: scores = q·kᵀ, scaled = scale·scores, weights = softmax(scaled, mask)
 //             output = weights·v
-//   concat = [output_0 | output_1 | ...],  result = concat·W_O
+//   concat = [output_0 | output_1 | ...],  result = concat·W_O (+ b_O)
 //
 // attention_forward is the one entry point and the one place that chooses how it is
 // computed: natively the reference below (attention.cpp, written pass by pass), in the
@@ -19,7 +20,17 @@ namespace llmsim {
 
 struct AttentionWeights {
   Matrix w_q, w_k, w_v, w_o;  // each [d_model, d_model]; x·W convention (rows are inputs)
+  // Optional biases, each [d_model] or empty (= none). The project's own models have
+  // none (the LayerNorm before the attention already adds a bias to its input);
+  // GPT-2's checkpoints have all four (c_attn's bias is b_q | b_k | b_v, c_proj's is
+  // b_o). Q, K and V in the Trace include theirs: they are what the heads attend with.
+  RowVector b_q, b_k, b_v, b_o;
+  bool has_biases() const { return b_q.size() || b_k.size() || b_v.size() || b_o.size(); }
 };
+
+// rows += bias, on every row; nothing when the bias is empty (so a model without
+// biases computes exactly what it did before they existed).
+void add_bias(Eigen::Ref<Matrix> rows, const RowVector& bias);
 
 struct AttentionOptions {
   bool scale = true;   // divide scores by sqrt(d_k)

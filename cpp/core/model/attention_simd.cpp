@@ -26,9 +26,9 @@ Scratch& scratch() {
   return s;
 }
 
-// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k]
-void project(const Matrix& x, const Matrix& W, int h, int d_k, float* out, bool packed,
-             Scratch& s) {
+// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k] (+ bias[h·d_k : (h+1)·d_k])
+void project(const Matrix& x, const Matrix& W, const RowVector& bias, int h, int d_k, float* out,
+             bool packed, Scratch& s) {
   const int T = int(x.rows()), d = int(x.cols());
   if (packed) {
     float* panel = s.get(s.packed_w, kernels::packed_size(d, d_k));
@@ -37,6 +37,7 @@ void project(const Matrix& x, const Matrix& W, int h, int d_k, float* out, bool 
   } else {
     Eigen::Map<Matrix>(out, T, d_k).noalias() = x * W.middleCols(h * d_k, d_k);
   }
+  if (bias.size() != 0 && T > 0) Eigen::Map<Matrix>(out, T, d_k).rowwise() += bias.segment(h * d_k, d_k);
 }
 
 // The unfused softmax, for measuring what fusing buys: the scalar softmax_row of
@@ -87,9 +88,9 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
       scores = s.get(s.scores, rows), weights = s.get(s.weights, rows), scaled = nullptr;
     }
     const size_t first = size_t(reuse) * d_k;  // where the new rows go
-    project(x, w.w_q, h, d_k, q + first, config.packed_gemm, s);  // [n, d_k]
-    project(x, w.w_k, h, d_k, k + first, config.packed_gemm, s);  // [n, d_k]
-    project(x, w.w_v, h, d_k, v + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_q, w.b_q, h, d_k, q + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_k, w.b_k, h, d_k, k + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_v, w.b_v, h, d_k, v + first, config.packed_gemm, s);  // [n, d_k]
     resize_keeping_rows(head.output, reuse, T, d_k);
 
     // kᵀ and v packed once per head (all T rows); then the new rows block by block:
@@ -125,6 +126,7 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
     kernels::gemm(n, d, d, concat, d, w.w_o.data(), d, out, d);
   else
     Eigen::Map<Matrix>(out, n, d).noalias() = Eigen::Map<const Matrix>(concat, n, d) * w.w_o;
+  add_bias(Eigen::Map<Matrix>(out, n, d), w.b_o);
 }
 
 }  // namespace llmsim

@@ -39,7 +39,8 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
     const BlockParameters parameters{b.ln1_weight.data(), b.ln1_bias.data(),
                                      b.ln2_weight.data(), b.ln2_bias.data(),
                                      b.fc_weight,         b.fc_bias.data(),
-                                     b.proj_weight,       b.proj_bias.data()};
+                                     b.proj_weight,       b.proj_bias.data(),
+                                     config.layer_norm_eps};
     block_forward(x, parameters, a, [&](const Matrix& ln1, Matrix& attproj) {
       attproj = attention_forward(ln1, b.attn, config.n_head, options.attention, trace.layers[l],
                                   options.ablation.empty() ? nullptr : &options.ablation[l], reuse);
@@ -49,7 +50,7 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
   Matrix normed(n, C);
   std::vector<float> mean(n), rstd(n);  // kept by layernorm_forward for a backward; unused here
   layernorm_forward(x, weights.lnf_weight.data(), weights.lnf_bias.data(), normed, mean.data(),
-                    rstd.data());
+                    rstd.data(), config.layer_norm_eps);
   resize_keeping_rows(trace.logits, reuse, T, V);
   unembedding_forward(normed, weights.tok_emb, trace.logits.bottomRows(n));  // [n, V]
 }

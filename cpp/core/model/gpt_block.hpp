@@ -30,6 +30,7 @@ struct BlockParameters {
   const float* fc_bias;                      // [F]
   ConstMatrixRef proj_weight;                // [F, C]
   const float* proj_bias;                    // [C]
+  float layer_norm_eps = kLayerNormEps;      // GptConfig::layer_norm_eps
 };
 
 // Everything block_forward computes, kept for a backward pass (or reused as scratch).
@@ -59,11 +60,13 @@ void block_forward(const ConstMatrixRef& x, const BlockParameters& w, BlockActiv
   const int N = int(x.rows()), C = int(x.cols()), F = int(w.fc_weight.cols());
   a.resize(N, C, F);
   // 1. x + attention(LN1(x))
-  layernorm_forward(x, w.ln1_weight, w.ln1_bias, a.ln1, a.ln1_mean.data(), a.ln1_rstd.data());
+  layernorm_forward(x, w.ln1_weight, w.ln1_bias, a.ln1, a.ln1_mean.data(), a.ln1_rstd.data(),
+                    w.layer_norm_eps);
   attention(a.ln1, a.attproj);
   residual_forward(x, a.attproj, a.res2);
   // 2. res2 + MLP(LN2(res2))
-  layernorm_forward(a.res2, w.ln2_weight, w.ln2_bias, a.ln2, a.ln2_mean.data(), a.ln2_rstd.data());
+  layernorm_forward(a.res2, w.ln2_weight, w.ln2_bias, a.ln2, a.ln2_mean.data(), a.ln2_rstd.data(),
+                    w.layer_norm_eps);
   matmul_forward(a.ln2, w.fc_weight, w.fc_bias, a.fch);              // [N, F]
   gelu_forward(a.fch, a.fch_gelu);                                   // [N, F]
   matmul_forward(a.fch_gelu, w.proj_weight, w.proj_bias, a.fcproj);  // [N, C]

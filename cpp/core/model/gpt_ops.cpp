@@ -56,14 +56,14 @@ void embedding_backward(const int* ids, int B, int T, const ConstMatrixRef& dout
 // ---- LayerNorm ---------------------------------------------------------------------
 
 void layernorm_forward(const ConstMatrixRef& x, const float* gain, const float* bias,
-                       MatrixRef out, float* mean, float* rstd) {
+                       MatrixRef out, float* mean, float* rstd, float eps) {
   const int N = int(x.rows()), C = int(x.cols());
   const Eigen::Map<const RowVector> g(gain, C), beta(bias, C);
   parallel_blocks(N, 64, [&](int begin, int end) {
     for (int n = begin; n < end; ++n) {
       const float m = x.row(n).sum() / float(C);
       const float var = (x.row(n).array() - m).square().sum() / float(C);
-      const float r = 1.0f / std::sqrt(var + kLayerNormEps);
+      const float r = 1.0f / std::sqrt(var + eps);
       out.row(n) = ((x.row(n).array() - m) * r * g.array() + beta.array()).matrix();
       mean[n] = m;
       rstd[n] = r;

@@ -24,6 +24,7 @@ namespace llmsim {
 using MatrixRef = Eigen::Ref<Matrix>;
 using ConstMatrixRef = Eigen::Ref<const Matrix>;
 
+// LayerNorm's ε, GPT-2's and the project's own models' (GptConfig::layer_norm_eps).
 constexpr float kLayerNormEps = 1e-5f;
 
 // ---- which GEMMs run on the SIMD128 kernels in the WASM build -----------------------
@@ -46,9 +47,10 @@ void embedding_backward(const int* ids, int B, int T, const ConstMatrixRef& dout
                         MatrixRef dwte, MatrixRef dwpe);
 
 // ---- LayerNorm over each row: out = gain ⊙ (x − mean)·rstd + bias ----------------------
-// x, out [N, C]; gain, bias [C]; mean, rstd [N] are kept for the backward.
+// x, out [N, C]; gain, bias [C]; mean, rstd [N] are kept for the backward (which
+// needs no ε: rstd carries it). rstd = 1/sqrt(var + eps).
 void layernorm_forward(const ConstMatrixRef& x, const float* gain, const float* bias,
-                       MatrixRef out, float* mean, float* rstd);
+                       MatrixRef out, float* mean, float* rstd, float eps = kLayerNormEps);
 void layernorm_backward(const ConstMatrixRef& dout, const ConstMatrixRef& x, const float* gain,
                         const float* mean, const float* rstd, MatrixRef dx, float* dgain,
                         float* dbias);

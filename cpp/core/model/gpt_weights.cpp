@@ -12,8 +12,8 @@ using nlohmann::json;
 
 // ---- configuration -----------------------------------------------------------------
 
-static const char* const kConfigKeys[] = {"vocab_size", "d_model", "n_layer",
-                                          "n_head",     "context", "d_ff"};
+static const char* const kConfigKeys[] = {"vocab_size", "d_model", "n_layer",       "n_head",
+                                          "context",    "d_ff",    "layer_norm_eps"};
 
 GptConfig GptConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": the model config must be a JSON object");
@@ -22,7 +22,7 @@ GptConfig GptConfig::from_json(const json& j, const std::string& source) {
     for (const char* key : kConfigKeys) known = known || item.key() == key;
     if (!known)
       throw Error(source + ": unknown key \"" + item.key() +
-                  "\" (known: vocab_size, d_model, n_layer, n_head, context, d_ff)");
+                  "\" (known: vocab_size, d_model, n_layer, n_head, context, d_ff, layer_norm_eps)");
   }
   auto integer = [&](const char* key) {
     if (!j.contains(key)) throw Error(source + ": missing \"" + key + "\"");
@@ -41,13 +41,20 @@ GptConfig GptConfig::from_json(const json& j, const std::string& source) {
   c.n_head = integer("n_head");
   c.context = integer("context");
   c.d_ff = integer("d_ff");
+  if (j.contains("layer_norm_eps")) {
+    const json& eps = j.at("layer_norm_eps");
+    if (!eps.is_number()) throw Error(source + ": \"layer_norm_eps\" must be a number");
+    c.layer_norm_eps = eps.get<float>();
+  }
   c.validate(source);
   return c;
 }
 
 json GptConfig::to_json() const {
-  return json{{"vocab_size", vocab_size}, {"d_model", d_model}, {"n_layer", n_layer},
-              {"n_head", n_head},         {"context", context}, {"d_ff", d_ff}};
+  json j{{"vocab_size", vocab_size}, {"d_model", d_model}, {"n_layer", n_layer},
+         {"n_head", n_head},         {"context", context}, {"d_ff", d_ff}};
+  if (layer_norm_eps != kLayerNormEps) j["layer_norm_eps"] = layer_norm_eps;
+  return j;
 }
 
 void GptConfig::validate(const std::string& source) const {
@@ -63,6 +70,9 @@ void GptConfig::validate(const std::string& source) const {
   in_range("n_head", n_head, 1, 64);
   in_range("context", context, 1, 4096);
   in_range("d_ff", d_ff, 1, 8192);
+  // ε keeps LayerNorm's 1/sqrt(var + ε) finite on a constant row; GPT-2's is 1e-5.
+  if (!(layer_norm_eps > 0.0f && layer_norm_eps <= 1.0f))
+    throw Error(source + ": \"layer_norm_eps\" must be in (0, 1], got " + std::to_string(layer_norm_eps));
   if (d_model % n_head != 0)
     throw Error(source + ": d_model " + std::to_string(d_model) +
                 " must be divisible by n_head " + std::to_string(n_head));
@@ -222,6 +232,12 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& w, const GptTensor& t) {
 // ---- weights <-> safetensors -------------------------------------------------------
 
 TensorFile gpt_weights_to_tensors(const GptConfig& c, const GptWeights& w) {
+  // The file's table (gpt_tensors) has no attention biases: writing a GPT-2 checkpoint's
+  // weights in this format would silently drop them.
+  for (size_t l = 0; l < w.blocks.size(); ++l)
+    if (w.blocks[l].attn.has_biases())
+      throw Error("the project's weight file has no attention biases, but block " + std::to_string(l) +
+                  " has them (a GPT-2 checkpoint): keep it in its own format");
   TensorFile f;
   for (const GptTensor& t : gpt_tensors(c)) {
     const auto m = tensor_in(w, t);

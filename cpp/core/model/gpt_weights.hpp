@@ -22,6 +22,7 @@
 #include "io/safetensors.hpp"
 #include "matrix.hpp"
 #include "model/attention.hpp"
+#include "model/gpt_ops.hpp"
 
 namespace llmsim {
 
@@ -32,8 +33,12 @@ struct GptConfig {
   int n_head = 4;
   int context = 128;  // longest sequence, BOS included: the rows of pos_emb
   int d_ff = 512;
+  // LayerNorm's ε: 1e-5 (GPT-2's) for the project's models; an HF checkpoint's
+  // layer_norm_epsilon (model/hf_gpt2.hpp). Optional in config.json ("layer_norm_eps"),
+  // and written there only when it is not 1e-5, so the project's files do not change.
+  float layer_norm_eps = kLayerNormEps;
 
-  // Every key above is required; unknown keys, wrong types and impossible shapes are
+  // Every key above but layer_norm_eps is required; unknown keys, wrong types and impossible shapes are
   // errors naming `source` (the file name).
   static GptConfig from_json(const nlohmann::json& j, const std::string& source);
   nlohmann::json to_json() const;
@@ -99,7 +104,8 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& weights, const GptTensor& t
 
 // Weights <-> the tensors of a safetensors file. Reading checks that every tensor
 // the config needs is there with the right shape, finite, and that there are no
-// others, throwing llmsim::Error "<source>: <problem>".
+// others, throwing llmsim::Error "<source>: <problem>". Writing refuses weights with
+// attention biases (GPT-2's, model/hf_gpt2.hpp): the table has no place for them.
 TensorFile gpt_weights_to_tensors(const GptConfig& config, const GptWeights& weights);
 GptWeights gpt_weights_from_tensors(const TensorFile& file, const GptConfig& config,
                                     const std::string& source);

@@ -161,6 +161,12 @@ void GptTrainer::init_weights(uint64_t seed, bool sinusoid_positions) {
 }
 
 void GptTrainer::set_weights(const GptWeights& w) {
+  // The trainer's parameter buffer has no place for attention biases (the project's
+  // models have none); dropping them would train a different model than was given.
+  for (size_t l = 0; l < w.blocks.size(); ++l)
+    if (w.blocks[l].attn.has_biases())
+      throw Error("the trainer cannot train a model with attention biases (block " + std::to_string(l) +
+                  " has them, as GPT-2's checkpoints do): training is bias-free");
   for (size_t i = 0; i < tensors_.size(); ++i) placed(params_, i) = tensor_in(w, tensors_[i]);
 }
 
@@ -185,7 +191,8 @@ double GptTrainer::forward(const int* inputs, const int* targets) {
     const BlockTensors& w = p_.blocks[l];
     LayerActivations& a = layers_[l];
     const BlockParameters parameters{w.ln1_w, w.ln1_b, w.ln2_w, w.ln2_b,
-                                     view(w.fc_w, C, F), w.fc_b, view(w.proj_w, F, C), w.proj_b};
+                                     view(w.fc_w, C, F), w.fc_b, view(w.proj_w, F, C), w.proj_b,
+                                     config_.layer_norm_eps};
     block_forward(*x, parameters, a, [&](const Matrix& ln1, Matrix& attproj) {
       matmul_forward(ln1, view(w.w_qkv, C, 3 * C), nullptr, a.qkv);  // [N, 3C]
       batched_attention_forward(a.qkv, B_, T_, H, attention_options_, a.att, a.atty, scratch_);
@@ -193,7 +200,8 @@ double GptTrainer::forward(const int* inputs, const int* targets) {
     });
     x = &a.res3;
   }
-  layernorm_forward(*x, p_.lnf_w, p_.lnf_b, lnf_, lnf_mean_.data(), lnf_rstd_.data());
+  layernorm_forward(*x, p_.lnf_w, p_.lnf_b, lnf_, lnf_mean_.data(), lnf_rstd_.data(),
+                    config_.layer_norm_eps);
   unembedding_forward(lnf_, view(p_.tok_emb, V, C), logits_);  // [N, V]
   return cross_entropy_forward(logits_, targets_.data(), probs_, losses_.data());
 }

@@ -87,6 +87,7 @@ class GptTrainer {
   // reads "the previous token" has an exact linear solution from step 0 rather than
   // one it must first grow into random position vectors.
   void init_weights(uint64_t seed, bool sinusoid_positions = false);
+  // Throws Error on weights with attention biases: training is bias-free.
   void set_weights(const GptWeights& weights);
   GptWeights weights() const;
 

@@ -165,3 +165,59 @@ TEST_CASE("ablating a head replaces its output by zeros or by the given vector, 
   concat.middleCols(12, 4).setConstant(0.5f);
   CHECK((changed - concat * L.w.w_o).cwiseAbs().maxCoeff() < 1e-5f);
 }
+
+// GPT-2's attention has biases on Q, K, V and the output projection.
+static AttentionWeights with_biases(AttentionWeights w, int d_model, uint64_t seed) {
+  Rng rng(seed);
+  w.b_q = rng.normal_matrix(1, d_model, 0.5f);
+  w.b_k = rng.normal_matrix(1, d_model, 0.5f);
+  w.b_v = rng.normal_matrix(1, d_model, 0.5f);
+  w.b_o = rng.normal_matrix(1, d_model, 0.5f);
+  return w;
+}
+
+TEST_CASE("attention biases: the traced Q, K, V include them and the output adds b_O") {
+  RandomLayer L;
+  const AttentionWeights w = with_biases(L.w, L.d_model, 21);
+  LayerTrace trace;
+  const Matrix out = attention_forward(L.x, w, L.n_head, AttentionOptions{}, trace);
+  const int dk = L.d_model / L.n_head;
+  const Matrix q = (L.x * w.w_q).rowwise() + w.b_q, k = (L.x * w.w_k).rowwise() + w.b_k,
+               v = (L.x * w.w_v).rowwise() + w.b_v;
+  for (int h = 0; h < L.n_head; ++h) {
+    CHECK((trace.heads[h].q - q.middleCols(h * dk, dk)).cwiseAbs().maxCoeff() < 1e-6f);
+    CHECK((trace.heads[h].k - k.middleCols(h * dk, dk)).cwiseAbs().maxCoeff() < 1e-6f);
+    CHECK((trace.heads[h].v - v.middleCols(h * dk, dk)).cwiseAbs().maxCoeff() < 1e-6f);
+  }
+  const Matrix expected = (trace.concat * w.w_o).rowwise() + w.b_o;
+  CHECK((out - expected).cwiseAbs().maxCoeff() < 1e-6f);
+  // and they change what the heads do (a bias on K alone would not: softmax ignores
+  // a constant added to a whole row, which q·b_k is)
+  LayerTrace plain;
+  attention_forward(L.x, L.w, L.n_head, AttentionOptions{}, plain);
+  CHECK((plain.heads[0].weights - trace.heads[0].weights).cwiseAbs().maxCoeff() > 1e-3f);
+}
+
+TEST_CASE("attention biases: the KV cache gives what a full pass gives") {
+  RandomLayer L;
+  const AttentionWeights w = with_biases(L.w, L.d_model, 22);
+  LayerTrace full, cached;
+  attention_forward(L.x, w, L.n_head, AttentionOptions{}, full);
+  attention_forward(L.x.topRows(3), w, L.n_head, AttentionOptions{}, cached);
+  const Matrix rest = attention_forward(L.x.bottomRows(L.T - 3), w, L.n_head, AttentionOptions{},
+                                        cached, nullptr, /*reuse=*/3);
+  CHECK((rest - full.output.bottomRows(L.T - 3)).cwiseAbs().maxCoeff() < 1e-5f);
+  for (int h = 0; h < L.n_head; ++h) {
+    CHECK((cached.heads[h].q - full.heads[h].q).cwiseAbs().maxCoeff() < 1e-5f);
+    CHECK((cached.heads[h].weights - full.heads[h].weights).cwiseAbs().maxCoeff() < 1e-5f);
+  }
+}
+
+TEST_CASE("an attention bias of the wrong length is an Error") {
+  RandomLayer L;
+  AttentionWeights w = L.w;
+  w.b_v = RowVector::Zero(L.d_model - 1);
+  LayerTrace trace;
+  CHECK_THROWS_WITH(attention_forward(L.x, w, L.n_head, AttentionOptions{}, trace),
+                    Catch::Contains("bias has 15 entries, expected none or d_model = 16"));
+}

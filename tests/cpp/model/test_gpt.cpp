@@ -91,6 +91,27 @@ TEST_CASE("config JSON: every key required, unknown keys and bad shapes rejected
                                    2 * 128);
 }
 
+TEST_CASE("layer_norm_eps: optional in config.json, written only when not 1e-5, used by the forward pass") {
+  GptConfig c;
+  CHECK(c.layer_norm_eps == 1e-5f);
+  CHECK_FALSE(c.to_json().contains("layer_norm_eps"));  // the project's files are unchanged
+  c.layer_norm_eps = 1e-3f;
+  CHECK(GptConfig::from_json(c.to_json(), "config.json").layer_norm_eps == 1e-3f);
+  nlohmann::json j = c.to_json();
+  j["layer_norm_eps"] = 0;
+  CHECK_THAT(error_of([&] { GptConfig::from_json(j, "config.json"); }), Catch::Contains("layer_norm_eps"));
+  j["layer_norm_eps"] = "small";
+  CHECK_THAT(error_of([&] { GptConfig::from_json(j, "config.json"); }), Catch::Contains("must be a number"));
+
+  const Gpt model = random_gpt(3);
+  GptConfig wide_eps = model.config();
+  wide_eps.layer_norm_eps = 0.5f;
+  Trace a, b;
+  gpt_forward(model.config(), model.weights(), {1, 2, 3}, ModelRun{}, a);
+  gpt_forward(wide_eps, model.weights(), {1, 2, 3}, ModelRun{}, b);
+  CHECK((a.logits - b.logits).cwiseAbs().maxCoeff() > 1e-3f);
+}
+
 TEST_CASE("a text runs into a full Trace: BOS first, spans, logits, top-k") {
   const TinyModel tiny;
   const Gpt model = tiny.model();

@@ -393,6 +393,27 @@ TEST_CASE("the SIMD forward pass ablates heads like the Eigen one, and handles T
   }
 }
 
+TEST_CASE("the SIMD forward pass adds the attention biases like the Eigen one, KV cache too") {
+  Layer L = random_layer(23, 24, 15);
+  Rng rng(16);
+  for (RowVector* b : {&L.w.b_q, &L.w.b_k, &L.w.b_v, &L.w.b_o}) *b = rng.normal_matrix(1, 24, 0.5f);
+  LayerTrace eigen, simd, cached;
+  attention_forward_reference(L.x, L.w, 3, 0.25f, true, eigen, nullptr);
+  attention_forward_simd(L.x, L.w, 3, 0.25f, true, simd, nullptr);
+  for (int h = 0; h < 3; ++h) {
+    CHECK(max_abs_diff(simd.heads[h].q, eigen.heads[h].q) < 1e-5f);
+    CHECK(max_abs_diff(simd.heads[h].v, eigen.heads[h].v) < 1e-5f);
+    CHECK(max_abs_diff(simd.heads[h].weights, eigen.heads[h].weights) < 1e-5f);
+  }
+  CHECK(max_abs_diff(simd.output, eigen.output) < 1e-5f);
+  // the kernels give a reused row the same bits as a full pass
+  attention_forward_simd(L.x.topRows(10), L.w, 3, 0.25f, true, cached, nullptr);
+  attention_forward_simd(L.x.bottomRows(13), L.w, 3, 0.25f, true, cached, nullptr, true,
+                         SimdAttentionConfig{}, /*reuse=*/10);
+  CHECK(max_abs_diff(cached.output, simd.output) == 0.0f);
+  CHECK(max_abs_diff(cached.heads[2].k, simd.heads[2].k) == 0.0f);
+}
+
 TEST_CASE("store_head_matrices = false keeps the output and drops the per-head matrices") {
   const Layer L = random_layer(11, 16, 14);
   LayerTrace full, lean;
