@@ -14,8 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # clang-14, its sanitizer/fuzzer runtimes and its OpenMP: the sanitizer and fuzz builds.
+# python3-numpy: the independent GPT-2 that ctest checks HF checkpoints against
+# (tests/reference/gpt2_numpy.py, run as /usr/bin/python3).
 APT_PACKAGES=(cmake g++ emscripten libeigen3-dev nlohmann-json3-dev catch2 chromium
-  clang-14 libclang-rt-14-dev libomp-14-dev)
+  clang-14 libclang-rt-14-dev libomp-14-dev python3-numpy)
 export NODE_PATH=/usr/share/nodejs  # emcc's JS optimiser needs Debian's node modules
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

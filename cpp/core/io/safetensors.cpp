@@ -387,9 +387,8 @@ const char* dtype_name(DType dtype) {
 }
 
 const TensorInfo* SafetensorsHeader::find(const std::string& name) const {
-  for (const TensorInfo& t : tensors)
-    if (t.name == name) return &t;
-  return nullptr;
+  const auto it = positions.find(name);
+  return it == positions.end() ? nullptr : &tensors[it->second];
 }
 
 SafetensorsHeader read_safetensors_header(const uint8_t* bytes, size_t size,
@@ -423,8 +422,10 @@ SafetensorsHeader read_safetensors_header(const uint8_t* bytes, size_t size,
   for (auto it = root.begin(); it != root.end(); ++it) {
     if (it.key() == "__metadata__")
       result.metadata = parse_metadata(it.value(), source);
-    else
+    else {
+      result.positions[it.key()] = result.tensors.size();
       result.tensors.push_back(parse_entry(it.key(), it.value(), data_size, source));
+    }
   }
   std::vector<const Entry*> pointers;
   for (const Entry& e : result.tensors) pointers.push_back(&e);

@@ -75,6 +75,7 @@ struct SafetensorsHeader {
   uint64_t data_offset = 0;  // 8 + the header's length: where the data starts in the file
   uint64_t data_bytes = 0;   // the bytes the tensors tile: where the last one ends
   std::vector<TensorInfo> tensors;  // in the header's order
+  std::map<std::string, size_t> positions;  // name -> index in tensors (a header may list a million)
   std::map<std::string, std::string> metadata;
   const TensorInfo* find(const std::string& name) const;  // nullptr if absent
 };

@@ -17,6 +17,10 @@ static const char* const kConfigKeys[] = {"vocab_size", "d_model", "n_layer",   
 
 GptConfig GptConfig::from_json(const json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": the model config must be a JSON object");
+  // the rule of is_hf_gpt2_config (hf_gpt2.hpp)
+  if (j.contains("n_embd") && !j.contains("d_model"))
+    throw Error(source + ": is a Hugging Face GPT-2 config (it has \"n_embd\", not \"d_model\"); "
+                "it is read with its model.safetensors by load_hf_gpt2, not as the project's config");
   for (const auto& item : j.items()) {
     bool known = false;
     for (const char* key : kConfigKeys) known = known || item.key() == key;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "error_of.hpp"
 #include "io/safetensors.hpp"
 #include "io/trace_json.hpp"
 #include "model/gpt.hpp"
@@ -59,15 +60,6 @@ fs::path fresh_dir(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace
