@@ -9,7 +9,6 @@
 // --vocab + --merges are GPT-2's vocab.json + merges.txt (or encoder.json + vocab.bpe).
 #include <iostream>
 #include <type_traits>
-#include <variant>
 
 #include <nlohmann/json.hpp>
 
@@ -19,25 +18,11 @@
 #include "text/gpt2_pretokenizer.hpp"
 #include "text/gpt2_tokenizer.hpp"
 #include "text/pretokenizer.hpp"
+#include "text/tokenizer_files.hpp"
 
 namespace llmsim::cli {
 
 namespace {
-
-using AnyTokenizer = std::variant<BpeTokenizer, Gpt2Tokenizer>;
-
-AnyTokenizer load_tokenizer_json(const std::string& path) {
-  const std::string text = read_whole_file(path);
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) throw Error("tokenizer file " + path + " is not valid JSON");
-  switch (tokenizer_json_kind(j)) {
-    case TokenizerJsonKind::ProjectByteBpe: return BpeTokenizer::load(path);
-    case TokenizerJsonKind::HuggingFace: return Gpt2Tokenizer::from_hf_json(j, path);
-    case TokenizerJsonKind::Unknown: break;
-  }
-  throw Error("tokenizer file " + path + " is neither the simulator's (\"type\": \"byte-bpe\") "
-              "nor a Hugging Face tokenizer.json (an object \"model\")");
-}
 
 nlohmann::json spans_json(const std::vector<TokenSpan>& spans) {
   nlohmann::json list = nlohmann::json::array();
@@ -45,18 +30,16 @@ nlohmann::json spans_json(const std::vector<TokenSpan>& spans) {
   return list;
 }
 
-nlohmann::json tokenize(const AnyTokenizer& tokenizer, const std::string& text, bool add_bos,
+nlohmann::json tokenize(const Tokenizer& tokenizer, const std::string& text, bool add_bos,
                         bool pretokens) {
-  return std::visit([&](const auto& t) {
-    const Encoding e = t.encode(text, add_bos);
-    nlohmann::json result{{"ids", e.ids}, {"spans", spans_json(e.spans)}, {"bytes", text.size()},
-                          {"round_trip", t.decode(e.ids) == text}};
-    if (pretokens) {
-      const bool gpt2 = std::is_same_v<std::decay_t<decltype(t)>, Gpt2Tokenizer>;
-      result["pretokens"] = spans_json(gpt2 ? gpt2_pretokenize(text) : pretokenize(text));
-    }
-    return result;
-  }, tokenizer);
+  const Encoding e = tokenizer.encode(text, add_bos);
+  nlohmann::json result{{"ids", e.ids}, {"spans", spans_json(e.spans)}, {"bytes", text.size()},
+                        {"round_trip", tokenizer.decode(e.ids) == text}};
+  if (pretokens) {
+    const bool gpt2 = dynamic_cast<const Gpt2Tokenizer*>(&tokenizer) != nullptr;
+    result["pretokens"] = spans_json(gpt2 ? gpt2_pretokenize(text) : pretokenize(text));
+  }
+  return result;
 }
 
 }  // namespace
@@ -82,22 +65,22 @@ int tokenize_command(const Args& args) {
   if (int(have_text) + int(!text_file.empty()) + int(!texts_json.empty()) != 1)
     throw Error("tokenize needs one of --text TEXT, --text-file F, --texts-json F");
 
-  const AnyTokenizer tokenizer = gpt2_files
-      ? AnyTokenizer(Gpt2Tokenizer::load_vocab_and_merges(vocab_path, merges_path))
-      : load_tokenizer_json(tokenizer_path);
+  const std::shared_ptr<const Tokenizer> tokenizer = gpt2_files
+      ? std::make_shared<const Gpt2Tokenizer>(Gpt2Tokenizer::load_vocab_and_merges(vocab_path, merges_path))
+      : tokenizer_from_json_text(read_whole_file(tokenizer_path), tokenizer_path);
   if (!texts_json.empty()) {
     const nlohmann::json texts = nlohmann::json::parse(read_whole_file(texts_json), nullptr, false);
     if (!texts.is_array()) throw Error(texts_json + ": must be a JSON array of strings");
     nlohmann::json results = nlohmann::json::array();
     for (size_t k = 0; k < texts.size(); ++k) {
       if (!texts[k].is_string()) throw Error(texts_json + ": item " + std::to_string(k) + " is not a string");
-      results.push_back(tokenize(tokenizer, texts[k].get<std::string>(), add_bos, pretokens));
+      results.push_back(tokenize(*tokenizer, texts[k].get<std::string>(), add_bos, pretokens));
     }
     std::cout << json_text(results) << "\n";
     return 0;
   }
   if (!text_file.empty()) text = read_whole_file(text_file);
-  std::cout << json_text(tokenize(tokenizer, text, add_bos, pretokens)) << "\n";
+  std::cout << json_text(tokenize(*tokenizer, text, add_bos, pretokens)) << "\n";
   return 0;
 }
 

@@ -16,9 +16,7 @@ std::string load_model_dir(const std::string& dir) {
   std::string name = dir;
   while (!name.empty() && name.back() == '/') name.pop_back();
   name = name.substr(name.find_last_of('/') + 1);
-  model_registry().load(name, name, read_whole_file(dir + "/config.json"),
-                        read_whole_file(dir + "/tokenizer.json"),
-                        read_whole_file(dir + "/model.safetensors"));
+  model_registry().add(name, name, Gpt::load(dir));
   return name;
 }
 

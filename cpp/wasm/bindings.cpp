@@ -174,6 +174,20 @@ std::string load_model(const std::string& name, const std::string& title, const 
   });
 }
 
+// What loading a model folder needs (checkpoint_size, model/gpt.hpp), from its
+// config.json and the first bytes of model.safetensors (a Uint8Array), as JSON
+// {"parameters", "file_bytes", "peak_bytes"} or {"error"}. peak_bytes counts the file
+// once more than the core does: Embind copies loadModel's bytes into the module's memory
+// before the core reads them.
+std::string checkpoint_size(const std::string& config, const std::string& header) {
+  return guarded([&] {
+    const llmsim::CheckpointSize s = llmsim::checkpoint_size(
+        config, reinterpret_cast<const uint8_t*>(header.data()), header.size());
+    return llmsim::json_text(nlohmann::json{{"parameters", s.parameters}, {"file_bytes", s.file_bytes},
+                                            {"peak_bytes", s.peak_bytes + s.file_bytes}});
+  });
+}
+
 // The head-analysis probes of one model (its probe folder's files, e.g.
 // web/probes/english/*.txt; `repeated` may be ""). Returns "" or {"error"}.
 std::string set_probes(const std::string& model, const std::string& syntax,
@@ -226,6 +240,7 @@ EMSCRIPTEN_BINDINGS(llmsim) {
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);
   emscripten::function("loadModel", &load_model);
+  emscripten::function("checkpointSize", &checkpoint_size);
   emscripten::function("setProbes", &set_probes);
   emscripten::function("listModels", &list_models);
   emscripten::function("headReport", &head_report);

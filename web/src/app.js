@@ -12,6 +12,7 @@ import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
 import { MEASURES, transformNote } from './views/transforms.js';
 import { readModelFolder } from './open-model.js';
+import { grouped } from './format.js';
 import { MANIFEST } from './manifest.js';
 
 const $ = (id) => document.getElementById(id);
@@ -83,12 +84,31 @@ function writeUrl(state, push) {
 }
 
 // Opens a model folder's files as a model of the page, its head report measured on the
-// default model's probes (ordinary English), and switches to it; what went wrong, if
-// anything, is a notice.
+// default model's probes (ordinary English), and switches to it; how far it is shows
+// beside the button while it reads and loads, and what went wrong, if anything, is a
+// notice.
 let openedCount = 0;
 async function openModel(session, files) {
+  const box = $('open-model-progress'), bar = box.querySelector('progress'), label = box.querySelector('span');
+  let frame = 0;
+  const show = ({ phase, done, total, size }) => {
+    cancelAnimationFrame(frame);  // at most one update a frame: a file arrives in many small pieces
+    frame = requestAnimationFrame(() => {
+      box.hidden = false;
+      const needs = `${grouped(size.parameters)} parameters, about ${grouped(size.peak_bytes / 1048576)} MB of memory`;
+      if (phase === 'reading') {
+        bar.value = total ? done / total : 0;
+        label.textContent = `Reading model.safetensors: ${grouped(done / 1048576)} of ${grouped(total / 1048576)} MB (${needs})`;
+      } else {
+        bar.removeAttribute('value');  // indeterminate: the worker decodes the weights
+        label.textContent = `Loading the weights (${needs})…`;
+      }
+    });
+  };
+  $('open-model').disabled = true;
   try {
-    const folder = await readModelFolder(files);
+    const folder = await readModelFolder(files, { sizeOf: (config, header) => session.engine.checkpointSize(config, header), progress: show });
+    show({ phase: 'loading', size: folder.size });
     openedCount += 1;
     const name = `opened-${openedCount}`;
     const title = `Opened: ${folder.folder || 'a model folder'} (#${openedCount})`;
@@ -98,6 +118,10 @@ async function openModel(session, files) {
   } catch (error) {
     session.notices.push(`The model could not be opened: ${error.message}`);
     session.render();
+  } finally {
+    cancelAnimationFrame(frame);
+    box.hidden = true;
+    $('open-model').disabled = false;
   }
 }
 

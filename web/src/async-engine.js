@@ -34,11 +34,12 @@ class HostConnection {
     port.onmessage = ({ data }) => this.receive(data);
   }
 
-  request(op, args = {}) {
+  // `transfer`: buffers of args handed over rather than copied (a model's weights).
+  request(op, args = {}, transfer = []) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, op, ...args });
+      this.port.postMessage({ id, op, ...args }, transfer);
     });
   }
 
@@ -164,11 +165,17 @@ export class AsyncEngine {
   // the safetensors bytes, and the probes its head report is measured on, or null):
   // one trained in the page, or one the reader opened. It is installed in the host for
   // every engine of the page and joins the model list.
+  // The weights' buffer is handed to the host, not copied (hundreds of MB for a big
+  // checkpoint): `weights` is empty afterwards.
   async installFiles({ name, title, config, tokenizer, weights, probes }) {
-    await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes });
+    await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes }, [weights.buffer]);
     this.host.installed.add(name);
     this.host.givenModels.push({ name, title });
   }
+
+  // What loading a checkpoint needs ({ parameters, peak_bytes }), from its config.json
+  // and the first bytes of its model.safetensors (open-model.js's safetensorsHeader).
+  checkpointSize(config, header) { return this.host.request('checkpointSize', { config, header }); }
 
   modelOptions(state) { return modelOptions(state); }
 

@@ -16,7 +16,7 @@
 // in arrival order; each page engine owns one Simulator here (`open`), which stays
 // alive between runs: the core reuses the rows of the text a run shares with the
 // previous one (the KV cache), so typing costs only the new tokens.
-import { Engine, createModule, installModel, installModelData, installProbes } from './engine.js';
+import { Engine, checkpointSize, createModule, installModel, installModelData, installProbes } from './engine.js';
 
 export function serve(port) {
   const engines = new Map();  // page engine id -> { engine, run: the number of its last run }
@@ -52,6 +52,7 @@ export function serve(port) {
       installModel(module, { name, title, config, tokenizer, weights });
       return { result: true };
     },
+    checkpointSize: (module, { config, header }) => ({ result: checkpointSize(module, config, header) }),
     open: (module, { engine }) => { engines.set(engine, { engine: new Engine(module), run: 0 }); return { result: true }; },
     close: (module, { engine }) => {
       if (engines.has(engine)) engines.get(engine).engine.dispose();

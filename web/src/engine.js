@@ -208,6 +208,14 @@ export function installModel(module, { name, title, config, tokenizer, weights }
   installedModels(module).add(name);
 }
 
+// What loading a checkpoint needs, from its config.json and the first bytes of its
+// model.safetensors (the core's checkpoint_size): { parameters, peak_bytes, file_bytes }.
+export function checkpointSize(module, config, header) {
+  const reply = JSON.parse(module.checkpointSize(config, header));
+  if (reply.error) throw new Error(reply.error);
+  return reply;
+}
+
 // The head-analysis probes of one model: { syntax, semantic, validation, repeated }
 // (its probe set's files, web/probes/<set>/*.txt; a part the set lacks is "").
 export function installProbes(module, model, { syntax, semantic, validation, repeated = '' }) {

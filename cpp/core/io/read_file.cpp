@@ -22,4 +22,9 @@ std::string read_whole_file(const std::string& path) {
   return contents.str();
 }
 
+bool file_exists(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::is_regular_file(path, error);
+}
+
 }  // namespace llmsim

@@ -8,5 +8,8 @@ namespace llmsim {
 
 // The file's bytes; Error "<path>: ..." if it is missing, a folder, or unreadable.
 std::string read_whole_file(const std::string& path);
+// Whether `path` is a file (not a folder) that exists, for folders whose files may
+// come in more than one layout.
+bool file_exists(const std::string& path);
 
 }  // namespace llmsim

@@ -1,4 +1,6 @@
 #include "model/gpt.hpp"
+#include "model/hf_gpt2.hpp"
+#include "text/tokenizer_files.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -115,45 +117,60 @@ Gpt::Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> 
     throw Error("the weights do not have the shapes of the model config");
 }
 
+// A model folder's files, in either layout: the project's own config, or a Hugging
+// Face GPT-2 one (is_hf_gpt2_config, model/hf_gpt2.hpp), whose weights are then read
+// in GPT-2's names and dtypes.
 static Gpt gpt_from_named_bytes(const std::string& config_json, const std::string& config_name,
-                                const std::string& tokenizer_json, const std::string& tokenizer_name,
+                                std::shared_ptr<const Tokenizer> tokenizer, const std::string& tokenizer_name,
                                 const uint8_t* weights, size_t weights_size,
                                 const std::string& weights_name) {
   const json config_j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
   if (config_j.is_discarded()) throw Error(config_name + ": not valid JSON");
-  const GptConfig config = GptConfig::from_json(config_j, config_name);
-  const json tokenizer_j = json::parse(tokenizer_json, nullptr, /*allow_exceptions=*/false);
-  if (tokenizer_j.is_discarded()) throw Error(tokenizer_name + ": not valid JSON");
-  BpeTokenizer tokenizer = [&] {
-    try {
-      return BpeTokenizer::from_json(tokenizer_j);
-    } catch (const Error& e) {
-      throw Error(tokenizer_name + ": " + e.what());
-    }
-  }();
-  if (tokenizer.vocab_size() != config.vocab_size)
-    throw Error(tokenizer_name + ": has " + std::to_string(tokenizer.vocab_size()) +
+  const bool hf = is_hf_gpt2_config(config_j);
+  const GptConfig config = hf ? hf_gpt2_config(config_j, config_name) : GptConfig::from_json(config_j, config_name);
+  if (tokenizer->vocab_size() != config.vocab_size)
+    throw Error(tokenizer_name + ": has " + std::to_string(tokenizer->vocab_size()) +
                 " tokens but " + config_name + " says vocab_size " +
                 std::to_string(config.vocab_size));
+  if (hf) {
+    HfGpt2 checkpoint = load_hf_gpt2(config_json, weights, weights_size, config_name, weights_name);
+    return Gpt(checkpoint.config, std::move(checkpoint.weights), std::move(tokenizer));
+  }
   const TensorFile file = parse_safetensors(weights, weights_size, weights_name);
   return Gpt(config, gpt_weights_from_tensors(file, config, weights_name), std::move(tokenizer));
 }
 
+CheckpointSize checkpoint_size(const std::string& config_json, const uint8_t* header, size_t size) {
+  const json config_j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (config_j.is_discarded()) throw Error("config.json: not valid JSON");
+  if (is_hf_gpt2_config(config_j)) {
+    hf_gpt2_config(config_j, "config.json");  // refuses what the project's GPT does not compute
+    const HfGpt2Size s = hf_gpt2_size(header, size, "model.safetensors");
+    return {s.parameters, s.file_bytes, s.peak_bytes};
+  }
+  const GptConfig config = GptConfig::from_json(config_j, "config.json");
+  const SafetensorsHeader h = read_safetensors_header(header, size, "model.safetensors", /*whole_file=*/false);
+  CheckpointSize s;
+  s.parameters = config.parameter_count();
+  s.file_bytes = h.data_offset + h.data_bytes;
+  s.peak_bytes = s.file_bytes + uint64_t(s.parameters) * sizeof(float);
+  return s;
+}
+
 Gpt Gpt::from_bytes(const std::string& config_json, const std::string& tokenizer_json,
                     const uint8_t* weights, size_t weights_size) {
-  return gpt_from_named_bytes(config_json, "config.json", tokenizer_json, "tokenizer.json", weights,
-                              weights_size, "model.safetensors");
+  return gpt_from_named_bytes(config_json, "config.json", tokenizer_from_json_text(tokenizer_json, "tokenizer.json"),
+                              "tokenizer.json", weights, weights_size, "model.safetensors");
 }
 
 Gpt Gpt::load(const std::string& dir) {
-  const std::string config_path = dir + "/config.json", tokenizer_path = dir + "/tokenizer.json",
-                    weights_path = dir + "/model.safetensors";
+  const std::string config_path = dir + "/config.json", weights_path = dir + "/model.safetensors";
   const std::string config_json = read_whole_file(config_path);
-  const std::string tokenizer_json = read_whole_file(tokenizer_path);
+  std::string tokenizer_path;
+  std::shared_ptr<const Tokenizer> tokenizer = load_folder_tokenizer(dir, &tokenizer_path);
   const std::string weights = read_whole_file(weights_path);
-  return gpt_from_named_bytes(config_json, config_path, tokenizer_json, tokenizer_path,
-                              reinterpret_cast<const uint8_t*>(weights.data()), weights.size(),
-                              weights_path);
+  return gpt_from_named_bytes(config_json, config_path, std::move(tokenizer), tokenizer_path,
+                              reinterpret_cast<const uint8_t*>(weights.data()), weights.size(), weights_path);
 }
 
 // The project's folder format holds only its own tokenizer.

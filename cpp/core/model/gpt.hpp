@@ -61,6 +61,16 @@ struct ModelFiles {
   std::vector<uint8_t> safetensors;
 };
 
+// What loading a model folder needs, from its config.json (either layout) and the
+// first bytes of its model.safetensors (its length and header, or more): the page says
+// it before reading the weights, and refuses what would not fit.
+struct CheckpointSize {
+  int64_t parameters = 0;
+  uint64_t file_bytes = 0;  // the whole model.safetensors
+  uint64_t peak_bytes = 0;  // the file and the weights (float32) held at once while loading
+};
+CheckpointSize checkpoint_size(const std::string& config_json, const uint8_t* header, size_t size);
+
 // A trained model with its tokenizer: what web/models/tinygpt/ holds.
 class Gpt : public Model {
  public:
@@ -68,10 +78,13 @@ class Gpt : public Model {
   // Any tokenizer (GPT-2's for a Hugging Face checkpoint, model/hf_gpt2.hpp).
   Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> tokenizer);
 
-  // From the three files' contents (the WASM build has no filesystem).
+  // From the three files' contents (the WASM build has no filesystem), in either
+  // layout (load, below); the tokenizer as a tokenizer.json of either kind.
   static Gpt from_bytes(const std::string& config_json, const std::string& tokenizer_json,
                         const uint8_t* weights, size_t weights_size);
-  // From a folder holding config.json, tokenizer.json and model.safetensors.
+  // From a folder holding config.json, tokenizer.json and model.safetensors: the
+  // project's own, or a Hugging Face GPT-2 checkpoint (its config.json, with GPT-2's
+  // tokenizer as tokenizer.json or vocab.json + merges.txt; model/hf_gpt2.hpp).
   static Gpt load(const std::string& dir);
   // Writes those three files into `dir` (which must exist); weights as F16 (the
   // default) or I8 with per-row scales (safetensors.hpp).

@@ -31,10 +31,13 @@ void LoadedModel::forget_analysis() {
 void ModelRegistry::load(const std::string& name, const std::string& title,
                          const std::string& config_json, const std::string& tokenizer_json,
                          const std::string& weights) {
+  add(name, title, Gpt::from_bytes(config_json, tokenizer_json,
+                                   reinterpret_cast<const uint8_t*>(weights.data()), weights.size()));
+}
+
+void ModelRegistry::add(const std::string& name, const std::string& title, Gpt gpt) {
   if (name.empty() || name == "random" || name.size() > 32)
     throw Error("a model needs a name of 1-32 characters other than \"random\"");
-  Gpt gpt = Gpt::from_bytes(config_json, tokenizer_json,
-                            reinterpret_cast<const uint8_t*>(weights.data()), weights.size());
   models_[name] = std::make_unique<LoadedModel>(name, title.empty() ? name : title,
                                                 std::make_shared<const Gpt>(std::move(gpt)), ++loads_);
 }

@@ -72,6 +72,8 @@ class ModelRegistry {
   // model.safetensors. Errors name the file and the problem.
   void load(const std::string& name, const std::string& title, const std::string& config_json,
             const std::string& tokenizer_json, const std::string& weights);
+  // Adds (or replaces) a model already loaded (e.g. Gpt::load of a folder).
+  void add(const std::string& name, const std::string& title, Gpt gpt);
   // The model called `name`; Error listing the loaded ones if there is none.
   LoadedModel& get(const std::string& name);
   std::vector<const LoadedModel*> models() const;

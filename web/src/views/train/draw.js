@@ -2,12 +2,12 @@
 // head's scores as it trains. Pure drawing: (canvas, data, options) -> pixels.
 import { headColor } from '../colormap.js';
 import { prepareCanvas } from '../canvas.js';
+import { grouped } from '../../format.js';
 
 const PAD = { left: 46, right: 12, top: 22, bottom: 34 };
 
-// 1234567 -> "1,234,567". Not toLocaleString: its first call sets up the browser's
-// number formatting, 30 ms of the main thread.
-export function grouped(n) { return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ','); }
+// For the panel too: grouped(1234567) is "1,234,567".
+export { grouped };
 
 // The score kinds the timeline shows, in its order: fields of the trainer's head
 // scores (live_trainer.hpp). Previous-token attention is read on the probes the
