@@ -80,7 +80,7 @@ test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and run
     await page.setInputFiles('#open-model-files', ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'].map((f) => path.join(folder, f)));
     await sawProgress;
     await page.waitForFunction(() => window.__llmsim.summary && window.__llmsim.summary.model_name === 'opened-1' && !window.__llmsim.inFlight, null, { timeout: 60000 });
-    assert.ok(await page.evaluate(() => document.querySelector('#open-model-progress').hidden), 'the progress line goes away');
+    assert.ok(!(await page.isVisible('#open-model-progress')), 'the progress line goes away');
     await page.selectOption('#layer', '1');
     await page.selectOption('#head', '2');
     await page.waitForFunction(() => window.__llmsim.state.head === 2 && !window.__llmsim.inFlight);
