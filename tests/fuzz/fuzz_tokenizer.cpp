@@ -1,14 +1,13 @@
-// tokenizer.json loading, then encode/decode. The input is a tokenizer file, a NUL byte,
-// then a text. A file the loader accepts must encode any text (valid UTF-8 or not) to
+// tokenizer.json loading (either kind: the project's or a Hugging Face GPT-2 one,
+// text/tokenizer_files.hpp), then encode/decode. The input is a tokenizer file, a NUL
+// byte, then a text. A file the loader accepts must encode any text (valid UTF-8 or not) to
 // ids it can decode back to exactly that text, with spans that tile the text in order;
 // a file it refuses must be refused with an Error, however deep or large.
-#include <optional>
-
-#include <nlohmann/json.hpp>
+#include <memory>
 
 #include "fuzz_check.hpp"
 #include "../../cpp/core/error.hpp"
-#include "../../cpp/core/text/bpe_tokenizer.hpp"
+#include "../../cpp/core/text/tokenizer_files.hpp"
 
 using namespace llmsim;
 
@@ -17,15 +16,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t nul = input.find('\0');
   const std::string file = input.substr(0, nul);
   const std::string text = nul == std::string::npos ? std::string() : input.substr(nul + 1);
-  const nlohmann::json j = nlohmann::json::parse(file, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return 0;
-  std::optional<BpeTokenizer> loaded;
+  std::shared_ptr<const Tokenizer> loaded;
   try {
-    loaded = BpeTokenizer::from_json(j);
+    loaded = tokenizer_from_json_text(file, "tokenizer.json");
   } catch (const Error&) {
     return 0;
   }
-  const BpeTokenizer& tokenizer = *loaded;
+  const Tokenizer& tokenizer = *loaded;
   const Encoding e = tokenizer.encode(text);
   fuzz::check(!e.ids.empty() && e.ids.size() == e.spans.size(), "BOS first, one span per id");
   fuzz::check(tokenizer.decode(e.ids) == text, "decode(encode(s)) == s");
