@@ -12,20 +12,18 @@ namespace llmsim {
 std::shared_ptr<const Tokenizer> tokenizer_from_json_text(const std::string& text, const std::string& name) {
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) throw Error(name + ": not valid JSON");
-  switch (tokenizer_json_kind(j)) {
-    case TokenizerJsonKind::HuggingFace:
-      return std::make_shared<const Gpt2Tokenizer>(Gpt2Tokenizer::from_hf_json(j, name));
-    case TokenizerJsonKind::ProjectByteBpe:
-      try {
-        return std::make_shared<const BpeTokenizer>(BpeTokenizer::from_json(j));
-      } catch (const Error& e) {
-        throw Error(name + ": " + e.what());
-      }
-    case TokenizerJsonKind::Unknown:
-      break;
+  if (tokenizer_json_kind(j) == TokenizerJsonKind::HuggingFace)
+    return std::make_shared<const Gpt2Tokenizer>(Gpt2Tokenizer::from_hf_json(j, name));
+  // The project's own, or neither: then its reader says what is wrong, as for the
+  // project's own file (the format a folder most often holds), and the error adds the
+  // other kind.
+  try {
+    return std::make_shared<const BpeTokenizer>(BpeTokenizer::from_json(j));
+  } catch (const Error& e) {
+    const bool ours = tokenizer_json_kind(j) == TokenizerJsonKind::ProjectByteBpe;
+    throw Error(name + ": " + e.what() +
+                (ours ? "" : " (nor is it a Hugging Face tokenizer.json, which has an object \"model\")"));
   }
-  throw Error(name + ": neither the simulator's tokenizer (\"type\": \"byte-bpe\") nor a "
-                     "Hugging Face tokenizer.json (an object \"model\")");
 }
 
 std::shared_ptr<const Tokenizer> load_folder_tokenizer(const std::string& dir, std::string* source) {
