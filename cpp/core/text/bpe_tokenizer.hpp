@@ -62,8 +62,6 @@ class BpeTokenizer : public Tokenizer {
   void save(const std::string& path) const;
 
   Encoding encode(const std::string& text, bool add_bos = true) const override;
-  // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
-  std::string decode(const std::vector<int>& ids) const override;
 
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
   const std::string& token_bytes(int id) const override;

@@ -304,16 +304,8 @@ Encoding Gpt2Tokenizer::encode(const std::string& text, bool add_bos) const {
   return out;
 }
 
-std::string Gpt2Tokenizer::decode(const std::vector<int>& ids) const {
-  std::string text;
-  for (int id : ids) text += token_bytes(id);
-  return text;
-}
-
 const std::string& Gpt2Tokenizer::token_bytes(int id) const {
-  if (id < 0 || id >= vocab_size())
-    throw Error("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                std::to_string(vocab_size() - 1) + ")");
+  check_token_id(id, vocab_size());
   return token_bytes_[size_t(id)];
 }
 

@@ -89,8 +89,6 @@ class Gpt2Tokenizer : public Tokenizer {
                                   const std::string& name, const std::string& merges_name);
 
   Encoding encode(const std::string& text, bool add_bos = true) const override;
-  // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
-  std::string decode(const std::vector<int>& ids) const override;
 
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
   const std::string& token_bytes(int id) const override;

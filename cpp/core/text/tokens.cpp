@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "error.hpp"
 #include "utf8.hpp"
 
 namespace llmsim {
@@ -29,6 +30,18 @@ std::string display_token_bytes(const std::string& bytes) {
     i += size_t(seq.length);
   }
   return shown;
+}
+
+void check_token_id(int id, int vocab_size) {
+  if (id < 0 || id >= vocab_size)
+    throw Error("token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                std::to_string(vocab_size - 1) + ")");
+}
+
+std::string Tokenizer::decode(const std::vector<int>& ids) const {
+  std::string text;
+  for (int id : ids) text += token_bytes(id);
+  return text;
 }
 
 }  // namespace llmsim

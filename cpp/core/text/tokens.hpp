@@ -27,13 +27,17 @@ std::string display_token_bytes(const std::string& bytes);
 
 // A model's tokenizer as the model, the head analysis and the page see it: text to
 // ids with their byte spans, ids back to bytes, and the BOS token every run starts with.
+// The Error for an id outside [0, vocab_size), which every tokenizer's token_bytes gives.
+void check_token_id(int id, int vocab_size);
+
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
   // The ids of `text` (BOS first unless add_bos is false) and each one's byte span.
   virtual Encoding encode(const std::string& text, bool add_bos = true) const = 0;
-  // Throws llmsim::Error on an id outside [0, vocab_size()). BOS decodes to "".
-  virtual std::string decode(const std::vector<int>& ids) const = 0;
+  // The tokens' bytes one after another: Error on an id outside [0, vocab_size()); BOS
+  // decodes to "". The same for every tokenizer, so not virtual.
+  std::string decode(const std::vector<int>& ids) const;
   // The raw bytes of a token (may be part of a UTF-8 character; "" for BOS).
   virtual const std::string& token_bytes(int id) const = 0;
   // display_token_bytes() of its bytes; BOS by the tokenizer's name for it.
