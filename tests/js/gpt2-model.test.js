@@ -42,7 +42,10 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 function expected(variant) {
   const { n_layer: L, n_head: H, vocab_size: V, ids } = reference;
   const T = ids.length;
-  const read = (name) => new Float32Array(fs.readFileSync(path.join(dir, variant, name)).buffer.slice(0));
+  const read = (name) => {  // a small file's Buffer is a view into a shared pool: copy just the file
+    const b = fs.readFileSync(path.join(dir, variant, name));
+    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  };
   const logits = read('logits.f32'), attention = read('attention.f32');
   const weights = (l, h) => attention.subarray(((l * H) + h) * T * T, ((l * H) + h + 1) * T * T);
   const last = logits.subarray((T - 1) * V, T * V);

@@ -3,7 +3,7 @@
 // async-engine.js); panels draw them.
 import { createAsyncEngine } from './async-engine.js';
 import { linkParams, linkParts } from './link.js';
-import { parseState, serializeState } from './state.js';
+import { DEFAULT_STATE, parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
@@ -11,7 +11,7 @@ import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
 import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
 import { MEASURES, transformNote } from './views/transforms.js';
-import { readModelFolder } from './open-model.js';
+import { checkpointUrl, fetchModelFolder, readModelFolder } from './open-model.js';
 import { grouped } from './format.js';
 import { MANIFEST } from './manifest.js';
 
@@ -64,7 +64,10 @@ function flushUrl() {
 }
 
 function writeUrl(state, push) {
-  const { query, fragment } = linkParts(serializeState(state));
+  const { query: stateQuery, fragment } = linkParts(serializeState(state));
+  // A checkpoint named in the URL stays named there, so a reload opens it again.
+  const checkpoint = checkpointParam();
+  const query = checkpoint === null ? stateQuery : [`checkpoint=${encodeURIComponent(checkpoint)}`, stateQuery].filter(Boolean).join('&');
   const url = `${location.pathname}${query ? `?${query}` : ''}${fragment ? `#${fragment}` : ''}`;
   if (!push) {
     const now = performance.now();
@@ -89,6 +92,18 @@ function writeUrl(state, push) {
 // notice.
 let openedCount = 0;
 async function openModel(session, files) {
+  return installFolder(session, (options) => readModelFolder(files, options));
+}
+
+// A checkpoint beside the site, named in the URL (?checkpoint=PATH/), fetched from this
+// origin only and opened as above, as the model "checkpoint" (so a link to it names it).
+const CHECKPOINT_MODEL = 'checkpoint';
+function checkpointParam() { return new URLSearchParams(location.search).get('checkpoint'); }
+function openCheckpoint(session, param) {
+  return installFolder(session, (options) => fetchModelFolder(checkpointUrl(param, location.href), options), CHECKPOINT_MODEL);
+}
+
+async function installFolder(session, read, fixedName = '') {
   const box = $('open-model-progress'), bar = box.querySelector('progress'), label = box.querySelector('span');
   let frame = 0;
   const show = ({ phase, done, total, size }) => {
@@ -107,11 +122,11 @@ async function openModel(session, files) {
   };
   $('open-model').disabled = true;
   try {
-    const folder = await readModelFolder(files, { sizeOf: (config, header) => session.engine.checkpointSize(config, header), progress: show });
+    const folder = await read({ sizeOf: (config, header) => session.engine.checkpointSize(config, header), progress: show });
     show({ phase: 'loading', size: folder.size });
     openedCount += 1;
-    const name = `opened-${openedCount}`;
-    const title = `Opened: ${folder.folder || 'a model folder'} (#${openedCount})`;
+    const name = fixedName || `opened-${openedCount}`;
+    const title = fixedName ? `Checkpoint: ${folder.folder || 'of this site'}` : `Opened: ${folder.folder || 'a model folder'} (#${openedCount})`;
     const data = globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[MANIFEST.default];
     await session.engine.installFiles({ name, title, config: folder.config, tokenizer: folder.tokenizer, weights: folder.weights, probes: data ? data.probes : null });
     session.set({ model: name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
@@ -332,6 +347,9 @@ function wireInputs(session, panels) {
 async function main() {
   showStatus('Loading the simulator…', false);
   const { state, notices } = parseState(linkParams(location.search, location.hash).toString());
+  // The checkpoint is installed after the start: until then the page shows the default.
+  const checkpoint = checkpointParam();
+  if (checkpoint !== null && state.model === CHECKPOINT_MODEL) state.model = DEFAULT_STATE.model;
   let engine;
   try {
     engine = await createAsyncEngine();
@@ -392,6 +410,7 @@ async function main() {
   syncControls(session);
   window.__llmsim = session;  // for the browser tests and the curious
   session.run();
+  if (checkpoint !== null) openCheckpoint(session, checkpoint);
 }
 
 main();

@@ -83,3 +83,62 @@ export async function readModelFolder(files, { sizeOf, progress = () => {} }) {
   const path = chosen.weights.webkitRelativePath || '';
   return { config, tokenizer, weights, size, folder: path.includes('/') ? path.split('/').at(-2) : '' };
 }
+
+// A checkpoint a site owner put beside the site and named in the page's URL
+// (?checkpoint=models/gpt2/): the folder's URL, resolved against the page's, and an
+// Error for anything not on the page's own origin (nothing is fetched from elsewhere;
+// a page opened from file:// cannot fetch files at all).
+export function checkpointUrl(param, pageUrl) {
+  const page = new URL(pageUrl);
+  if (!/^https?:$/.test(page.protocol))
+    throw new Error('a checkpoint named in the URL needs the site served over http(s); from a file, use Open a model… instead.');
+  const url = new URL(String(param).endsWith('/') ? param : `${param}/`, page);
+  if (url.origin !== page.origin)
+    throw new Error(`the checkpoint must be on this site (${page.origin}), not ${url.origin.slice(0, 80)}.`);
+  return url;
+}
+
+// The same folder as readModelFolder reads, fetched from `base` (checkpointUrl):
+// config.json, tokenizer.json (or vocab.json + merges.txt) and model.safetensors, the
+// last read in pieces with its progress, its size asked for as soon as its header is in.
+export async function fetchModelFolder(base, { sizeOf, progress = () => {} }) {
+  const get = async (name, optional = false) => {
+    const response = await fetch(new URL(name, base), { credentials: 'same-origin' });
+    if (response.ok) return response;
+    if (optional && response.status === 404) return null;
+    throw new Error(`${new URL(name, base).pathname.slice(0, 120)}: the site answered ${response.status}.`);
+  };
+  const config = await (await get('config.json')).text();
+  const tokenizerFile = await get('tokenizer.json', true);
+  const tokenizer = tokenizerFile ? await tokenizerFile.text()
+    : tokenizerJsonOf(await (await get('vocab.json')).text(), await (await get('merges.txt')).text());
+  const response = await get('model.safetensors');
+  const total = Number(response.headers.get('content-length')) || 0;
+  const reader = response.body.getReader();
+  let bytes = new Uint8Array(total || 1 << 20), length = 0, size = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > bytes.length) {  // no or a wrong Content-Length: grow
+      const grown = new Uint8Array(Math.max(bytes.length * 2, length + value.length));
+      grown.set(bytes.subarray(0, length));
+      bytes = grown;
+    }
+    bytes.set(value, length);
+    length += value.length;
+    if (!size && length >= 8) {
+      const headerEnd = 8 + Number(new DataView(bytes.buffer, 0, 8).getBigUint64(0, true));
+      if (length >= headerEnd || headerEnd > 100 * MB) {
+        size = await sizeOf(config, bytes.slice(0, Math.min(length, headerEnd)));
+        if (size.peak_bytes > MAX_PEAK_BYTES) {
+          reader.cancel();
+          throw new Error(`This model has ${grouped(size.parameters)} parameters; loading it needs about ${(size.peak_bytes / MB).toFixed(0)} MB, more than the page's ${MAX_PEAK_BYTES / MB} MB.`);
+        }
+      }
+    }
+    if (size) progress({ phase: 'reading', done: length, total: total || length, size });
+  }
+  if (!size) size = await sizeOf(config, bytes.subarray(0, length));  // too short: the core says why
+  const weights = length === bytes.length ? bytes : bytes.slice(0, length);
+  return { config, tokenizer, weights, size, folder: decodeURIComponent(base.pathname.split('/').filter(Boolean).at(-1) || '') };
+}
