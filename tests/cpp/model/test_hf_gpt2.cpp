@@ -2,6 +2,7 @@
 // independent numpy GPT-2 (tests/reference/gpt2_numpy.py, run by ctest as the
 // fixture "gpt2_reference" into build/<preset>/gpt2_reference/, tag [numpy-reference]),
 // the KV cache with biases, the config rules, and the errors of hostile files.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -112,7 +113,11 @@ TEST_CASE("HF GPT-2 checkpoints in F32, F16 and BF16 give numpy's logits and att
     const Comparison k = compare(cached, logits, attention, T);
     CHECK(k.logits < 1e-4f);
     CHECK(k.attention < 1e-4f);
-    CHECK((cached.logits - full.logits).cwiseAbs().maxCoeff() < 1e-5f);
+    // Same as the full pass within float rounding, relative to the logits' size (the
+    // sanitizer build's clang summed a few rows in another order: 1.0e-5 on logits of
+    // tens, where the native build matched to 1e-5 absolute).
+    const float scale = std::max(1.0f, full.logits.cwiseAbs().maxCoeff());
+    CHECK((cached.logits - full.logits).cwiseAbs().maxCoeff() <= 1e-6f * scale);
   }
 }
 
