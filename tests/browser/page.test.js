@@ -70,17 +70,29 @@ test('typing changes the drawing', async () => {
 
 test('each heatmap cell has the colour of its weight, as the native core computes it', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=heatmap`);
-  const text = await page.inputValue('#text');
-  const golden = nativeTrace(text).layers[0].heads[0].weights;
   const ratio = await page.evaluate(() => window.devicePixelRatio);
-  for (const [q, k] of [[0, 0], [3, 0], [5, 4], [10, 2], [10, 10], [7, 7]]) {
-    const { localX, localY } = await cellCentre(page, q, k);
-    const rgb = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
-      Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
-    const { t, d } = viridisInverse(rgb);
-    assert.ok(d < 4, `cell (${q},${k}) colour ${rgb} is not on the viridis curve (distance ${d})`);
-    assert.ok(Math.abs(t - golden[q][k]) < 0.01, `cell (${q},${k}) shows weight ${t}, native core says ${golden[q][k]}`);
-  }
+  const checkCells = async (cells) => {
+    const golden = nativeTrace(await page.inputValue('#text')).layers[0].heads[0].weights;
+    for (const [q, k] of cells) {
+      const { localX, localY } = await cellCentre(page, q, k);
+      const rgb = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
+        Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
+      const { t, d } = viridisInverse(rgb);
+      assert.ok(d < 4, `cell (${q},${k}) colour ${rgb} is not on the viridis curve (distance ${d})`);
+      assert.ok(Math.abs(t - golden[q][k]) < 0.01, `cell (${q},${k}) shows weight ${t}, native core says ${golden[q][k]}`);
+    }
+  };
+  const last = () => page.evaluate(() => window.__llmsim.summary.tokens.length - 1);
+  let T1 = await last();
+  await checkCells([[0, 0], [3, 0], [5, 4], [10, 2], [10, 10], [7, 7], [T1, 0], [T1, 3], [T1, T1]]);
+  // Typed on: the matrix grows by rows into the pixels the last drawing left (the
+  // scratch image is reused from draw to draw), and its new last row is right too.
+  await page.focus('#text');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' Then it slept');
+  await page.waitForFunction((n) => window.__llmsim.summary.tokens.length > n && !window.__llmsim.inFlight, T1 + 1);
+  T1 = await last();
+  await checkCells([[T1 - 1, 1], [T1, 0], [T1, 2], [T1, T1 - 1], [T1, T1]]);
   // A masked (future) cell is not coloured as a weight.
   const { localX, localY } = await cellCentre(page, 2, 9);
   const masked = await page.$eval('#heatmap-canvas', (c, [x, y]) =>

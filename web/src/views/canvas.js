@@ -76,7 +76,8 @@ export function drawCellGrid(ctx, rows, cols, x, y, cellW, cellH, colourOf) {
   // One scratch canvas per size: a view that draws matrices of several shapes (the
   // multi-head view) would otherwise reallocate it for each.
   const small = scratchFor(ctx.canvas, rows, cols);
-  fillCells(small, rows, cols, colourOf);
+  fillCells(small.pixels, rows, cols, colourOf);
+  putCells(small, rows, cols);
   scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
 }
 
@@ -88,11 +89,9 @@ export function drawValueGrid(ctx, values, rows, cols, x, y, cellW, cellH, colou
   if (rows <= 0 || cols <= 0) return;
   if (isVector(ctx)) { drawCellRects(ctx, rows, cols, x, y, cellW, cellH, (r, c) => colourOfValue(values[r * cols + c])); return; }
   const small = scratchFor(ctx.canvas, rows, cols);
-  const smallCtx = small.getContext('2d');
-  const image = smallCtx.createImageData(cols, rows);
-  const pixels = new Uint32Array(image.data.buffer);
+  const pixels = small.pixels;
   for (let i = 0, n = rows * cols; i < n; i++) pixels[i] = colourOfValue(values[i]);
-  smallCtx.putImageData(image, 0, 0);
+  putCells(small, rows, cols);
   scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
 }
 
@@ -110,7 +109,9 @@ export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cell
   if (!small) {
     if (byLook.size > 16) byLook.clear();  // every head's slice, in two themes
     byLook.set(look, small = newCanvas(cols, rows));
-    fillCells(small, rows, cols, colouring());
+    const image = small.getContext('2d').createImageData(cols, rows);
+    fillCells(new Uint32Array(image.data.buffer), rows, cols, colouring());
+    small.getContext('2d').putImageData(image, 0, 0);
   }
   scaleCells(ctx, small, rows, cols, x, y, cellW, cellH);
 }
@@ -118,7 +119,10 @@ export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cell
 // The scratch canvas a matrix of [rows, cols] cells is drawn into on `target`: one
 // per size, and its height grows in steps of 64 rows (only `rows` of them are drawn
 // from), since a matrix with a row per token would otherwise make a new scratch
-// canvas, and allocate its backing store, with every token typed.
+// canvas, and allocate its backing store, with every token typed. It keeps its
+// ImageData and a Uint32Array view of its pixels (`small.pixels`, a word per cell,
+// row-major at `cols` a row) from draw to draw: a new one per draw was tens of KB of
+// garbage per matrix per keystroke.
 function scratchFor(target, rows, cols) {
   let bySize = cellImages.get(target);
   if (!bySize) cellImages.set(target, bySize = new Map());
@@ -128,8 +132,16 @@ function scratchFor(target, rows, cols) {
   if (!small) {
     if (bySize.size > 8) bySize.clear();  // the text's length changed a lot: old sizes go
     bySize.set(key, small = newCanvas(cols, height));
+    small.image = small.getContext('2d').createImageData(cols, height);
+    small.pixels = new Uint32Array(small.image.data.buffer);
   }
   return small;
+}
+
+// The first `rows` rows of a scratch canvas's pixels onto its bitmap (the rest are
+// never drawn from).
+function putCells(small, rows, cols) {
+  small.getContext('2d').putImageData(small.image, 0, 0, 0, 0, cols, rows);
 }
 
 function newCanvas(width, height) {
@@ -139,14 +151,10 @@ function newCanvas(width, height) {
   return canvas;
 }
 
-// A pixel per cell, one store each.
-function fillCells(small, rows, cols, colourOf) {
-  const smallCtx = small.getContext('2d');
-  const image = smallCtx.createImageData(cols, rows);
-  const pixels = new Uint32Array(image.data.buffer);
+// A pixel per cell, one store each (pixels: a word per cell, row-major).
+function fillCells(pixels, rows, cols, colourOf) {
   for (let r = 0, o = 0; r < rows; r++)
     for (let c = 0; c < cols; c++, o++) pixels[o] = colourOf(r, c);
-  smallCtx.putImageData(image, 0, 0);
 }
 
 // The pixels scaled up to cells, unsmoothed.
