@@ -23,6 +23,7 @@
 #include "io/json_number.hpp"
 #include "io/json_text.hpp"
 #include "io/trace_json.hpp"
+#include "model/token_cap.hpp"
 #include "simulator/model_registry.hpp"
 #include "simulator/scaling_lab.hpp"
 #include "simulator/simulator.hpp"
@@ -199,8 +200,8 @@ std::string set_probes(const std::string& model, const std::string& syntax,
   });
 }
 
-// [{"name", "title", "n_layer", "n_head", "d_model", "context", "vocab_size"}] of the
-// loaded trained models.
+// [{"name", "title", "n_layer", "n_head", "d_model", "context", "token_cap", "vocab_size"}]
+// of the loaded trained models (token_cap: model/token_cap.hpp).
 std::string list_models() {
   return guarded([&] {
     json list = json::array();
@@ -208,7 +209,7 @@ std::string list_models() {
       const llmsim::GptConfig& c = m->gpt().config();
       list.push_back({{"name", m->name()}, {"title", m->title()}, {"n_layer", c.n_layer},
                       {"n_head", c.n_head}, {"d_model", c.d_model}, {"context", c.context},
-                      {"vocab_size", c.vocab_size}});
+                      {"token_cap", llmsim::token_cap(c)}, {"vocab_size", c.vocab_size}});
     }
     return llmsim::json_text(list);
   });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getModule, Engine, installModel } from '../../web/src/engine.js';
-import { MANIFEST } from '../../web/src/manifest.js';
+import { MANIFEST, modelList } from '../../web/src/manifest.js';
 
 // english (the default, ordinary English) and tinygpt (the story world).
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,6 +46,17 @@ test('the models are the manifest\'s, in its order, then random; the default is 
   } finally {
     fresh.dispose();
   }
+});
+
+// The token cap (model/token_cap.hpp): the shipped models read their whole context;
+// a model whose runs read fewer tokens (GPT-2's size) is listed with a note saying so.
+test('the shipped models read their whole context; a capped model says how many tokens it reads', () => {
+  const listed = JSON.parse(module.listModels());
+  assert.deepEqual(listed.map((m) => m.name).sort(), [...MODELS].sort());
+  for (const m of listed) assert.equal(m.token_cap, m.context, `${m.name}: cap ${m.token_cap}, context ${m.context}`);
+  const [whole, capped] = modelList([{ name: 'a', title: 'A', context: 96, token_cap: 96 }, { name: 'b', title: 'B', context: 1024, token_cap: 384 }]).slice(-3, -1);
+  assert.equal(whole.about, '');
+  assert.match(capped.about, /at most 384 tokens a run, not its context's 1024/);
 });
 
 for (const name of MODELS) for (const text of ['The cat sat on the mat.', 'Once upon a time, there was a little fox named Pip. 🦊 ünïcode']) {

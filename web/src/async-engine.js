@@ -29,7 +29,7 @@ class HostConnection {
     this.nextId = 1;
     this.pending = new Map();    // id -> { resolve, reject }
     this.installed = new Set();  // trained models the host has
-    this.givenModels = [];       // { name, title } of the models given as files: trained in the page, or opened (installFiles)
+    this.givenModels = [];       // { name, title, context, token_cap } of the models given as files: trained in the page, or opened (installFiles)
     this.installing = new Map(); // name -> Promise
     port.onmessage = ({ data }) => this.receive(data);
   }
@@ -168,9 +168,9 @@ export class AsyncEngine {
   // The weights' buffer is handed to the host, not copied (hundreds of MB for a big
   // checkpoint): `weights` is empty afterwards.
   async installFiles({ name, title, config, tokenizer, weights, probes }) {
-    await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes }, [weights.buffer]);
+    const listed = await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes }, [weights.buffer]);
     this.host.installed.add(name);
-    this.host.givenModels.push({ name, title });
+    this.host.givenModels.push({ ...listed, name, title });
   }
 
   // What loading a checkpoint needs ({ parameters, peak_bytes }), from its config.json

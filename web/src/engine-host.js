@@ -50,7 +50,8 @@ export function serve(port) {
     installFiles: (module, { name, title, config, tokenizer, weights, probes }) => {
       if (probes) installProbes(module, name, probes);
       installModel(module, { name, title, config, tokenizer, weights });
-      return { result: true };
+      // The module's listing of it (context, token_cap), for the model list.
+      return { result: JSON.parse(module.listModels()).find((m) => m.name === name) };
     },
     checkpointSize: (module, { config, header }) => ({ result: checkpointSize(module, config, header) }),
     open: (module, { engine }) => { engines.set(engine, { engine: new Engine(module), run: 0 }); return { result: true }; },

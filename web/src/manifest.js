@@ -15,11 +15,21 @@ export function manifestEntry(name) {
 }
 
 // The models an engine can run, in the dropdown's order: the manifest's (installed or
-// not yet), `extra` models installed by hand (tests; { name, title }), random weights last.
+// not yet), `extra` models installed by hand or opened ({ name, title }, with the
+// module's listing of it when known: context, token_cap), random weights last.
 export function modelList(extra = []) {
   const listed = MANIFEST.models.map(({ name, title, about }) => ({ name, title, about: about || '', trained: true }));
-  const others = extra.filter((m) => !manifestEntry(m.name)).map(({ name, title }) => ({ name, title, about: '', trained: true }));
+  const others = extra.filter((m) => !manifestEntry(m.name)).map(({ name, title, context, token_cap }) =>
+    ({ name, title, about: tokenCapNote(context, token_cap), trained: true }));
   return [...listed, ...others, RANDOM_MODEL];
+}
+
+// What the page says of a model whose runs read fewer tokens than its context (the
+// core's token_cap, model/token_cap.hpp: models of GPT-2's size), else nothing.
+export function tokenCapNote(context, tokenCap) {
+  if (!(tokenCap > 0 && context > tokenCap)) return '';
+  return `It reads at most ${tokenCap} tokens a run, not its context's ${context}: at its size every head's ` +
+    'token-by-token matrices for a longer text would not fit in the tab\'s memory.';
 }
 
 // What a run asks of the model for the page's state: the model, its predictions, the

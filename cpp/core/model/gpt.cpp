@@ -12,6 +12,7 @@
 #include "model/contributions.hpp"
 #include "model/gpt_block.hpp"
 #include "model/softmax.hpp"
+#include "model/token_cap.hpp"
 
 namespace llmsim {
 
@@ -227,11 +228,17 @@ void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trac
                    bool incremental) const {
   Encoding encoding = tokenizer_->encode(text, /*add_bos=*/true);
   const int n_input = int(encoding.ids.size());
+  // A run keeping every head's matrices reads at most token_cap tokens (below the
+  // context only for models of GPT-2's size, whose full Trace would not fit a tab).
+  const int cap = options.attention.store_head_matrices ? token_cap(config_, options.trace_budget)
+                                                        : config_.context;
   std::string warning;
-  if (n_input > config_.context) {
-    encoding.ids.resize(size_t(config_.context));
-    encoding.spans.resize(size_t(config_.context));
-    warning = truncation_warning(n_input, config_.context, "the model's context (BOS included)");
+  if (n_input > cap) {
+    encoding.ids.resize(size_t(cap));
+    encoding.spans.resize(size_t(cap));
+    warning = truncation_warning(n_input, cap, cap == config_.context
+        ? "the model's context (BOS included)"
+        : "the cap for a model of this size (BOS included; every head's [T, T] matrices must fit in memory)");
   }
   const std::vector<int>& ids = encoding.ids;
   int reuse = 0;  // positions whose token, and so (causally) whose every number, is unchanged

@@ -4,6 +4,7 @@
 // format, a model trained in the page) plugs in here and every view, the CLI and the
 // head analysis's callers see it without a change.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "model/attention.hpp"
@@ -16,12 +17,18 @@ namespace llmsim {
 // keeps the per-head [T, T] matrices of every layer well inside a browser tab's memory.
 constexpr int kMaxTokens = 512;
 
+// What the Trace of one run of a trained model may take (model/token_cap.hpp): with
+// GPT-2 small's weights in F32 (0.5 GB) it keeps a run inside the page's 1.5 GB
+// (web/src/open-model.js, MAX_PEAK).
+constexpr uint64_t kTraceBudgetBytes = uint64_t(512) << 20;
+
 // Everything one run can switch.
 struct ModelRun {
   AttentionOptions attention;  // scale by 1/√d_k, causal mask
   int top_k = 10;              // predictions after the last token (models with a vocabulary)
   float temperature = 1.0f;    // divides the logits before the softmax of top_k
   HeadAblations ablation;      // ablation[l][h], heads switched off; empty: every head on
+  uint64_t trace_budget = kTraceBudgetBytes;  // caps the tokens a run reads (token_cap)
 };
 
 // What every model's run does first: the Trace's header (shape, mask, scale, even for

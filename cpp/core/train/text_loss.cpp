@@ -42,10 +42,12 @@ TextLoss empty_loss_of(const std::string& text) {
 TextLoss gpt_text_loss(const Gpt& model, const std::string& text) {
   TextLoss loss = empty_loss_of(text);
   const std::vector<int> stream = text_tokens(model.tokenizer(), text);
+  ModelRun run;
+  run.attention.store_head_matrices = false;  // only the logits are read: no [T, T] per head
   for (const std::vector<int>& ids :
        split_into_sequences(stream, model.tokenizer().bos_id(), model.config().context)) {
     Trace trace;
-    gpt_forward(model.config(), model.weights(), ids, ModelRun{}, trace);
+    gpt_forward(model.config(), model.weights(), ids, run, trace);
     const int64_t predicted = int64_t(ids.size()) - 1;
     loss.nats += next_token_loss(trace.logits, ids) * double(predicted);
     loss.tokens += predicted;
