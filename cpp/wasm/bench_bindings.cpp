@@ -13,11 +13,13 @@
 //   const t = new Module.TrainBench(config_json, B, T)    the training step (train.js)
 //   t.step(reps); t.forwardBackward(); t.gradients(); t.products(reps); t.productFlops()
 #include <emscripten/bind.h>
+#include <emscripten/emscripten.h>
 #include <emscripten/val.h>
 #include <malloc.h>
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -153,21 +155,22 @@ class AttentionBench {
 //   const g = new Module.GptBench(config_json)             random weights of that shape
 //   g.load(config_json, tokenizer_json, weights_bytes)     or the shipped model's files
 //   g.run(T, reps); g.logits()
+//   g.keystroke(T)   ms of one more token after T, the first T rows reused (KV cache)
 class GptBench {
  public:
   explicit GptBench(const std::string& config_json)
       : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
         weights_(llmsim::random_gpt_weights(config_, 1, 0.02f)) {}
 
-  // Replaces the weights by a real model's; returns "" or the error message.
+  // Replaces the weights by a real model's; returns "" or the error message. The
+  // model is kept as loaded (its weights not copied: at GPT-2's size a copy is 0.5 GB).
   std::string load(const std::string& config_json, const std::string& tokenizer_json,
                    const std::string& weights) {
     try {
-      llmsim::Gpt gpt = llmsim::Gpt::from_bytes(config_json, tokenizer_json,
-                                                reinterpret_cast<const uint8_t*>(weights.data()),
-                                                weights.size());
-      config_ = gpt.config();
-      weights_ = gpt.weights();
+      weights_ = {};  // the random ones go first
+      loaded_ = std::make_unique<llmsim::Gpt>(llmsim::Gpt::from_bytes(
+          config_json, tokenizer_json, reinterpret_cast<const uint8_t*>(weights.data()), weights.size()));
+      config_ = loaded_->config();
       return "";
     } catch (const std::exception& e) {
       return e.what();
@@ -178,10 +181,26 @@ class GptBench {
   std::string run(int T, int reps) {
     try {
       const std::vector<int> ids = llmsim::bench_token_ids(T, config_.vocab_size);
-      for (int r = 0; r < reps; ++r) llmsim::gpt_forward(config_, weights_, ids, {}, trace_);
+      for (int r = 0; r < reps; ++r) llmsim::gpt_forward(config_, weights(), ids, {}, trace_);
       return "";
     } catch (const std::exception& e) {
       return e.what();
+    }
+  }
+
+  // A keystroke while typing: gpt_forward on T tokens, then on the same T and one
+  // more, reusing the first T rows (the KV cache, as the page's Simulator does).
+  // Returns the second pass's milliseconds, or -1 on an error.
+  double keystroke(int T) {
+    try {
+      std::vector<int> ids = llmsim::bench_token_ids(T + 1, config_.vocab_size);
+      const std::vector<int> first(ids.begin(), ids.end() - 1);
+      llmsim::gpt_forward(config_, weights(), first, {}, trace_);
+      const double start = emscripten_get_now();
+      llmsim::gpt_forward(config_, weights(), ids, {}, trace_, /*reuse=*/T);
+      return emscripten_get_now() - start;
+    } catch (const std::exception&) {
+      return -1;
     }
   }
 
@@ -189,8 +208,11 @@ class GptBench {
   int context() const { return config_.context; }
 
  private:
+  const llmsim::GptWeights& weights() const { return loaded_ ? loaded_->weights() : weights_; }
+
   llmsim::GptConfig config_;
-  llmsim::GptWeights weights_;
+  llmsim::GptWeights weights_;             // random, until load()
+  std::unique_ptr<llmsim::Gpt> loaded_;    // after load()
   llmsim::Trace trace_;
 };
 
@@ -275,6 +297,7 @@ EMSCRIPTEN_BINDINGS(llmsim_bench) {
       .constructor<std::string>()
       .function("load", &GptBench::load)
       .function("run", &GptBench::run)
+      .function("keystroke", &GptBench::keystroke)
       .function("logits", &GptBench::logits)
       .function("context", &GptBench::context);
   emscripten::function("defaultGptConfig", &default_gpt_config);

