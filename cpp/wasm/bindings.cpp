@@ -15,6 +15,7 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <memory>
 #include <string>
 
 #include "error.hpp"
@@ -23,6 +24,7 @@
 #include "io/json_number.hpp"
 #include "io/json_text.hpp"
 #include "io/trace_json.hpp"
+#include "model/gpt_stream.hpp"
 #include "model/token_cap.hpp"
 #include "simulator/model_registry.hpp"
 #include "simulator/scaling_lab.hpp"
@@ -175,17 +177,60 @@ std::string load_model(const std::string& name, const std::string& title, const 
   });
 }
 
+// A model folder whose model.safetensors arrives in pieces (GptStream,
+// model/gpt_stream.hpp), so the module never holds the whole file beside the weights:
+//   const s = new Module.ModelStream();
+//   s.begin(config, tokenizer, head)   // head: the file's first bytes, through its header
+//   s.feed(bytes) ...                  // the whole file from byte 0, in order (Uint8Array)
+//   s.install(name, title)             // the model joins the registry
+//   s.delete()
+// Each returns "" or {"error"}; after an error the stream is dropped.
+class ModelStream {
+ public:
+  std::string begin(const std::string& config, const std::string& tokenizer, const std::string& head) {
+    return guarded([&] {
+      stream_.reset();
+      stream_ = std::make_unique<llmsim::GptStream>(config, tokenizer, reinterpret_cast<const uint8_t*>(head.data()),
+                                                    head.size());
+      return std::string();
+    });
+  }
+  std::string feed(const std::string& bytes) {
+    return step([&] { stream_->feed(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()); });
+  }
+  std::string install(const std::string& name, const std::string& title) {
+    return step([&] {
+      llmsim::Gpt gpt = stream_->finish();
+      stream_.reset();  // its buffers go before the model settles in
+      llmsim::model_registry().add(name, title, std::move(gpt));
+    });
+  }
+
+ private:
+  template <class Step>
+  std::string step(Step&& f) {
+    const std::string result = guarded([&] {
+      if (!stream_) throw llmsim::Error("no model is being read: begin() first");
+      f();
+      return std::string();
+    });
+    if (!result.empty()) stream_.reset();
+    return result;
+  }
+  std::unique_ptr<llmsim::GptStream> stream_;
+};
+
 // What loading a model folder needs (checkpoint_size, model/gpt.hpp), from its
 // config.json and the first bytes of model.safetensors (a Uint8Array), as JSON
-// {"parameters", "file_bytes", "peak_bytes"} or {"error"}. peak_bytes counts the file
-// once more than the core does: Embind copies loadModel's bytes into the module's memory
-// before the core reads them.
+// {"parameters", "file_bytes", "peak_bytes"} or {"error"}. peak_bytes adds to the
+// core's one piece of the file (8 MiB: web/src/open-model.js, PIECE_BYTES), which
+// Embind copies into the module's memory for ModelStream::feed.
 std::string checkpoint_size(const std::string& config, const std::string& header) {
   return guarded([&] {
     const llmsim::CheckpointSize s = llmsim::checkpoint_size(
         config, reinterpret_cast<const uint8_t*>(header.data()), header.size());
     return llmsim::json_text(nlohmann::json{{"parameters", s.parameters}, {"file_bytes", s.file_bytes},
-                                            {"peak_bytes", s.peak_bytes + s.file_bytes}});
+                                            {"peak_bytes", s.peak_bytes + (uint64_t(8) << 20)}});
   });
 }
 
@@ -238,6 +283,11 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .function("weight", &SimulatorBinding::weight)
       .function("rollout", &SimulatorBinding::rollout)
       .function("traceJson", &SimulatorBinding::trace_json);
+  emscripten::class_<ModelStream>("ModelStream")
+      .constructor<>()
+      .function("begin", &ModelStream::begin)
+      .function("feed", &ModelStream::feed)
+      .function("install", &ModelStream::install);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);
   emscripten::function("loadModel", &load_model);

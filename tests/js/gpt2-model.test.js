@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { getModule, Engine, installModel } from '../../web/src/engine.js';
+import { getModule, Engine, installModel, openModelStream } from '../../web/src/engine.js';
 import { tokenizerJsonOf } from '../../web/src/open-model.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -84,17 +84,32 @@ test('the WASM module, given the folder as the page gives it, runs it as numpy d
   const size = JSON.parse(module.checkpointSize(config, header.subarray(0, 8 + Number(header.readBigUInt64LE(0)))));
   assert.equal(size.file_bytes, header.length);
   assert.equal(size.parameters, (50257 + 64) * 64 + 2 * (12 * 64 * 64 + 13 * 64) + 2 * 64, 'GPT-2\'s parameter count at d 64, 2 layers, 64 positions');
+  // Whole, as installFiles gives it, and in pieces, as the page streams a file it
+  // reads (open-model.js hands on 8 MiB pieces; odd sizes here split elements too).
   installModel(module, { name: 'gpt2-test', title: 'GPT-2 test', config, tokenizer, weights: new Uint8Array(header) });
-  const engine = new Engine(module);
-  const summary = engine.run(TEXT, { model: 'gpt2-test', top_k: 5 });
-  assert.equal(summary.tokens.length, reference.ids.length);
+  const head = header.subarray(0, 8 + Number(header.readBigUInt64LE(0)));
+  for (const [name, piece] of [['gpt2-streamed', 1048579], ['gpt2-streamed-small', 4099]]) {
+    const stream = openModelStream(module, { config, tokenizer, head: new Uint8Array(head) });
+    for (let at = 0; at < header.length; at += piece) stream.feed(new Uint8Array(header.subarray(at, at + piece)));
+    stream.install(name, `GPT-2 test, ${piece}-byte pieces`);
+  }
   const want = expected('bf16');
-  let worst = 0;
-  for (let l = 0; l < want.L; l++)
-    for (let h = 0; h < want.H; h++) worst = Math.max(worst, maxAbs(engine.matrix('weights', l, h).data, want.weights(l, h)));
-  assert.ok(worst < 1e-4, `attention weights differ from numpy's by ${worst}`);
-  for (const p of summary.top_k) assert.ok(Math.abs(p.probability - want.probability(p.id)) < 1e-4, `p(${p.id})`);
-  engine.dispose();
+  for (const name of ['gpt2-test', 'gpt2-streamed', 'gpt2-streamed-small']) {
+    const engine = new Engine(module);
+    const summary = engine.run(TEXT, { model: name, top_k: 5 });
+    assert.equal(summary.tokens.length, reference.ids.length);
+    let worst = 0;
+    for (let l = 0; l < want.L; l++)
+      for (let h = 0; h < want.H; h++) worst = Math.max(worst, maxAbs(engine.matrix('weights', l, h).data, want.weights(l, h)));
+    assert.ok(worst < 1e-4, `${name}: attention weights differ from numpy's by ${worst}`);
+    for (const p of summary.top_k) assert.ok(Math.abs(p.probability - want.probability(p.id)) < 1e-4, `${name}: p(${p.id})`);
+    engine.dispose();
+  }
+  // A stream cut short is refused when it is installed, and leaves no model behind.
+  const cut = openModelStream(module, { config, tokenizer, head: new Uint8Array(head) });
+  cut.feed(new Uint8Array(header.subarray(0, header.length - 100)));
+  assert.throws(() => cut.install('gpt2-cut', 'cut'), /cut short/);
+  assert.ok(!JSON.parse(module.listModels()).some((m) => m.name === 'gpt2-cut'));
 });
 
 test('checkpointSize says what is wrong with a file that is not a GPT-2 checkpoint', async () => {

@@ -113,22 +113,28 @@ async function installFolder(session, read, fixedName = '') {
       const needs = `${grouped(size.parameters)} parameters, about ${grouped(size.peak_bytes / 1048576)} MB of memory`;
       if (phase === 'reading') {
         bar.value = total ? done / total : 0;
-        label.textContent = `Reading model.safetensors: ${grouped(done / 1048576)} of ${grouped(total / 1048576)} MB (${needs})`;
+        label.textContent = `Reading model.safetensors into the weights: ${grouped(done / 1048576)} of ${grouped(total / 1048576)} MB (${needs})`;
       } else {
-        bar.removeAttribute('value');  // indeterminate: the worker decodes the weights
-        label.textContent = `Loading the weights (${needs})…`;
+        bar.removeAttribute('value');  // indeterminate: the worker finishes the model
+        label.textContent = `Finishing the model (${needs})…`;
       }
     });
   };
   $('open-model').disabled = true;
   try {
-    const folder = await read({ sizeOf: (config, header) => session.engine.checkpointSize(config, header), progress: show });
+    // The weights go to the engine's worker piece by piece as they are read, and are
+    // decoded there as they come: the page never holds the whole file.
+    const folder = await read({
+      sizeOf: (config, header) => session.engine.checkpointSize(config, header),
+      open: (config, tokenizer, head) => session.engine.openStream({ config, tokenizer, head }),
+      progress: show,
+    });
     show({ phase: 'loading', size: folder.size });
     openedCount += 1;
     const name = fixedName || `opened-${openedCount}`;
     const title = fixedName ? `Checkpoint: ${folder.folder || 'of this site'}` : `Opened: ${folder.folder || 'a model folder'} (#${openedCount})`;
     const data = globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[MANIFEST.default];
-    await session.engine.installFiles({ name, title, config: folder.config, tokenizer: folder.tokenizer, weights: folder.weights, probes: data ? data.probes : null });
+    await session.engine.installStream({ name, title, probes: data ? data.probes : null });
     session.set({ model: name, layer: 0, head: 0, ablate: [] }, { rerun: true, push: true });
   } catch (error) {
     session.notices.push(`The model could not be opened: ${error.message}`);

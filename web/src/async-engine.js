@@ -168,7 +168,24 @@ export class AsyncEngine {
   // The weights' buffer is handed to the host, not copied (hundreds of MB for a big
   // checkpoint): `weights` is empty afterwards.
   async installFiles({ name, title, config, tokenizer, weights, probes }) {
-    const listed = await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes }, [weights.buffer]);
+    this.given(name, title, await this.host.request('installFiles', { name, title, config, tokenizer, weights, probes }, [weights.buffer]));
+  }
+
+  // The same for a folder whose model.safetensors is read in pieces (open-model.js):
+  // openStream({ config, tokenizer, head }) starts it in the host and resolves with a
+  // sink whose feed(bytes) hands each piece over (transferred, not copied: `bytes` is
+  // empty afterwards), in order; installStream then adds the model, as installFiles.
+  // The host decodes the weights as the pieces come, never holding the whole file.
+  async openStream({ config, tokenizer, head }) {
+    await this.host.request('streamBegin', { config, tokenizer, head });
+    return { feed: (bytes) => this.host.request('streamFeed', { bytes }, [bytes.buffer]) };
+  }
+  async installStream({ name, title, probes }) {
+    this.given(name, title, await this.host.request('streamInstall', { name, title, probes }));
+  }
+
+  // A model given as files joins the list, with the host's listing of it.
+  given(name, title, listed) {
     this.host.installed.add(name);
     this.host.givenModels.push({ ...listed, name, title });
   }

@@ -16,7 +16,7 @@
 // in arrival order; each page engine owns one Simulator here (`open`), which stays
 // alive between runs: the core reuses the rows of the text a run shares with the
 // previous one (the KV cache), so typing costs only the new tokens.
-import { Engine, checkpointSize, createModule, installModel, installModelData, installProbes } from './engine.js';
+import { Engine, checkpointSize, createModule, installModel, installModelData, installProbes, openModelStream } from './engine.js';
 
 export function serve(port) {
   const engines = new Map();  // page engine id -> { engine, run: the number of its last run }
@@ -38,6 +38,7 @@ export function serve(port) {
     return entry;
   }
 
+  let stream = null;  // a model folder being streamed in (streamBegin .. streamInstall)
   const operations = {
     // A model that ships its head report never needs its probes (they serve only to
     // compute one), and installing them cost about 0.1 s of the page's start.
@@ -51,6 +52,27 @@ export function serve(port) {
       if (probes) installProbes(module, name, probes);
       installModel(module, { name, title, config, tokenizer, weights });
       // The module's listing of it (context, token_cap), for the model list.
+      return { result: JSON.parse(module.listModels()).find((m) => m.name === name) };
+    },
+    // A model folder streamed in (AsyncEngine.openStream): one at a time; a new one
+    // drops any unfinished.
+    streamBegin: (module, { config, tokenizer, head }) => {
+      if (stream) stream.dispose();
+      stream = null;  // stays null if this one fails to begin
+      stream = openModelStream(module, { config, tokenizer, head });
+      return { result: true };
+    },
+    streamFeed: (module, { bytes }) => {
+      if (!stream) throw new Error('no model is being read');
+      try { stream.feed(bytes); } catch (error) { stream = null; throw error; }
+      return { result: true };
+    },
+    streamInstall: (module, { name, title, probes }) => {
+      if (!stream) throw new Error('no model is being read');
+      const finishing = stream;
+      stream = null;
+      if (probes) installProbes(module, name, probes);
+      finishing.install(name, title);
       return { result: JSON.parse(module.listModels()).find((m) => m.name === name) };
     },
     checkpointSize: (module, { config, header }) => ({ result: checkpointSize(module, config, header) }),

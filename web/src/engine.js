@@ -208,6 +208,28 @@ export function installModel(module, { name, title, config, tokenizer, weights }
   installedModels(module).add(name);
 }
 
+// A model folder whose model.safetensors comes in pieces (the core's GptStream: a
+// checkpoint's tensors are decoded into the weights as they arrive, so the module
+// never holds the whole file): { config, tokenizer (JSON text), head (the file's first
+// bytes, through its header) } -> { feed(bytes), install(name, title), dispose() }.
+// feed is given the whole file from byte 0, in order; an error drops the stream.
+export function openModelStream(module, { config, tokenizer, head }) {
+  const stream = new module.ModelStream();
+  const step = (reply) => {
+    if (reply) { stream.delete(); check(reply); }
+  };
+  step(stream.begin(config, tokenizer, head));
+  return {
+    feed(bytes) { step(stream.feed(bytes)); },
+    install(name, title) {
+      step(stream.install(name, title));
+      installedModels(module).add(name);
+      stream.delete();
+    },
+    dispose() { if (!stream.isDeleted()) stream.delete(); },
+  };
+}
+
 // What loading a checkpoint needs, from its config.json and the first bytes of its
 // model.safetensors (the core's checkpoint_size): { parameters, peak_bytes, file_bytes }.
 export function checkpointSize(module, config, header) {

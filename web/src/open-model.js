@@ -9,8 +9,9 @@
 import { grouped } from './format.js';
 
 const TOKENIZER_FILES = 'tokenizer.json, or vocab.json and merges.txt';
-// What the WASM memory (2 GB) holds while a model loads: the file's bytes, the weights
-// being made from them, and room for a run after.
+// What the WASM memory (2 GB) may hold while a model loads: the weights being made
+// from the file as it streams in (the core's peak_bytes: checkpoint_size), and room
+// for a run after.
 const MAX_PEAK_BYTES = 1536 * 1024 * 1024;
 const MB = 1024 * 1024;
 
@@ -48,40 +49,71 @@ export async function safetensorsHeader(file) {
   return new Uint8Array(await file.slice(0, 8 + Number(length)).arrayBuffer());
 }
 
-// A file's bytes, read in pieces so `onProgress(bytesRead)` can show how far it is.
-export async function readWithProgress(file, onProgress) {
-  const bytes = new Uint8Array(file.size);
-  const reader = file.stream().getReader();
-  let offset = 0;
+// The bytes of a model.safetensors go, as they are read, to a sink: { feed(bytes) }
+// (which may return a promise: the next piece waits for it, so a reader faster than
+// the engine does not pile pieces up). The engine's stream (AsyncEngine.openStream)
+// decodes them into the weights as they come; gather() keeps them as one array.
+const PIECE_BYTES = 8 * MB;  // pieces handed on: a few, not one per read of the stream
+
+export function gather() {
+  const pieces = [];
+  return {
+    feed(bytes) { pieces.push(bytes); },
+    get bytes() {
+      const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of pieces) { all.set(p, at); at += p.length; }
+      return all;
+    },
+  };
+}
+
+// Reads `reader` (a stream's) to its end, handing `sink` pieces of PIECE_BYTES (the
+// last shorter), each a new array of its own (a worker can take it without a copy);
+// `onRead(bytesSoFar)` after each read. Resolves with the byte count.
+async function pump(reader, sink, onRead = () => {}) {
+  let piece = new Uint8Array(PIECE_BYTES), filled = 0, total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (offset + value.length > bytes.length) throw new Error(`${file.name} changed while it was read.`);
-    bytes.set(value, offset);
-    offset += value.length;
-    onProgress(offset);
+    for (let at = 0; at < value.length;) {
+      const take = Math.min(value.length - at, PIECE_BYTES - filled);
+      piece.set(value.subarray(at, at + take), filled);
+      filled += take, at += take;
+      if (filled === PIECE_BYTES) { await sink.feed(piece); piece = new Uint8Array(PIECE_BYTES); filled = 0; }
+    }
+    total += value.length;
+    onRead(total);
   }
-  if (offset !== bytes.length) throw new Error(`${file.name} changed while it was read.`);
-  return bytes;
+  if (filled) await sink.feed(piece.slice(0, filled));
+  return total;
 }
 
-// The folder's files, read: { config, tokenizer (text), weights (Uint8Array), folder (a
-// name to show), size (what the core says loading needs) }. `sizeOf(config, header)`
-// asks the engine what the checkpoint needs ({ parameters, peak_bytes }); `progress`
-// is told { phase, done, total, size } as it goes.
-export async function readModelFolder(files, { sizeOf, progress = () => {} }) {
+// The folder's files, read: { config, tokenizer (text), folder (a name to show), size
+// (what the core says loading needs) }, the weights' bytes handed to the sink
+// `open(config, tokenizer, header)` makes (a promise of one) as they are read.
+// `sizeOf(config, header)` asks the engine what the checkpoint needs ({ parameters,
+// peak_bytes }); `progress` is told { phase, done, total, size } as it goes.
+export async function readModelFolder(files, { sizeOf, open = () => gather(), progress = () => {} }) {
   const chosen = modelFolderFiles(files);
   const config = await chosen.config.text();
-  const size = await sizeOf(config, await safetensorsHeader(chosen.weights));
-  if (size.peak_bytes > MAX_PEAK_BYTES)
-    throw new Error(`This model has ${grouped(size.parameters)} parameters; loading it needs about ${(size.peak_bytes / MB).toFixed(0)} MB, more than the page's ${MAX_PEAK_BYTES / MB} MB.`);
+  const header = await safetensorsHeader(chosen.weights);
+  const size = await sizeOf(config, header);
+  refuseTooBig(size);
   const [first, second] = chosen.tokenizer;
   const tokenizer = second ? tokenizerJsonOf(await first.text(), await second.text()) : await first.text();
   const total = chosen.weights.size;
   progress({ phase: 'reading', done: 0, total, size });
-  const weights = await readWithProgress(chosen.weights, (done) => progress({ phase: 'reading', done, total, size }));
+  const sink = await open(config, tokenizer, header);
+  const read = await pump(chosen.weights.stream().getReader(), sink, (done) => progress({ phase: 'reading', done, total, size }));
+  if (read !== total) throw new Error(`${chosen.weights.name} changed while it was read.`);
   const path = chosen.weights.webkitRelativePath || '';
-  return { config, tokenizer, weights, size, folder: path.includes('/') ? path.split('/').at(-2) : '' };
+  return { config, tokenizer, size, sink, folder: path.includes('/') ? path.split('/').at(-2) : '' };
+}
+
+function refuseTooBig(size) {
+  if (size.peak_bytes > MAX_PEAK_BYTES)
+    throw new Error(`This model has ${grouped(size.parameters)} parameters; loading it needs about ${(size.peak_bytes / MB).toFixed(0)} MB, more than the page's ${MAX_PEAK_BYTES / MB} MB.`);
 }
 
 // A checkpoint a site owner put beside the site and named in the page's URL
@@ -100,8 +132,9 @@ export function checkpointUrl(param, pageUrl) {
 
 // The same folder as readModelFolder reads, fetched from `base` (checkpointUrl):
 // config.json, tokenizer.json (or vocab.json + merges.txt) and model.safetensors, the
-// last read in pieces with its progress, its size asked for as soon as its header is in.
-export async function fetchModelFolder(base, { sizeOf, progress = () => {} }) {
+// last streamed to the sink with its progress, its size asked for as soon as its
+// header is in (before the sink is opened).
+export async function fetchModelFolder(base, { sizeOf, open = () => gather(), progress = () => {} }) {
   const get = async (name, optional = false) => {
     const response = await fetch(new URL(name, base), { credentials: 'same-origin' });
     if (response.ok) return response;
@@ -115,30 +148,37 @@ export async function fetchModelFolder(base, { sizeOf, progress = () => {} }) {
   const response = await get('model.safetensors');
   const total = Number(response.headers.get('content-length')) || 0;
   const reader = response.body.getReader();
-  let bytes = new Uint8Array(total || 1 << 20), length = 0, size = null;
-  for (;;) {
+  // The header first (held until it is whole: sizeOf and the sink need it), then the
+  // bytes straight on to the sink.
+  const head = [];
+  let headLength = 0, headerEnd = Infinity;
+  while (headLength < headerEnd) {
     const { done, value } = await reader.read();
     if (done) break;
-    if (length + value.length > bytes.length) {  // no or a wrong Content-Length: grow
-      const grown = new Uint8Array(Math.max(bytes.length * 2, length + value.length));
-      grown.set(bytes.subarray(0, length));
-      bytes = grown;
+    head.push(value);
+    headLength += value.length;
+    if (headerEnd === Infinity && headLength >= 8) {
+      const first8 = concat(head).subarray(0, 8);
+      headerEnd = 8 + Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+      if (headerEnd > 100 * MB) break;  // not a safetensors file: the core says why
     }
-    bytes.set(value, length);
-    length += value.length;
-    if (!size && length >= 8) {
-      const headerEnd = 8 + Number(new DataView(bytes.buffer, 0, 8).getBigUint64(0, true));
-      if (length >= headerEnd || headerEnd > 100 * MB) {
-        size = await sizeOf(config, bytes.slice(0, Math.min(length, headerEnd)));
-        if (size.peak_bytes > MAX_PEAK_BYTES) {
-          reader.cancel();
-          throw new Error(`This model has ${grouped(size.parameters)} parameters; loading it needs about ${(size.peak_bytes / MB).toFixed(0)} MB, more than the page's ${MAX_PEAK_BYTES / MB} MB.`);
-        }
-      }
-    }
-    if (size) progress({ phase: 'reading', done: length, total: total || length, size });
   }
-  if (!size) size = await sizeOf(config, bytes.subarray(0, length));  // too short: the core says why
-  const weights = length === bytes.length ? bytes : bytes.slice(0, length);
-  return { config, tokenizer, weights, size, folder: decodeURIComponent(base.pathname.split('/').filter(Boolean).at(-1) || '') };
+  const start = concat(head);
+  const size = await sizeOf(config, start.subarray(0, Math.min(start.length, headerEnd)));
+  if (size.peak_bytes > MAX_PEAK_BYTES) reader.cancel();
+  refuseTooBig(size);
+  progress({ phase: 'reading', done: start.length, total: total || start.length, size });
+  const sink = await open(config, tokenizer, start.subarray(0, Math.min(start.length, headerEnd)));
+  // What was read with the header goes first, then the rest of the stream.
+  const rest = { first: true, read: () => (rest.first ? (rest.first = false, Promise.resolve({ done: false, value: start })) : reader.read()) };
+  await pump(rest, sink, (done) => progress({ phase: 'reading', done, total: total || done, size }));
+  return { config, tokenizer, size, sink, folder: decodeURIComponent(base.pathname.split('/').filter(Boolean).at(-1) || '') };
+}
+
+function concat(arrays) {
+  if (arrays.length === 1) return arrays[0];
+  const all = new Uint8Array(arrays.reduce((n, a) => n + a.length, 0));
+  let at = 0;
+  for (const a of arrays) { all.set(a, at); at += a.length; }
+  return all;
 }

@@ -310,9 +310,8 @@ uint64_t check_layout(std::vector<const Entry*> entries, uint64_t data_size, boo
   return covered;
 }
 
-// The entry's bytes as floats into out[0 .. e.count): the range lies inside `data`.
-void decode_into(const Entry& e, const uint8_t* data, float* out) {
-  const uint8_t* p = data + e.begin;
+// The entry's own bytes (e.end - e.begin of them, at p) as floats into out[0 .. e.count).
+void decode_elements(const Entry& e, const uint8_t* p, float* out) {
   const size_t n = size_t(e.count);
   switch (e.dtype) {
     case DType::F32: for (size_t i = 0; i < n; ++i) out[i] = float_from_bits(load_u32_le(p + 4 * i)); break;
@@ -337,7 +336,7 @@ Tensor decode(const Entry& e, const uint8_t* data, const std::string& source) {
     fail(source, "out of memory reading tensor " + quoted(e.name) + " (" +
                      std::to_string(e.count) + " elements)");
   }
-  decode_into(e, data, t.data.data());
+  decode_elements(e, data + e.begin, t.data.data());
   return t;
 }
 
@@ -439,8 +438,13 @@ void decode_tensor(const uint8_t* bytes, size_t size, const SafetensorsHeader& h
   if (info.end < info.begin || info.end > data_size || info.count > info.end - info.begin ||
       info.count * info.element_bytes != info.end - info.begin)
     fail(source_name, "tensor " + quoted(info.name) + " does not lie inside the file's data");
+  decode_tensor_bytes(info, bytes + header.data_offset + info.begin, out, source_name);
+}
+
+void decode_tensor_bytes(const TensorInfo& info, const uint8_t* bytes, float* out,
+                         const std::string& source_name) {
   if (info.dtype == DType::other) fail(source_name, unsupported_dtype(info.name, info.dtype_text));
-  decode_into(info, bytes + header.data_offset, out);
+  decode_elements(info, bytes, out);
 }
 
 TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& source_name) {

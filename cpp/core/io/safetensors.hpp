@@ -94,6 +94,10 @@ SafetensorsHeader read_safetensors_header(const uint8_t* bytes, size_t size,
 // of bounds.
 void decode_tensor(const uint8_t* bytes, size_t size, const SafetensorsHeader& header,
                    const TensorInfo& info, float* out, const std::string& source_name);
+// The same from the tensor's own bytes (info.end - info.begin of them at `bytes`), for
+// a file that arrives in pieces (model/hf_gpt2.hpp, HfGpt2Stream).
+void decode_tensor_bytes(const TensorInfo& info, const uint8_t* bytes, float* out,
+                         const std::string& source_name);
 
 // "F32", "F16", "BF16", "I8" ("other" for the rest: TensorInfo::dtype_text names it).
 const char* dtype_name(DType dtype);

@@ -121,18 +121,25 @@ Gpt::Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> 
 // A model folder's files, in either layout: the project's own config, or a Hugging
 // Face GPT-2 one (is_hf_gpt2_config, model/hf_gpt2.hpp), whose weights are then read
 // in GPT-2's names and dtypes.
+FolderConfig read_folder_config(const std::string& config_json, const std::string& config_name,
+                                const Tokenizer& tokenizer, const std::string& tokenizer_name) {
+  const json config_j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (config_j.is_discarded()) throw Error(config_name + ": not valid JSON");
+  FolderConfig folder;
+  folder.hf = is_hf_gpt2_config(config_j);
+  folder.config = folder.hf ? hf_gpt2_config(config_j, config_name) : GptConfig::from_json(config_j, config_name);
+  if (tokenizer.vocab_size() != folder.config.vocab_size)
+    throw Error(tokenizer_name + ": has " + std::to_string(tokenizer.vocab_size()) +
+                " tokens but " + config_name + " says vocab_size " +
+                std::to_string(folder.config.vocab_size));
+  return folder;
+}
+
 static Gpt gpt_from_named_bytes(const std::string& config_json, const std::string& config_name,
                                 std::shared_ptr<const Tokenizer> tokenizer, const std::string& tokenizer_name,
                                 const uint8_t* weights, size_t weights_size,
                                 const std::string& weights_name) {
-  const json config_j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (config_j.is_discarded()) throw Error(config_name + ": not valid JSON");
-  const bool hf = is_hf_gpt2_config(config_j);
-  const GptConfig config = hf ? hf_gpt2_config(config_j, config_name) : GptConfig::from_json(config_j, config_name);
-  if (tokenizer->vocab_size() != config.vocab_size)
-    throw Error(tokenizer_name + ": has " + std::to_string(tokenizer->vocab_size()) +
-                " tokens but " + config_name + " says vocab_size " +
-                std::to_string(config.vocab_size));
+  const auto [hf, config] = read_folder_config(config_json, config_name, *tokenizer, tokenizer_name);
   if (hf) {
     HfGpt2 checkpoint = load_hf_gpt2(config_json, weights, weights_size, config_name, weights_name);
     return Gpt(checkpoint.config, std::move(checkpoint.weights), std::move(tokenizer));
@@ -162,6 +169,12 @@ Gpt Gpt::from_bytes(const std::string& config_json, const std::string& tokenizer
                     const uint8_t* weights, size_t weights_size) {
   return gpt_from_named_bytes(config_json, "config.json", tokenizer_from_json_text(tokenizer_json, "tokenizer.json"),
                               "tokenizer.json", weights, weights_size, "model.safetensors");
+}
+
+Gpt Gpt::from_bytes(const std::string& config_json, std::shared_ptr<const Tokenizer> tokenizer,
+                    const uint8_t* weights, size_t weights_size) {
+  return gpt_from_named_bytes(config_json, "config.json", std::move(tokenizer), "tokenizer.json", weights,
+                              weights_size, "model.safetensors");
 }
 
 Gpt Gpt::load(const std::string& dir) {

@@ -67,9 +67,20 @@ struct ModelFiles {
 struct CheckpointSize {
   int64_t parameters = 0;
   uint64_t file_bytes = 0;  // the whole model.safetensors
-  uint64_t peak_bytes = 0;  // the file and the weights (float32) held at once while loading
+  uint64_t peak_bytes = 0;  // held at once while loading in pieces (GptStream): for a Hugging
+                            // Face checkpoint the weights (float32) and its largest tensor's bytes
+                            // (HfGpt2Size), for the project's own the file and the weights
 };
 CheckpointSize checkpoint_size(const std::string& config_json, const uint8_t* header, size_t size);
+
+// A model folder's config.json, in either layout (the project's own, or a Hugging Face
+// GPT-2 one: model/hf_gpt2.hpp), checked against its tokenizer's vocabulary.
+struct FolderConfig {
+  bool hf = false;
+  GptConfig config;
+};
+FolderConfig read_folder_config(const std::string& config_json, const std::string& config_name,
+                                const Tokenizer& tokenizer, const std::string& tokenizer_name);
 
 // A trained model with its tokenizer: what web/models/tinygpt/ holds.
 class Gpt : public Model {
@@ -81,6 +92,9 @@ class Gpt : public Model {
   // From the three files' contents (the WASM build has no filesystem), in either
   // layout (load, below); the tokenizer as a tokenizer.json of either kind.
   static Gpt from_bytes(const std::string& config_json, const std::string& tokenizer_json,
+                        const uint8_t* weights, size_t weights_size);
+  // The same with the tokenizer already read (model/gpt_stream.hpp).
+  static Gpt from_bytes(const std::string& config_json, std::shared_ptr<const Tokenizer> tokenizer,
                         const uint8_t* weights, size_t weights_size);
   // From a folder holding config.json, tokenizer.json and model.safetensors: the
   // project's own, or a Hugging Face GPT-2 checkpoint (its config.json, with GPT-2's

@@ -1,7 +1,10 @@
 #include "model/hf_gpt2.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <set>
 #include <vector>
 
@@ -201,7 +204,11 @@ HfGpt2Size hf_gpt2_size(const uint8_t* bytes, size_t size, const std::string& so
   }
   s.file_bytes = header.data_offset + header.data_bytes;
   s.weight_bytes = uint64_t(s.parameters) * sizeof(float);
-  s.peak_bytes = s.file_bytes + s.weight_bytes;
+  // Streamed (HfGpt2Stream): the weights, and the bytes of the largest tensor, which
+  // may arrive split across pieces and is then gathered whole before it is decoded.
+  uint64_t largest = 0;
+  for (const TensorInfo& t : header.tensors) largest = std::max(largest, t.end - t.begin);
+  s.peak_bytes = s.weight_bytes + largest;
   // an lm_head is decoded whole to be compared with wte
   if (const TensorInfo* lm_head = header.find(kLmHead)) s.peak_bytes += lm_head->count * sizeof(float);
   return s;
@@ -245,15 +252,13 @@ void check_tensors(const SafetensorsHeader& header, const std::vector<Expected>&
   }
 }
 
-// A tensor's elements as float into `out` (its size checked by check_tensors), then
-// each checked finite: a NaN weight would silently poison every logit.
-void decode_checked(const uint8_t* bytes, size_t size, const SafetensorsHeader& header,
-                    const std::string& name, float* out, const std::string& source) {
-  const TensorInfo& t = *header.find(name);
-  decode_tensor(bytes, size, header, t, out, source);
+// A tensor's elements, from its own bytes, as float into `out` (its size checked by
+// check_tensors), then each checked finite: a NaN weight would silently poison every logit.
+void decode_checked(const TensorInfo& t, const uint8_t* bytes, float* out, const std::string& source) {
+  decode_tensor_bytes(t, bytes, out, source);
   for (uint64_t i = 0; i < t.count; ++i)
     if (!std::isfinite(out[i]))
-      throw Error(source + ": tensor " + quoted(name) + " holds a value that is not finite (element " +
+      throw Error(source + ": tensor " + quoted(t.name) + " holds a value that is not finite (element " +
                   std::to_string(i) + ")");
 }
 
@@ -301,19 +306,16 @@ void split_qkv_bias(const RowVector& qkv, AttentionWeights& a) {
 }
 
 // lm_head.weight, if the file has one, must be wte itself (tied): the project's GPT
-// has no separate unembedding to put it in.
-void check_tied_lm_head(const uint8_t* bytes, size_t size, const SafetensorsHeader& header,
-                        const Matrix& wte, const std::string& source) {
-  const TensorInfo* t = header.find(kLmHead);
-  if (!t) return;
-  if (t->shape != std::vector<int64_t>{wte.rows(), wte.cols()} ||
-      (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16))
-    throw Error(source + ": tensor \"lm_head.weight\" (" + t->dtype_text + ", shape " +
-                shape_to_string(t->shape) + ") is not wte.weight " +
-                shape_to_string({wte.rows(), wte.cols()}) +
+// has no separate unembedding to put it in. Its shape and dtype are checked with the
+// header, its values (compare_lm_head) once both are decoded.
+void check_lm_head_shape(const TensorInfo& t, const GptConfig& c, const std::string& source) {
+  const std::vector<int64_t> wte{c.vocab_size, c.d_model};
+  if (t.shape != wte || (t.dtype != DType::F32 && t.dtype != DType::F16 && t.dtype != DType::BF16))
+    throw Error(source + ": tensor \"lm_head.weight\" (" + t.dtype_text + ", shape " +
+                shape_to_string(t.shape) + ") is not wte.weight " + shape_to_string(wte) +
                 ": the project's GPT ties its unembedding to wte, as GPT-2 does");
-  Matrix lm_head(wte.rows(), wte.cols());
-  decode_tensor(bytes, size, header, *t, lm_head.data(), source);
+}
+void compare_lm_head(const Matrix& lm_head, const Matrix& wte, const std::string& source) {
   for (Eigen::Index v = 0; v < wte.rows(); ++v)
     if (std::memcmp(lm_head.row(v).data(), wte.row(v).data(), sizeof(float) * size_t(wte.cols())) != 0)
       throw Error(source + ": tensor \"lm_head.weight\" differs from wte.weight (row " + std::to_string(v) +
@@ -321,39 +323,147 @@ void check_tied_lm_head(const uint8_t* bytes, size_t size, const SafetensorsHead
                   "cannot hold");
 }
 
+// 1. config.json -> the project's config (read before the weights' header, so a
+// broken config.json is the error named first)
+GptConfig config_of(const std::string& config_json, const std::string& config_source) {
+  const json j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(config_source + ": not valid JSON");
+  return hf_gpt2_config(j, config_source);
+}
+
+// The weights made one tensor at a time, in whatever order the tensors come: from a
+// whole file (load_hf_gpt2) or as each tensor's last byte arrives (HfGpt2Stream).
+class Builder {
+ public:
+  Builder(const GptConfig& config, const SafetensorsHeader& header, const std::string& weights_source)
+      : source_(weights_source) {
+    model_.config = config;
+    const GptConfig& c = model_.config;
+    // 2. the header: every tensor there, of its shape and dtype, nothing unexpected
+    prefix_ = prefix_of(header);
+    expected_ = expected_tensors(c);
+    check_tensors(header, expected_, prefix_, c, weights_source);
+    for (const Expected& e : expected_) by_name_[prefix_ + e.name] = &e;
+    if (const TensorInfo* lm_head = header.find(kLmHead)) check_lm_head_shape(*lm_head, c, weights_source);
+    // 3. the weights, to be filled in; c_attn goes through one reused scratch
+    model_.weights = zero_weights(c);
+    for (GptBlock& b : model_.weights.blocks) b.attn.b_o.setZero(c.d_model);
+    qkv_weight_.resize(c.d_model, 3 * c.d_model);  // [C, 3C]
+    qkv_bias_.resize(3 * c.d_model);              // [3C]
+  }
+
+  // One tensor of the file, from its own bytes (t.end - t.begin of them).
+  void put(const TensorInfo& t, const uint8_t* bytes) {
+    GptWeights& w = model_.weights;
+    if (t.name == kLmHead) {  // decoded whole, to be compared with wte
+      lm_head_.resize(w.tok_emb.rows(), w.tok_emb.cols());
+      decode_tensor_bytes(t, bytes, lm_head_.data(), source_);
+      return;
+    }
+    const auto found = by_name_.find(t.name);
+    if (found == by_name_.end()) return;  // a mask buffer (check_tensors let nothing else through)
+    const Expected& e = *found->second;
+    decode_checked(t, bytes, destination(w, e, qkv_weight_, qkv_bias_), source_);
+    if (e.part == Part::c_attn_weight) split_qkv_weight(qkv_weight_, w.blocks[size_t(e.layer)].attn);
+    if (e.part == Part::c_attn_bias) split_qkv_bias(qkv_bias_, w.blocks[size_t(e.layer)].attn);
+  }
+
+  // 4. after every tensor: an lm_head, if any, is wte
+  HfGpt2 finish() {
+    if (lm_head_.size()) compare_lm_head(lm_head_, model_.weights.tok_emb, source_);
+    lm_head_.resize(0, 0);
+    return std::move(model_);
+  }
+
+ private:
+  std::string source_, prefix_;
+  HfGpt2 model_;
+  std::vector<Expected> expected_;
+  std::map<std::string, const Expected*> by_name_;  // the file's names
+  Matrix qkv_weight_, lm_head_;
+  RowVector qkv_bias_;
+};
+
 }  // namespace
 
 HfGpt2 load_hf_gpt2(const std::string& config_json, const uint8_t* bytes, size_t size,
                     const std::string& config_source, const std::string& weights_source) {
-  // 1. config.json -> the project's config
-  const json j = json::parse(config_json, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw Error(config_source + ": not valid JSON");
-  HfGpt2 model;
-  model.config = hf_gpt2_config(j, config_source);
-  const GptConfig& c = model.config;
-
-  // 2. the header: every tensor there, of its shape and dtype, nothing unexpected
+  const GptConfig config = config_of(config_json, config_source);
   const SafetensorsHeader header = read_safetensors_header(bytes, size, weights_source, /*whole_file=*/true);
-  const std::string prefix = prefix_of(header);
-  const std::vector<Expected> expected = expected_tensors(c);
-  check_tensors(header, expected, prefix, c, weights_source);
+  Builder builder(config, header, weights_source);
+  // The whole file is here, and the header's tensors tile its data exactly.
+  for (const TensorInfo& t : header.tensors) builder.put(t, bytes + header.data_offset + t.begin);
+  return builder.finish();
+}
 
-  // 3. each tensor decoded straight into its place; c_attn through one reused scratch
-  model.weights = zero_weights(c);
-  GptWeights& w = model.weights;
-  for (GptBlock& b : w.blocks) b.attn.b_o.setZero(c.d_model);
-  Matrix qkv_weight(c.d_model, 3 * c.d_model);  // [C, 3C]
-  RowVector qkv_bias(3 * c.d_model);            // [3C]
-  for (const Expected& e : expected) {
-    decode_checked(bytes, size, header, prefix + e.name, destination(w, e, qkv_weight, qkv_bias),
-                   weights_source);
-    if (e.part == Part::c_attn_weight) split_qkv_weight(qkv_weight, w.blocks[size_t(e.layer)].attn);
-    if (e.part == Part::c_attn_bias) split_qkv_bias(qkv_bias, w.blocks[size_t(e.layer)].attn);
+// ---- loading in pieces ----------------------------------------------------------------
+
+struct HfGpt2Stream::State {
+  SafetensorsHeader header;
+  std::vector<const TensorInfo*> order;  // by their place in the file
+  std::unique_ptr<Builder> builder;
+  std::string source;
+  uint64_t position = 0;       // bytes of the file fed so far
+  size_t next = 0;             // order[next]: the tensor the next data bytes belong to
+  std::vector<uint8_t> piece;  // its bytes so far, when it spans pieces
+};
+
+HfGpt2Stream::HfGpt2Stream(const std::string& config_json, const uint8_t* head, size_t head_size,
+                           const std::string& config_source, const std::string& weights_source)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.source = weights_source;
+  const GptConfig config = config_of(config_json, config_source);
+  s.header = read_safetensors_header(head, head_size, weights_source, /*whole_file=*/false);
+  s.builder = std::make_unique<Builder>(config, s.header, weights_source);
+  for (const TensorInfo& t : s.header.tensors) s.order.push_back(&t);
+  std::sort(s.order.begin(), s.order.end(), [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
+}
+
+HfGpt2Stream::~HfGpt2Stream() = default;
+
+uint64_t HfGpt2Stream::file_bytes() const { return state_->header.data_offset + state_->header.data_bytes; }
+
+void HfGpt2Stream::feed(const uint8_t* bytes, size_t n) {
+  State& s = *state_;
+  const uint64_t data_offset = s.header.data_offset;
+  if (s.position + n > file_bytes())
+    throw Error(s.source + ": the file goes on past byte " + std::to_string(file_bytes()) +
+                ", where its header's tensors end");
+  while (true) {
+    if (s.position < data_offset) {  // the header, already read
+      const uint64_t skip = std::min<uint64_t>(n, data_offset - s.position);
+      bytes += skip, n -= size_t(skip), s.position += skip;
+      if (s.position < data_offset) return;
+    }
+    if (s.next == s.order.size()) return;
+    const TensorInfo& t = *s.order[s.next];
+    const uint64_t missing = data_offset + t.end - s.position;  // bytes of t still to come
+    if (s.piece.empty() && n >= missing) {  // all of t in this piece (or t is empty): decode in place
+      s.builder->put(t, bytes);
+    } else {
+      const size_t take = size_t(std::min<uint64_t>(n, missing));
+      if (s.piece.empty()) s.piece.reserve(size_t(t.end - t.begin));  // once: growing would copy it
+      s.piece.insert(s.piece.end(), bytes, bytes + take);
+      bytes += take, n -= take, s.position += take;
+      if (take < missing) return;  // t goes on in the next piece
+      s.builder->put(t, s.piece.data());
+      s.piece.clear();
+      ++s.next;
+      continue;
+    }
+    bytes += missing, n -= size_t(missing), s.position += missing;
+    ++s.next;
   }
+}
 
-  // 4. an lm_head, if any, is wte
-  check_tied_lm_head(bytes, size, header, w.tok_emb, weights_source);
-  return model;
+HfGpt2 HfGpt2Stream::finish() {
+  State& s = *state_;
+  if (s.position != file_bytes())
+    throw Error(s.source + ": the file ended after " + std::to_string(s.position) + " of the " +
+                std::to_string(file_bytes()) + " bytes its header describes (cut short?)");
+  std::vector<uint8_t>().swap(s.piece);
+  return s.builder->finish();
 }
 
 HfGpt2 load_hf_gpt2_dir(const std::string& dir) {

@@ -40,6 +40,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -74,9 +75,10 @@ struct HfGpt2Size {
   int64_t parameters = 0;     // the model's parameters
   uint64_t file_bytes = 0;    // the whole safetensors file: 8 + header + data
   uint64_t weight_bytes = 0;  // the parameters as the project holds them (float32): ×4
-  // While loading, the file's bytes and the weights are held at once (each tensor is
-  // decoded straight into its place; besides, one [C, 3C] c_attn at a time and, if
-  // the file has one, lm_head.weight as float to compare it with wte).
+  // Loading in pieces (HfGpt2Stream, as the page loads): the weights, the bytes of the
+  // largest tensor (gathered whole when it spans pieces), and, if the file has one,
+  // lm_head.weight as float to compare it with wte (and one [C, 3C] c_attn at a time).
+  // load_hf_gpt2, from the whole file, holds the file's bytes besides.
   uint64_t peak_bytes = 0;
 };
 HfGpt2Size hf_gpt2_size(const uint8_t* bytes, size_t size, const std::string& source);
@@ -88,5 +90,29 @@ HfGpt2 load_hf_gpt2(const std::string& config_json, const uint8_t* weights, size
                     const std::string& weights_source = "model.safetensors");
 // From a folder holding config.json and model.safetensors.
 HfGpt2 load_hf_gpt2_dir(const std::string& dir);
+
+// The same checkpoint read in pieces, so the file need not be held whole beside the
+// weights (the page streams a big model.safetensors into the worker): each tensor is
+// decoded into its place as its last byte arrives, holding at most one tensor's bytes
+// that span pieces (wte: 154 MB for GPT-2 small in F32) besides the weights.
+//   HfGpt2Stream s(config_json, head, head_size);  // head: the file's first bytes,
+//                                                  // through its header at least
+//   s.feed(bytes, n) ...                           // the whole file, from byte 0, in order
+//   HfGpt2 model = s.finish();                     // an Error if bytes are missing
+// Every check load_hf_gpt2 makes is made, the header's before any weight is allocated.
+class HfGpt2Stream {
+ public:
+  HfGpt2Stream(const std::string& config_json, const uint8_t* head, size_t head_size,
+               const std::string& config_source = "config.json",
+               const std::string& weights_source = "model.safetensors");
+  ~HfGpt2Stream();
+  uint64_t file_bytes() const;  // 8 + header + data: what feed must be given in all
+  void feed(const uint8_t* bytes, size_t n);
+  HfGpt2 finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace llmsim
