@@ -169,6 +169,9 @@ for (let r = 0; r < 5; r++) {
   pageKeys.push(performance.now() - s0);
 }
 log(`the page's path: ${first.tokens.length} tokens, a keystroke adding one: ${median(pageKeys).toFixed(0)} ms median of 5; WASM memory ${MB(page.HEAPU8.length)}`);
+const afterKeys = page.HEAPU8.length;
+const long = engine.run(Array.from({ length: 500 }, (_, i) => words[i % words.length]).join(' '), { model: 'gpt2', top_k: 8 });
+log(`the page's path on 500 words: ${long.tokens.length} tokens run (the token cap), "${long.warning}"; WASM memory ${MB(page.HEAPU8.length)}`);
 engine.dispose();
 
 const result = {
@@ -179,7 +182,8 @@ const result = {
   keystroke_129: { median_ms: median(keys), gflop: keyFlops / 1e9, share_of_peak: share(keyFlops, median(keys)) },
   at_token_cap: { tokens: TOKEN_CAP, ...memory },
   page_path: { streamed_load_ms: streamMs, wasm_memory_after_load_bytes: streamedMemory, tokens: first.tokens.length,
-    keystroke_median_ms: median(pageKeys), wasm_memory_bytes: page.HEAPU8.length },
+    keystroke_median_ms: median(pageKeys), wasm_memory_after_keystrokes_bytes: afterKeys,
+    at_token_cap: { tokens: long.tokens.length, warning: long.warning, wasm_memory_bytes: page.HEAPU8.length } },
 };
 log(`forward, full Trace, T=128: ${median(full).toFixed(0)} ms median of 5, ${(fwdFlops / 1e9).toFixed(1)} GFLOP: ` +
   `${(fwdFlops / median(full) / 1e6).toFixed(1)} GFLOP/s, ${(100 * result.forward_128.share_of_peak).toFixed(0)}% of the peak`);
