@@ -94,6 +94,23 @@ test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and run
     const attention = readFloats(path.join(folder, 'attention.f32'));
     const numpy = attention.subarray((1 * H + 2) * T * T, (1 * H + 3) * T * T);
     assert.ok(Math.max(...weights.map((x, i) => Math.abs(x - numpy[i]))) < 1e-4);
+    // The file is streamed into the worker as it is read: one cut short, or with a
+    // value that is not a number in its last bytes, fails when its bytes say so, the
+    // page saying why, and nothing joins the model list.
+    const good = fs.readFileSync(path.join(folder, 'model.safetensors'));
+    for (const [name, bytes, why] of [['cut', good.subarray(0, good.length - 1000), /cut short/],
+      ['nan', Buffer.concat([good.subarray(0, good.length - 2), Buffer.from([0xff, 0xff])]), /not finite/]]) {
+      const broken = path.join(dir, name);
+      fs.mkdirSync(broken);
+      for (const f of ['config.json', 'vocab.json', 'merges.txt']) fs.copyFileSync(path.join(folder, f), path.join(broken, f));
+      fs.writeFileSync(path.join(broken, 'model.safetensors'), bytes);
+      await page.setInputFiles('#open-model-files', ['config.json', 'model.safetensors', 'vocab.json', 'merges.txt'].map((f) => path.join(broken, f)));
+      await page.waitForFunction((source) => new RegExp(`could not be opened: .*${source}`).test(document.querySelector('#notices').textContent),
+        why.source, { timeout: 30000 });
+      await page.waitForFunction(() => !document.querySelector('#open-model').disabled);
+    }
+    assert.deepEqual(await page.evaluate(() => window.__llmsim.engine.models.filter((m) => m.name.startsWith('opened-')).map((m) => m.name)), ['opened-1']);
+    assert.equal(await page.evaluate(() => window.__llmsim.summary.model_name), 'opened-1');
     assert.deepEqual(errors, []);
     await page.close();
   } finally {

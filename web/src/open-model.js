@@ -70,22 +70,38 @@ export function gather() {
 
 // Reads `reader` (a stream's) to its end, handing `sink` pieces of PIECE_BYTES (the
 // last shorter), each a new array of its own (a worker can take it without a copy);
-// `onRead(bytesSoFar)` after each read. Resolves with the byte count.
+// `onRead(bytesSoFar)` after each read. Up to IN_FLIGHT pieces wait on the sink at
+// once, so reading the next piece overlaps decoding the last (one at a time, the
+// file streamed at half the speed) and no more than that piles up. Resolves with the
+// byte count.
+const IN_FLIGHT = 2;
 async function pump(reader, sink, onRead = () => {}) {
+  const waiting = [];
+  const hand = async (bytes) => {
+    const fed = Promise.resolve(sink.feed(bytes));
+    fed.catch(() => {});  // handled below, when its turn comes: not an unhandled rejection meanwhile
+    waiting.push(fed);
+    if (waiting.length >= IN_FLIGHT) await waiting.shift();
+  };
   let piece = new Uint8Array(PIECE_BYTES), filled = 0, total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    for (let at = 0; at < value.length;) {
-      const take = Math.min(value.length - at, PIECE_BYTES - filled);
-      piece.set(value.subarray(at, at + take), filled);
-      filled += take, at += take;
-      if (filled === PIECE_BYTES) { await sink.feed(piece); piece = new Uint8Array(PIECE_BYTES); filled = 0; }
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let at = 0; at < value.length;) {
+        const take = Math.min(value.length - at, PIECE_BYTES - filled);
+        piece.set(value.subarray(at, at + take), filled);
+        filled += take, at += take;
+        if (filled === PIECE_BYTES) { await hand(piece); piece = new Uint8Array(PIECE_BYTES); filled = 0; }
+      }
+      total += value.length;
+      onRead(total);
     }
-    total += value.length;
-    onRead(total);
+    if (filled) await hand(piece.slice(0, filled));
+  } finally {
+    await Promise.allSettled(waiting);  // nothing left running after an error either
   }
-  if (filled) await sink.feed(piece.slice(0, filled));
+  await Promise.all(waiting);  // the first failure, if any, is the error
   return total;
 }
 
