@@ -61,3 +61,69 @@ TEST_CASE("the unembedding reads wte in place: the bits of packing it, Eigen's v
         CHECK((wide.rightCols(3).array() == 12345.0f).all());
       }
 }
+
+TEST_CASE("a packed weight unpacks to itself, and multiplies with matmul_forward_simd's bits") {
+  Rng rng(42);
+  for (int out : {8, 37})
+    for (int in : {13, 300})
+      for (int N : {1, 7, 37}) {
+        const Matrix w = rng.normal_matrix(in, out, 0.5f), inp = rng.normal_matrix(N, in, 1.0f);
+        std::vector<float> bias(static_cast<size_t>(out));
+        for (float& b : bias) b = float(rng.normal());
+        const PackedWeight packed = pack_weight(w);
+        INFO("in " << in << " out " << out << " N " << N);
+        REQUIRE(same_bits(unpack_weight(packed), w));
+        Matrix y_packed(N, out), y_simd(N, out), y_eigen(N, out);
+        matmul_forward(inp, packed, bias.data(), y_packed);
+        matmul_forward_simd(inp, w, bias.data(), y_simd);
+        y_eigen.noalias() = inp * w;
+        y_eigen.rowwise() += Eigen::Map<const RowVector>(bias.data(), out);
+        CHECK(same_bits(y_packed, y_simd));
+        CHECK(max_abs_diff(y_packed, y_eigen) < 1e-4f);
+      }
+  const PackedWeight packed = pack_weight(rng.normal_matrix(5, 9, 1.0f));
+  Matrix y(2, 9);
+  CHECK_THAT(error_of([&] { matmul_forward(rng.normal_matrix(2, 6, 1.0f), packed, nullptr, y); }),
+             Catch::Contains("packed weight [5, 9]"));
+}
+
+TEST_CASE("a GPT with its MLP packed once runs as before, KV cache too, and exports the same file") {
+  // d_ff 36: the packed fc weight's last panel is partial.
+  const GptConfig c = gpt_config(259, 16, 2, 4, 48, 36);
+  const GptWeights plain = random_gpt_weights(c, 43, 0.5f);
+  GptWeights packed = plain;
+  pack_mlp_weights(packed);
+  REQUIRE(packed.blocks[0].fc_weight.size() == 0);  // the plain copy is gone
+  REQUIRE(!packed.blocks[1].proj_packed.empty());
+
+  std::vector<int> ids(37);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = int((i * 97 + 5) % 259);
+  Trace expected, got;
+  gpt_forward(c, plain, ids, {}, expected);
+  gpt_forward(c, packed, ids, {}, got);
+  // Natively the plain MLP runs on Eigen, the packed one on the kernels: rounding apart.
+  CHECK(max_abs_diff(got.logits, expected.logits) < 1e-4f);
+  CHECK(max_abs_diff(got.layers[1].output, expected.layers[1].output) < 1e-5f);
+
+  // The KV cache on packed weights: 30 tokens, then 7 more one pass (N = 7), then 1.
+  Trace cached;
+  const std::vector<int> first(ids.begin(), ids.begin() + 30), all_but_one(ids.begin(), ids.end() - 1);
+  gpt_forward(c, packed, first, {}, cached);
+  gpt_forward(c, packed, all_but_one, {}, cached, 30);
+  gpt_forward(c, packed, ids, {}, cached, 36);
+  CHECK(max_abs_diff(cached.logits, got.logits) < 1e-5f);
+
+  const TensorFile from_packed = gpt_weights_to_tensors(c, packed), from_plain = gpt_weights_to_tensors(c, plain);
+  REQUIRE(from_packed.tensors.size() == from_plain.tensors.size());
+  for (const auto& [name, tensor] : from_plain.tensors) {
+    INFO(name);
+    CHECK(from_packed.tensors.at(name).shape == tensor.shape);
+    CHECK(from_packed.tensors.at(name).data == tensor.data);
+  }
+  const std::vector<GptTensor> tensors = gpt_tensors(c);
+  const GptTensor fc = *std::find_if(tensors.begin(), tensors.end(),
+                                     [](const GptTensor& t) { return t.name == "blocks.0.mlp.fc.weight"; });
+  CHECK_THAT(error_of([&] { tensor_in(packed, fc); }), Catch::Contains("kept packed"));
+  pack_mlp_weights(packed);  // packing twice changes nothing
+  CHECK(same_bits(unpack_weight(packed.blocks[0].fc_packed), plain.blocks[0].fc_weight));
+}
