@@ -127,3 +127,31 @@ TEST_CASE("a GPT with its MLP packed once runs as before, KV cache too, and expo
   pack_mlp_weights(packed);  // packing twice changes nothing
   CHECK(same_bits(unpack_weight(packed.blocks[0].fc_packed), plain.blocks[0].fc_weight));
 }
+
+TEST_CASE("the attention reads its weights in place for few rows: a KV-cache pass keeps the full pass's bits") {
+  // d_model 40, 5 heads of 8: the full pass of 40 rows packs each weight, the cached
+  // passes of 7 rows and of 1 read them in place; every row must come out the same.
+  const int T = 40, d = 40, n_head = 5;
+  REQUIRE(!projection_reads_weight_in_place(T, d / n_head));
+  REQUIRE(projection_reads_weight_in_place(7, d / n_head));
+  REQUIRE(projection_reads_weight_in_place(1, d));
+  Rng rng(44);
+  AttentionWeights w;
+  for (Matrix* m : {&w.w_q, &w.w_k, &w.w_v, &w.w_o}) *m = rng.normal_matrix(d, d, 0.3f);
+  w.b_q = rng.normal_matrix(1, d, 0.1f);
+  w.b_o = rng.normal_matrix(1, d, 0.1f);
+  const Matrix x = rng.normal_matrix(T, d, 1.0f);
+  const float scale = attention_scale(d / n_head);
+  LayerTrace full, cached;
+  attention_forward_simd(x, w, n_head, scale, true, full, nullptr);
+  attention_forward_simd(x.topRows(32), w, n_head, scale, true, cached, nullptr);
+  attention_forward_simd(x.middleRows(32, 7), w, n_head, scale, true, cached, nullptr, true, {}, 32);
+  attention_forward_simd(x.bottomRows(1), w, n_head, scale, true, cached, nullptr, true, {}, 39);
+  for (int h = 0; h < n_head; ++h) {
+    INFO("head " << h);
+    CHECK(same_bits(cached.heads[h].q, full.heads[h].q));
+    CHECK(same_bits(cached.heads[h].k, full.heads[h].k));
+    CHECK(same_bits(cached.heads[h].v, full.heads[h].v));
+  }
+  CHECK(same_bits(cached.output, full.output));
+}
