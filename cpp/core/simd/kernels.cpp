@@ -63,7 +63,10 @@ void pack_bt(const float* Bt, int ldbt, int K, int N, float* out) {
 // The panel's rows are ldp floats apart: kPanelWidth when packed, B's row stride when B
 // is read in place. transposed_c: the tile lands in C transposed (C[j, r]), for callers
 // that compute Cᵀ = A·B to read a large left operand in place (gemm_packed_ct).
-template <int R, bool kTransposedA>
+// kHalf: the panel has at most 4 columns (nr <= 4), so only its first vector is
+// multiplied: logitsᵀ = wte·xᵀ for one new token would otherwise spend half its work
+// on padding. The lanes are independent, so the bits are the same.
+template <int R, bool kTransposedA, bool kHalf>
 static inline void micro_tile(int kc, const float* A, int lda, const float* panel, size_t ldp,
                               float* C, int ldc, int nr, bool accumulate, bool transposed_c) {
   v128_t c0[R], c1[R];
@@ -73,11 +76,11 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
   const size_t step = kTransposedA ? size_t(lda) : 1;  // A's distance between depth steps
   for (int k = 0; k < kc; ++k) {
     const v128_t b0 = wasm_v128_load(panel + k * ldp);
-    const v128_t b1 = wasm_v128_load(panel + k * ldp + 4);
+    const v128_t b1 = kHalf ? b0 : wasm_v128_load(panel + k * ldp + 4);
     for (int r = 0; r < R; ++r) {
       const v128_t ar = wasm_v128_load32_splat(a[r] + k * step);
       c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(ar, b0));
-      c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
+      if (!kHalf) c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
     }
   }
   if (transposed_c) {  // R·nr scattered stores per kc steps: nothing beside the products
@@ -112,14 +115,14 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
 }
 
 using TileFn = void (*)(int, const float*, int, const float*, size_t, float*, int, int, bool, bool);
-template <bool kTransposedA>
+template <bool kTransposedA, bool kHalf>
 static const TileFn kTiles[7] = {nullptr,
-                                 micro_tile<1, kTransposedA>,
-                                 micro_tile<2, kTransposedA>,
-                                 micro_tile<3, kTransposedA>,
-                                 micro_tile<4, kTransposedA>,
-                                 micro_tile<5, kTransposedA>,
-                                 micro_tile<6, kTransposedA>};
+                                 micro_tile<1, kTransposedA, kHalf>,
+                                 micro_tile<2, kTransposedA, kHalf>,
+                                 micro_tile<3, kTransposedA, kHalf>,
+                                 micro_tile<4, kTransposedA, kHalf>,
+                                 micro_tile<5, kTransposedA, kHalf>,
+                                 micro_tile<6, kTransposedA, kHalf>};
 
 // Where the panels of the right-hand side are: packed (pack_b / pack_bt), or B [K, N]
 // itself, read in place. Element (k, j) of panel p is at data[p·panel + k·row + j].
@@ -151,7 +154,6 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
   const int MR = std::clamp(config.mr, 1, 6);
   const int MC = std::max(MR, config.mc - config.mc % MR);
   const int KC = std::max(1, config.kc);
-  const TileFn* tiles = kTiles<kTransposedA>;
   // Where A's element (i, k) is.
   auto a_at = [&](int i, int k) {
     return kTransposedA ? A + size_t(k) * lda + i : A + size_t(i) * lda + k;
@@ -180,7 +182,8 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
           if (causal == Causal::from_k) k_lo = std::max(k_lo, first_row);
           if (k_lo >= k_hi) continue;
           const float* panel = b.data + size_t(p) * b.panel + size_t(k_lo) * b.row;
-          const TileFn tile = tiles[mr];
+          const TileFn tile =
+              nr <= 4 ? kTiles<kTransposedA, true>[mr] : kTiles<kTransposedA, false>[mr];
           tile(k_hi - k_lo, a_at(ir, k_lo), lda, panel, b.row, c_at(ir, j0), ldc, nr,
                store == Store::accumulate || pc > 0, transposed_c);
         }

@@ -86,11 +86,12 @@ TEST_CASE("pack_bt packs the transpose: A·Btᵀ") {
 
 TEST_CASE("gemm_packed_ct writes gemm_packed's product transposed, bit for bit, on odd shapes") {
   // Cᵀ = A·B as logitsᵀ = wte·xᵀ: M plays V (not a multiple of 8), N the tokens (1, 7,
-  // 37: one partial panel, or several), K deeper than one depth block for some kc.
+  // 12, 37: one partial panel, or several; 1 and 12 end on a panel of at most 4
+  // columns, the half-width tile), K deeper than one depth block for some kc.
   ConfigGuard guard;
   const int M = 45, K = 70, lda = 73;
   const auto A = random_floats(size_t(M) * lda, 21);
-  for (int N : {1, 7, 37}) {
+  for (int N : {1, 7, 12, 37}) {
     const int ldct = M + 3;  // Ct [N, M] with padding that must stay untouched
     const auto Bt = random_floats(size_t(N) * K, 22);  // B = Btᵀ [K, N], packed by pack_bt
     std::vector<float> packed(k::packed_size(K, N));
