@@ -160,7 +160,9 @@ class GptBench {
  public:
   explicit GptBench(const std::string& config_json)
       : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
-        weights_(llmsim::random_gpt_weights(config_, 1, 0.02f)) {}
+        weights_(llmsim::random_gpt_weights(config_, 1, 0.02f)) {
+    llmsim::pack_mlp_weights(weights_);  // as a loaded model (Gpt) keeps them in the browser
+  }
 
   // Replaces the weights by a real model's; returns "" or the error message.
   std::string load(const std::string& config_json, const std::string& tokenizer_json,
