@@ -238,7 +238,8 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& w, const GptTensor& t) {
 
 void pack_mlp_weights(GptWeights& w) {
   for (GptBlock& b : w.blocks)
-    for (auto [plain, packed] : {std::pair{&b.fc_weight, &b.fc_packed}, std::pair{&b.proj_weight, &b.proj_packed}})
+    for (auto [plain, packed] :
+         {std::pair{&b.fc_weight, &b.fc_packed}, std::pair{&b.proj_weight, &b.proj_packed}})
       if (packed->empty()) {
         *packed = pack_weight(*plain);
         *plain = Matrix();  // freed now, so at most one matrix is held twice
