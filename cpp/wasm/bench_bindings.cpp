@@ -9,6 +9,7 @@
 //   b.stage('projections', reps)  // one kernel stage alone, for GFLOP/s per kernel
 //   Module.peakMulAdd(iterations) // the SIMD128 mul+add ceiling loop
 //
+//   const p = new Module.PackingBench(V, d, n_head, N)   weights repacked per run or not (packing.js)
 //   Module.setWasmGemms('all' | 'forward_only' | 'none')  which products run on SIMD128
 //   const t = new Module.TrainBench(config_json, B, T)    the training step (train.js)
 //   t.step(reps); t.forwardBackward(); t.gradients(); t.products(reps); t.productFlops()
@@ -27,7 +28,9 @@
 #include "model/attention_simd.hpp"
 #include "model/gpt.hpp"
 #include "model/gpt_ops.hpp"
+#include "model/gpt_ops_simd.hpp"
 #include "model/softmax.hpp"
+#include "rng.hpp"
 #include "simd/kernels.hpp"
 #include "../tools/bench_gpt_model.hpp"
 #include "../tools/bench_train_step.hpp"
@@ -160,7 +163,9 @@ class GptBench {
  public:
   explicit GptBench(const std::string& config_json)
       : config_(llmsim::GptConfig::from_json(nlohmann::json::parse(config_json), "config")),
-        weights_(llmsim::random_gpt_weights(config_, 1, 0.02f)) {}
+        weights_(llmsim::random_gpt_weights(config_, 1, 0.02f)) {
+    llmsim::pack_mlp_weights(weights_);  // as a loaded model (Gpt) keeps them in the browser
+  }
 
   // Replaces the weights by a real model's; returns "" or the error message. The
   // model is kept as loaded (its weights not copied: at GPT-2's size a copy is 0.5 GB).
@@ -214,6 +219,109 @@ class GptBench {
   llmsim::GptWeights weights_;             // random, until load()
   std::unique_ptr<llmsim::Gpt> loaded_;    // after load()
   llmsim::Trace trace_;
+};
+
+// Weights repacked on every run (before) against read in place or packed once (now),
+// for tests/bench/packing.js: the unembedding (wte [V, d]) and one block's six
+// projections (W_q, W_k, W_v, W_o [d, d], W_fc [d, 4d], W_proj [4d, d]) on N rows.
+// Random weights: the timing depends on the shapes only.
+//   const p = new Module.PackingBench(V, d, n_head, N)
+//   p.run('unembedding' | 'projections', 'before' | 'now', reps); p.flops(what)
+//   p.sameBits(what)   before and now give the same bits
+class PackingBench {
+ public:
+  PackingBench(int V, int d, int n_head, int N) : d_(d), d_k_(d / n_head), h_(n_head) {
+    llmsim::Rng rng(7);
+    wte_ = rng.normal_matrix(V, d, 0.02f);
+    for (int i = 0; i < 4; ++i) attn_[i] = rng.normal_matrix(d, d, 0.02f);
+    fc_ = rng.normal_matrix(d, 4 * d, 0.02f);
+    proj_ = rng.normal_matrix(4 * d, d, 0.02f);
+    fc_packed_ = llmsim::pack_weight(fc_);
+    proj_packed_ = llmsim::pack_weight(proj_);
+    x_ = rng.normal_matrix(N, d, 1.0f);
+    hidden_ = rng.normal_matrix(N, 4 * d, 1.0f);
+    for (bool now : {false, true}) {
+      logits_[now].resize(N, V);
+      for (int i = 0; i < 4; ++i) attn_out_[now][i].resize(N, d);
+      fc_out_[now].resize(N, 4 * d);
+      proj_out_[now].resize(N, d);
+    }
+  }
+
+  bool run(const std::string& what, const std::string& when, int reps) {
+    const bool now = when == "now";
+    if (!now && when != "before") return false;
+    for (int r = 0; r < reps; ++r) {
+      if (what == "unembedding") unembedding(now);
+      else if (what == "projections") projections(now);
+      else return false;
+    }
+    return true;
+  }
+
+  double flops(const std::string& what) const {
+    const double N = double(x_.rows()), d = d_;
+    if (what == "unembedding") return 2 * N * double(wte_.rows()) * d;
+    return 2 * N * (4 * d * d + 2 * d * 4 * d);
+  }
+
+  bool same_bits(const std::string& what) const {
+    auto same = [](const llmsim::Matrix& a, const llmsim::Matrix& b) {
+      return std::equal(a.data(), a.data() + a.size(), b.data());
+    };
+    if (what == "unembedding") return same(logits_[0], logits_[1]);
+    bool all = same(fc_out_[0], fc_out_[1]) && same(proj_out_[0], proj_out_[1]);
+    for (int i = 0; i < 4; ++i) all = all && same(attn_out_[0][i], attn_out_[1][i]);
+    return all;
+  }
+
+ private:
+  void unembedding(bool now) {
+    namespace k = llmsim::kernels;
+    const int N = int(x_.rows()), V = int(wte_.rows());
+    if (now) return llmsim::unembedding_forward_simd(x_, wte_, logits_[1]);
+    // before: wteᵀ packed as the right-hand side on every call
+    packed_.resize(k::packed_size(d_, V));
+    k::pack_bt(wte_.data(), d_, d_, V, packed_.data());
+    k::gemm_packed(N, V, d_, x_.data(), d_, packed_.data(), logits_[0].data(), V);
+  }
+
+  // W_q, W_k, W_v head by head and W_o, as attention_simd.cpp projects (before: always
+  // packing), then the MLP's two (before: packed per call; now: packed once).
+  void projections(bool now) {
+    namespace k = llmsim::kernels;
+    const int N = int(x_.rows());
+    for (int i = 0; i < 3; ++i)
+      for (int h = 0; h < h_; ++h) {
+        const float* w = attn_[i].data() + h * d_k_;
+        float* out = attn_out_[now][i].data() + size_t(h) * N * d_k_;  // [N, d_k] per head
+        if (now && llmsim::projection_reads_weight_in_place(N, d_k_)) {
+          k::gemm_b_in_place(N, d_k_, d_, x_.data(), d_, w, d_, out, d_k_);
+        } else {
+          packed_.resize(k::packed_size(d_, d_k_));
+          k::pack_b(w, d_, d_, d_k_, packed_.data());
+          k::gemm_packed(N, d_k_, d_, x_.data(), d_, packed_.data(), out, d_k_);
+        }
+      }
+    float* out = attn_out_[now][3].data();
+    if (now && llmsim::projection_reads_weight_in_place(N, d_))
+      k::gemm_b_in_place(N, d_, d_, x_.data(), d_, attn_[3].data(), d_, out, d_);
+    else
+      k::gemm(N, d_, d_, x_.data(), d_, attn_[3].data(), d_, out, d_);
+    if (now) {
+      llmsim::matmul_forward(x_, fc_packed_, nullptr, fc_out_[1]);
+      llmsim::matmul_forward(hidden_, proj_packed_, nullptr, proj_out_[1]);
+    } else {
+      llmsim::matmul_forward_simd(x_, fc_, nullptr, fc_out_[0]);
+      llmsim::matmul_forward_simd(hidden_, proj_, nullptr, proj_out_[0]);
+    }
+  }
+
+  int d_, d_k_, h_;
+  llmsim::Matrix wte_, attn_[4], fc_, proj_, x_, hidden_;
+  llmsim::PackedWeight fc_packed_, proj_packed_;
+  llmsim::Matrix logits_[2], attn_out_[2][4], fc_out_[2], proj_out_[2];  // [before, now]
+  std::vector<float> packed_;
 };
 
 // The training step (TrainStepBench, bench_train_step.hpp) and its products alone
@@ -309,6 +417,11 @@ EMSCRIPTEN_BINDINGS(llmsim_bench) {
       .function("products", &TrainBench::products)
       .function("productFlops", &TrainBench::product_flops)
       .function("tokensPerStep", &TrainBench::tokens_per_step);
+  emscripten::class_<PackingBench>("PackingBench")
+      .constructor<int, int, int, int>()
+      .function("run", &PackingBench::run)
+      .function("flops", &PackingBench::flops)
+      .function("sameBits", &PackingBench::same_bits);
   emscripten::function("setWasmGemms", &set_wasm_gemms);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("heapPeak", &heap_peak);

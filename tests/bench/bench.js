@@ -10,10 +10,11 @@
 // it (A B A B ...; the order flips every round), and its ratio to ours is the median
 // of those per-pair ratios. Prints a table; writes build/bench/bench.json.
 //
-// Then the whole model's forward pass (model.js), native and WASM.
+// Then the whole model's forward pass (model.js), native and WASM, and weights
+// repacked per run against read in place / packed once (packing.js), WASM.
 //
 //   node tests/bench/bench.js [--sizes 0,1,2] [--rounds N] [--no-chromium]
-//                             [--no-variants] [--no-model] [--out FILE]
+//                             [--no-variants] [--no-model] [--no-packing] [--out FILE]
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { SIZES, label, flops, makeInputs, maxAbsDiff, median } from './inputs.js';
 import { oursEngine, ortEngine, tfjsEngine, jsEngine } from './engines.js';
 import { benchModel } from './model.js';
+import { benchPacking, printPacking } from './packing.js';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -41,6 +43,7 @@ const roundsOverride = value('--rounds', null);
 const useChromium = !flag('--no-chromium');
 const useVariants = !flag('--no-variants');
 const useModel = !flag('--no-model');
+const usePacking = !flag('--no-packing');
 const outFile = path.resolve(value('--out', path.join(benchDir, 'bench.json')));
 
 // Rounds per size, and the per-sample time to reach with repetitions (the Chromium
@@ -471,6 +474,10 @@ async function main() {
     log('\nThe whole model (gpt_forward, full Trace):');
     results.model = await benchModel({ root, createModule: ours, log });
   }
+  if (usePacking) {
+    log('\nWeights repacked per run vs not (WASM):');
+    results.packing = await benchPacking({ module: await ours(), peakGflops: results.kernels.peak_node_gflops.median, log });
+  }
   results.environment.chromium_restarts = browser ? browser.restarts : null;
   results.environment.load_average_after = os.loadavg();
 
@@ -514,6 +521,7 @@ async function main() {
     })), ['T', 'WASM ms', 'WASM CPU ms', 'WASM heap peak', 'WASM memory', 'native ms', 'native CPU ms',
       'native peak RSS', 'max |Δ| logits']);
   }
+  if (results.packing) printPacking(results.packing, fmt);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, JSON.stringify(results, null, 2));
   console.log(`\nWrote ${path.relative(process.cwd(), outFile)}`);

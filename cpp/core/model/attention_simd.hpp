@@ -17,6 +17,13 @@ struct SimdAttentionConfig {
   int row_block = 40;          // rows of one head's scores computed, softmaxed and used together
 };
 
+// Whether a projection of `rows` rows onto `cols` columns of a weight reads the weight
+// in place (kernels::gemm_b_in_place) rather than packing it first. The attention's
+// weights are read by the views, contributions and ablation too, so they stay plain;
+// a keystroke's few new rows must not pay for copying them, while many rows amortise
+// the packing. The same bits either way.
+bool projection_reads_weight_in_place(int rows, int cols);
+
 // Same contract as attention_forward (arguments already validated by it, `reuse`
 // included), plus `store_matrices`: false leaves each head's q, k, v, scores, scaled
 // and weights empty (only output, and the layer's input, concat and output, are

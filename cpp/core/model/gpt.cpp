@@ -43,7 +43,9 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
                                      b.ln2_weight.data(), b.ln2_bias.data(),
                                      b.fc_weight,         b.fc_bias.data(),
                                      b.proj_weight,       b.proj_bias.data(),
-                                     config.layer_norm_eps};
+                                     config.layer_norm_eps,
+                                     b.fc_packed.empty() ? nullptr : &b.fc_packed,
+                                     b.proj_packed.empty() ? nullptr : &b.proj_packed};
     block_forward(x, parameters, a, [&](const Matrix& ln1, Matrix& attproj) {
       attproj = attention_forward(ln1, b.attn, config.n_head, options.attention, trace.layers[l],
                                   options.ablation.empty() ? nullptr : &options.ablation[l], reuse);
@@ -116,6 +118,12 @@ Gpt::Gpt(GptConfig config, GptWeights weights, std::shared_ptr<const Tokenizer> 
   if (weights_.tok_emb.rows() != config_.vocab_size || weights_.tok_emb.cols() != config_.d_model ||
       weights_.pos_emb.rows() != config_.context || int(weights_.blocks.size()) != config_.n_layer)
     throw Error("the weights do not have the shapes of the model config");
+#ifdef __wasm_simd128__
+  // In the browser this forward pass runs the MLP on the SIMD GEMM and is the only
+  // reader of its matrices: keep them packed once rather than packing them on every
+  // run (gpt_weights.hpp). Natively the forward stays on Eigen's plain matrices.
+  pack_mlp_weights(weights_);
+#endif
 }
 
 // A model folder's files, in either layout: the project's own config, or a Hugging

@@ -31,7 +31,19 @@ struct BlockParameters {
   ConstMatrixRef proj_weight;                // [F, C]
   const float* proj_bias;                    // [C]
   float layer_norm_eps = kLayerNormEps;      // GptConfig::layer_norm_eps
+  // The same two matrices packed once (GptBlock::fc_packed, pack_mlp_weights), read
+  // instead of fc_weight / proj_weight when given; the trainer, whose weights change
+  // every step, gives none.
+  const PackedWeight* fc_packed = nullptr;
+  const PackedWeight* proj_packed = nullptr;
 };
+
+// out = inp · W (+ bias), with W as the block holds it: packed, or plain.
+inline void block_matmul(const ConstMatrixRef& inp, const ConstMatrixRef& w,
+                         const PackedWeight* packed, const float* bias, MatrixRef out) {
+  if (packed) matmul_forward(inp, *packed, bias, out);
+  else matmul_forward(inp, w, bias, out);
+}
 
 // Everything block_forward computes, kept for a backward pass (or reused as scratch).
 struct BlockActivations {
@@ -57,7 +69,8 @@ struct BlockActivations {
 template <class Attention>
 void block_forward(const ConstMatrixRef& x, const BlockParameters& w, BlockActivations& a,
                    Attention&& attention) {
-  const int N = int(x.rows()), C = int(x.cols()), F = int(w.fc_weight.cols());
+  const int N = int(x.rows()), C = int(x.cols());
+  const int F = w.fc_packed ? w.fc_packed->cols : int(w.fc_weight.cols());
   a.resize(N, C, F);
   // 1. x + attention(LN1(x))
   layernorm_forward(x, w.ln1_weight, w.ln1_bias, a.ln1, a.ln1_mean.data(), a.ln1_rstd.data(),
@@ -67,9 +80,9 @@ void block_forward(const ConstMatrixRef& x, const BlockParameters& w, BlockActiv
   // 2. res2 + MLP(LN2(res2))
   layernorm_forward(a.res2, w.ln2_weight, w.ln2_bias, a.ln2, a.ln2_mean.data(), a.ln2_rstd.data(),
                     w.layer_norm_eps);
-  matmul_forward(a.ln2, w.fc_weight, w.fc_bias, a.fch);              // [N, F]
-  gelu_forward(a.fch, a.fch_gelu);                                   // [N, F]
-  matmul_forward(a.fch_gelu, w.proj_weight, w.proj_bias, a.fcproj);  // [N, C]
+  block_matmul(a.ln2, w.fc_weight, w.fc_packed, w.fc_bias, a.fch);                  // [N, F]
+  gelu_forward(a.fch, a.fch_gelu);                                                   // [N, F]
+  block_matmul(a.fch_gelu, w.proj_weight, w.proj_packed, w.proj_bias, a.fcproj);  // [N, C]
   residual_forward(a.res2, a.fcproj, a.res3);
 }
 

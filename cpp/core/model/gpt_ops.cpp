@@ -7,6 +7,7 @@
 #include "model/gpt_ops_simd.hpp"
 #include "model/softmax.hpp"
 #include "parallel.hpp"
+#include "simd/kernels.hpp"
 
 namespace llmsim {
 
@@ -106,6 +107,35 @@ void matmul_backward(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
   dinp.noalias() += dout * w.transpose();  // [N, out]·[out, in]
   dw.noalias() += inp.transpose() * dout;  // [in, N]·[N, out]
   if (dbias) Eigen::Map<RowVector>(dbias, dout.cols()) += dout.colwise().sum();
+}
+
+// ---- a weight packed once ----------------------------------------------------------
+
+PackedWeight pack_weight(const ConstMatrixRef& w) {
+  PackedWeight packed{int(w.rows()), int(w.cols()), {}};
+  packed.panels.resize(kernels::packed_size(packed.rows, packed.cols));
+  kernels::pack_b(w.data(), int(w.outerStride()), packed.rows, packed.cols, packed.panels.data());
+  return packed;
+}
+
+Matrix unpack_weight(const PackedWeight& w) {
+  Matrix m(w.rows, w.cols);
+  const int width = kernels::kPanelWidth;
+  for (int j = 0; j < w.cols; ++j)  // column j is lane j % 8 of panel j / 8
+    for (int k = 0; k < w.rows; ++k)
+      m(k, j) = w.panels[(size_t(j / width) * w.rows + k) * width + j % width];
+  return m;
+}
+
+void matmul_forward(const ConstMatrixRef& inp, const PackedWeight& w, const float* bias,
+                    MatrixRef out) {
+  if (inp.cols() != w.rows || out.cols() != w.cols || out.rows() != inp.rows())
+    throw Error("matmul_forward: inp [" + std::to_string(inp.rows()) + ", " +
+                std::to_string(inp.cols()) + "] times a packed weight [" + std::to_string(w.rows) +
+                ", " + std::to_string(w.cols) + "]");
+  kernels::gemm_packed(int(inp.rows()), w.cols, w.rows, inp.data(), int(inp.outerStride()),
+                       w.panels.data(), out.data(), int(out.outerStride()));
+  if (bias) out.rowwise() += Eigen::Map<const RowVector>(bias, w.cols);
 }
 
 // ---- unembedding -------------------------------------------------------------------

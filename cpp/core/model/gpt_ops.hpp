@@ -62,6 +62,24 @@ void matmul_forward(const ConstMatrixRef& inp, const ConstMatrixRef& w, const fl
 void matmul_backward(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
                      const ConstMatrixRef& w, MatrixRef dinp, MatrixRef dw, float* dbias);
 
+// ---- a weight packed once: the SIMD GEMM's right-hand side, kept instead of W -------
+// matmul_forward on the SIMD kernels packs w [in, out] into panels on every call: at
+// GPT-2's size ~230 MB of copying per run for the MLP alone, three times the memory
+// traffic of the product when few rows are new (a keystroke). A model that only runs
+// forward packs its MLP matrices once and keeps only the panels (the same floats, out
+// rounded up to a multiple of 8), so memory does not grow.
+struct PackedWeight {
+  int rows = 0, cols = 0;     // w's shape [in, out]
+  std::vector<float> panels;  // kernels::pack_b(w), kernels::packed_size(in, out) floats
+  bool empty() const { return panels.empty(); }
+};
+PackedWeight pack_weight(const ConstMatrixRef& w);
+Matrix unpack_weight(const PackedWeight& w);  // w [in, out] again, bit for bit
+// out [N, out] = inp [N, in] · w (+ bias), on the kernels in every build: the same
+// bits as matmul_forward_simd on the unpacked w.
+void matmul_forward(const ConstMatrixRef& inp, const PackedWeight& w, const float* bias,
+                    MatrixRef out);
+
 // ---- unembedding tied to the token embedding: logits = x · wteᵀ -----------------------
 // x [N, C], wte [V, C], logits [N, V]. wte gets gradient from here and from the
 // embedding lookup.

@@ -64,11 +64,14 @@ void matmul_backward_simd(const ConstMatrixRef& dout, const ConstMatrixRef& inp,
 
 void unembedding_forward_simd(const ConstMatrixRef& x, const ConstMatrixRef& wte,
                               MatrixRef logits) {
-  // wte [V, C] is packed as the [C, V] right-hand side wteᵀ.
+  // Computed as logitsᵀ [V, N] = wte [V, C] · xᵀ [C, N], written transposed: wte is the
+  // left operand, read in place, and only xᵀ (N·C floats) is packed. Packing wte as the
+  // right-hand side instead meant V·C floats copied per call (154 MB at GPT-2's size,
+  // per keystroke); the bits are the same (gemm_packed_ct).
   const int N = int(x.rows()), C = int(x.cols()), V = int(wte.rows());
-  float* packed = Scratch::get(scratch().packed, k::packed_size(C, V));
-  k::pack_bt(wte.data(), ld(wte), C, V, packed);
-  k::gemm_packed(N, V, C, x.data(), ld(x), packed, logits.data(), ld(logits));
+  float* packed = Scratch::get(scratch().packed, k::packed_size(C, N));
+  k::pack_bt(x.data(), ld(x), C, N, packed);
+  k::gemm_packed_ct(V, N, C, wte.data(), ld(wte), packed, logits.data(), ld(logits));
 }
 
 void unembedding_backward_simd(const ConstMatrixRef& dlogits, const ConstMatrixRef& x,

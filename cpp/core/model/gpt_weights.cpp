@@ -153,6 +153,7 @@ GptTensor tensor_of(const TensorRow& row, int layer, const GptConfig& c) {
 struct Slot {
   Matrix* matrix = nullptr;
   RowVector* vector = nullptr;
+  PackedWeight* packed = nullptr;  // where the matrix is kept instead, when packed
 };
 
 Slot slot(GptWeights& w, const GptTensor& t) {
@@ -175,9 +176,9 @@ Slot slot(GptWeights& w, const GptTensor& t) {
       case TensorRole::w_o: return {&b.attn.w_o, nullptr};
       case TensorRole::ln2_weight: return {nullptr, &b.ln2_weight};
       case TensorRole::ln2_bias: return {nullptr, &b.ln2_bias};
-      case TensorRole::fc_weight: return {&b.fc_weight, nullptr};
+      case TensorRole::fc_weight: return {&b.fc_weight, nullptr, &b.fc_packed};
       case TensorRole::fc_bias: return {nullptr, &b.fc_bias};
-      case TensorRole::proj_weight: return {&b.proj_weight, nullptr};
+      case TensorRole::proj_weight: return {&b.proj_weight, nullptr, &b.proj_packed};
       case TensorRole::proj_bias: return {nullptr, &b.proj_bias};
       default: break;
     }
@@ -219,6 +220,8 @@ GptWeights random_gpt_weights(const GptConfig& c, uint64_t seed, float spread) {
 }
 
 static float* data_of(const Slot& s, const GptTensor& t) {
+  if (s.packed && !s.packed->empty())
+    throw Error("tensor \"" + t.name + "\" is kept packed for the SIMD GEMM: unpack_weight reads it");
   const Eigen::Index size = s.matrix ? s.matrix->size() : s.vector->size();
   if (size_t(size) != t.size())
     throw Error("tensor \"" + t.name + "\": the weights do not have the config's shape");
@@ -233,7 +236,28 @@ Eigen::Map<const Matrix> tensor_in(const GptWeights& w, const GptTensor& t) {
   return Eigen::Map<const Matrix>(data_of(slot(const_cast<GptWeights&>(w), t), t), t.rows, t.cols);
 }
 
+void pack_mlp_weights(GptWeights& w) {
+  for (GptBlock& b : w.blocks)
+    for (auto [plain, packed] :
+         {std::pair{&b.fc_weight, &b.fc_packed}, std::pair{&b.proj_weight, &b.proj_packed}})
+      if (packed->empty()) {
+        *packed = pack_weight(*plain);
+        *plain = Matrix();  // freed now, so at most one matrix is held twice
+      }
+}
+
 // ---- weights <-> safetensors -------------------------------------------------------
+
+// A tensor's values in row-major order, unpacked if the weights keep it packed.
+static std::vector<float> tensor_values(const GptWeights& w, const GptTensor& t) {
+  const PackedWeight* packed = slot(const_cast<GptWeights&>(w), t).packed;
+  if (packed && !packed->empty()) {
+    const Matrix m = unpack_weight(*packed);
+    return std::vector<float>(m.data(), m.data() + m.size());
+  }
+  const auto m = tensor_in(w, t);
+  return std::vector<float>(m.data(), m.data() + m.size());
+}
 
 TensorFile gpt_weights_to_tensors(const GptConfig& c, const GptWeights& w) {
   // The file's table (gpt_tensors) has no attention biases: writing a GPT-2 checkpoint's
@@ -244,10 +268,9 @@ TensorFile gpt_weights_to_tensors(const GptConfig& c, const GptWeights& w) {
                   " has them (a GPT-2 checkpoint): keep it in its own format");
   TensorFile f;
   for (const GptTensor& t : gpt_tensors(c)) {
-    const auto m = tensor_in(w, t);
     const std::vector<int64_t> shape =
         t.rows == 1 ? std::vector<int64_t>{t.cols} : std::vector<int64_t>{t.rows, t.cols};
-    f.tensors[t.name] = Tensor{shape, std::vector<float>(m.data(), m.data() + m.size())};
+    f.tensors[t.name] = Tensor{shape, tensor_values(w, t)};
   }
   return f;
 }

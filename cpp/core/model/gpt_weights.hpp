@@ -50,10 +50,12 @@ struct GptBlock {
   RowVector ln1_weight, ln1_bias;  // [C]
   AttentionWeights attn;           // w_q, w_k, w_v, w_o [C, C]
   RowVector ln2_weight, ln2_bias;  // [C]
-  Matrix fc_weight;                // [C, F]
+  Matrix fc_weight;                // [C, F]; empty when packed (below)
   RowVector fc_bias;               // [F]
-  Matrix proj_weight;              // [F, C]
+  Matrix proj_weight;              // [F, C]; empty when packed
   RowVector proj_bias;             // [C]
+  // The MLP's matrices as the SIMD GEMM's panels instead (pack_mlp_weights), or empty.
+  PackedWeight fc_packed, proj_packed;
 };
 
 struct GptWeights {
@@ -101,6 +103,14 @@ GptWeights random_gpt_weights(const GptConfig& config, uint64_t seed, float spre
 // [rows, cols] matrix.
 Eigen::Map<Matrix> tensor_in(GptWeights& weights, const GptTensor& tensor);
 Eigen::Map<const Matrix> tensor_in(const GptWeights& weights, const GptTensor& tensor);
+
+// In the WASM build a loaded model (Gpt) keeps its MLP's matrices only packed: the
+// forward pass is their only reader there (the views, ablation and contributions read
+// the attention's), so they are packed once at load instead of on every run, and the
+// plain copies are freed as each is packed, so memory does not grow. Export
+// (gpt_weights_to_tensors) unpacks them; tensor_in refuses a packed tensor. Does
+// nothing to weights already packed.
+void pack_mlp_weights(GptWeights& weights);
 
 // Weights <-> the tensors of a safetensors file. Reading checks that every tensor
 // the config needs is there with the right shape, finite, and that there are no

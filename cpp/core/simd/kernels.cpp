@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "error.hpp"
 #include "simd/simd128.hpp"
 
 namespace llmsim {
@@ -56,27 +57,43 @@ void pack_bt(const float* Bt, int ldbt, int K, int N, float* out) {
 }
 
 // The micro-kernel: an R × 8 tile of C from kc steps of (column of A) × (row of the
-// packed panel). 2·R accumulators; A is read with one broadcast load per row and step.
+// panel of B). 2·R accumulators; A is read with one broadcast load per row and step.
 // WASM SIMD128 has no fused multiply-add, so each step is a mul and an add per vector.
 // kTransposedA: `A` is At (At[k, r] = A[r, k]), so step k reads R neighbours of row k.
-template <int R, bool kTransposedA>
-static inline void micro_tile(int kc, const float* A, int lda, const float* panel, float* C,
-                              int ldc, int nr, bool accumulate) {
+// The panel's rows are ldp floats apart: kPanelWidth when packed, B's row stride when B
+// is read in place. transposed_c: the tile lands in C transposed (C[j, r]), for callers
+// that compute Cᵀ = A·B to read a large left operand in place (gemm_packed_ct).
+// kHalf: the panel has at most 4 columns (nr <= 4), so only its first vector is
+// multiplied: logitsᵀ = wte·xᵀ for one new token would otherwise spend half its work
+// on padding. The lanes are independent, so the bits are the same.
+template <int R, bool kTransposedA, bool kHalf>
+static inline void micro_tile(int kc, const float* A, int lda, const float* panel, size_t ldp,
+                              float* C, int ldc, int nr, bool accumulate, bool transposed_c) {
   v128_t c0[R], c1[R];
   for (int r = 0; r < R; ++r) c0[r] = c1[r] = wasm_f32x4_splat(0.0f);
   const float* a[R];
   for (int r = 0; r < R; ++r) a[r] = kTransposedA ? A + r : A + size_t(r) * lda;
   const size_t step = kTransposedA ? size_t(lda) : 1;  // A's distance between depth steps
   for (int k = 0; k < kc; ++k) {
-    const v128_t b0 = wasm_v128_load(panel + k * kPanelWidth);
-    const v128_t b1 = wasm_v128_load(panel + k * kPanelWidth + 4);
+    const v128_t b0 = wasm_v128_load(panel + k * ldp);
+    const v128_t b1 = kHalf ? b0 : wasm_v128_load(panel + k * ldp + 4);
     for (int r = 0; r < R; ++r) {
       const v128_t ar = wasm_v128_load32_splat(a[r] + k * step);
       c0[r] = wasm_f32x4_add(c0[r], wasm_f32x4_mul(ar, b0));
-      c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
+      if (!kHalf) c1[r] = wasm_f32x4_add(c1[r], wasm_f32x4_mul(ar, b1));
     }
   }
-  if (nr == kPanelWidth) {
+  if (transposed_c) {  // R·nr scattered stores per kc steps: nothing beside the products
+    float tile[kPanelWidth];
+    for (int r = 0; r < R; ++r) {
+      wasm_v128_store(tile, c0[r]);
+      wasm_v128_store(tile + 4, c1[r]);
+      for (int j = 0; j < nr; ++j) {
+        float& c = C[size_t(j) * ldc + r];
+        c = accumulate ? c + tile[j] : tile[j];
+      }
+    }
+  } else if (nr == kPanelWidth) {
     for (int r = 0; r < R; ++r) {
       float* c = C + size_t(r) * ldc;
       if (accumulate) {
@@ -97,26 +114,39 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
   }
 }
 
-using TileFn = void (*)(int, const float*, int, const float*, float*, int, int, bool);
-template <bool kTransposedA>
+using TileFn = void (*)(int, const float*, int, const float*, size_t, float*, int, int, bool, bool);
+template <bool kTransposedA, bool kHalf>
 static const TileFn kTiles[7] = {nullptr,
-                                 micro_tile<1, kTransposedA>,
-                                 micro_tile<2, kTransposedA>,
-                                 micro_tile<3, kTransposedA>,
-                                 micro_tile<4, kTransposedA>,
-                                 micro_tile<5, kTransposedA>,
-                                 micro_tile<6, kTransposedA>};
+                                 micro_tile<1, kTransposedA, kHalf>,
+                                 micro_tile<2, kTransposedA, kHalf>,
+                                 micro_tile<3, kTransposedA, kHalf>,
+                                 micro_tile<4, kTransposedA, kHalf>,
+                                 micro_tile<5, kTransposedA, kHalf>,
+                                 micro_tile<6, kTransposedA, kHalf>};
+
+// Where the panels of the right-hand side are: packed (pack_b / pack_bt), or B [K, N]
+// itself, read in place. Element (k, j) of panel p is at data[p·panel + k·row + j].
+struct Panels {
+  const float* data;
+  size_t panel, row;
+  static Panels packed(const float* packed_b, int K) {
+    return {packed_b, size_t(K) * kPanelWidth, kPanelWidth};
+  }
+  static Panels in_place(const float* B, int ldb) { return {B, kPanelWidth, size_t(ldb)}; }
+};
 
 // The blocked loops of gemm_packed and gemm_packed_at. Every entry of C sums its depth
 // blocks in increasing order (kc steps each, then added to C), whatever the blocking
 // of M and N, so a given GemmConfig gives the same bits every run.
+// transposed_c: C holds the product transposed (element (i, j) at C[j·ldc + i]).
 template <bool kTransposedA>
-static void gemm_blocked(int M, int N, int K, const float* A, int lda, const float* packed_b,
-                         float* C, int ldc, Causal causal, int row0, Store store) {
+static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b, float* C,
+                         int ldc, Causal causal, int row0, Store store, bool transposed_c = false) {
   if (M <= 0 || N <= 0) return;
   if (store == Store::overwrite && (K <= 0 || causal == Causal::from_k)) {
     // from_k may leave a tile no depth at all (rows past K): start from zero and add.
-    for (int i = 0; i < M; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + N, 0.0f);
+    const int rows = transposed_c ? N : M, cols = transposed_c ? M : N;
+    for (int i = 0; i < rows; ++i) std::fill(C + size_t(i) * ldc, C + size_t(i) * ldc + cols, 0.0f);
     store = Store::accumulate;
   }
   if (K <= 0) return;
@@ -124,10 +154,13 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, const flo
   const int MR = std::clamp(config.mr, 1, 6);
   const int MC = std::max(MR, config.mc - config.mc % MR);
   const int KC = std::max(1, config.kc);
-  const TileFn* tiles = kTiles<kTransposedA>;
   // Where A's element (i, k) is.
   auto a_at = [&](int i, int k) {
     return kTransposedA ? A + size_t(k) * lda + i : A + size_t(i) * lda + k;
+  };
+  // Where C's element (i, j) is.
+  auto c_at = [&](int i, int j) {
+    return transposed_c ? C + size_t(j) * ldc + i : C + size_t(i) * ldc + j;
   };
   const int n_panels = panels(N);
   for (int ic = 0; ic < M; ic += MC) {
@@ -148,10 +181,11 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, const flo
           if (causal == Causal::limit_k) k_hi = std::min(k_hi, last_row + 1);
           if (causal == Causal::from_k) k_lo = std::max(k_lo, first_row);
           if (k_lo >= k_hi) continue;
-          const float* panel = packed_b + (size_t(p) * K + k_lo) * kPanelWidth;
-          const TileFn tile = tiles[mr];
-          tile(k_hi - k_lo, a_at(ir, k_lo), lda, panel, C + size_t(ir) * ldc + j0, ldc, nr,
-               store == Store::accumulate || pc > 0);
+          const float* panel = b.data + size_t(p) * b.panel + size_t(k_lo) * b.row;
+          const TileFn tile =
+              nr <= 4 ? kTiles<kTransposedA, true>[mr] : kTiles<kTransposedA, false>[mr];
+          tile(k_hi - k_lo, a_at(ir, k_lo), lda, panel, b.row, c_at(ir, j0), ldc, nr,
+               store == Store::accumulate || pc > 0, transposed_c);
         }
       }
     }
@@ -160,12 +194,27 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, const flo
 
 void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
                  int ldc, Causal causal, int row0, Store store) {
-  gemm_blocked<false>(M, N, K, A, lda, packed_b, C, ldc, causal, row0, store);
+  gemm_blocked<false>(M, N, K, A, lda, Panels::packed(packed_b, K), C, ldc, causal, row0, store);
 }
 
 void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float* packed_b,
                     float* C, int ldc, Causal causal, int row0, Store store) {
-  gemm_blocked<true>(M, N, K, At, ldat, packed_b, C, ldc, causal, row0, store);
+  gemm_blocked<true>(M, N, K, At, ldat, Panels::packed(packed_b, K), C, ldc, causal, row0, store);
+}
+
+void gemm_packed_ct(int M, int N, int K, const float* A, int lda, const float* packed_b,
+                    float* Ct, int ldct) {
+  gemm_blocked<false>(M, N, K, A, lda, Panels::packed(packed_b, K), Ct, ldct, Causal::none, 0,
+                      Store::overwrite, /*transposed_c=*/true);
+}
+
+void gemm_b_in_place(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                     float* C, int ldc) {
+  if (N % kPanelWidth != 0)
+    throw Error("gemm_b_in_place: N = " + std::to_string(N) + " is not a multiple of " +
+                std::to_string(kPanelWidth));
+  gemm_blocked<false>(M, N, K, A, lda, Panels::in_place(B, ldb), C, ldc, Causal::none, 0,
+                      Store::overwrite);
 }
 
 static std::vector<float>& scratch() {

@@ -66,6 +66,24 @@ void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float*
                     float* C, int ldc, Causal causal = Causal::none, int row0 = 0,
                     Store store = Store::overwrite);
 
+// The same product written transposed: Ct [N, M] (row stride ldct) = (A [M, K] · B)ᵀ.
+// For a left operand too large to pack on every call (the unembedding's wte [V, C]):
+// computing logitsᵀ = wte · xᵀ reads wte in place as A and packs only the small xᵀ,
+// and the tile lands transposed, so no [M, N] scratch and no transpose pass. Every
+// entry has the bits gemm_packed gives for B's transpose times A's (x·y = y·x in IEEE
+// floats, and the depth is summed in the same order).
+void gemm_packed_ct(int M, int N, int K, const float* A, int lda, const float* packed_b,
+                    float* Ct, int ldct);
+
+// C [M, N] = A [M, K] · B [K, N] with B read in place (row stride ldb), not packed; N a
+// multiple of kPanelWidth (else llmsim::Error). For a few rows of A, where packing B
+// would cost more than the product itself: a keystroke's KV-cache pass reads each
+// weight once this way instead of three times (read, write packed, read packed). Same
+// sums in the same order as gemm_packed, so the same bits; with many rows, strided
+// panels thrash the TLB and packed ones are faster.
+void gemm_b_in_place(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
+                     float* C, int ldc);
+
 // C [M, N] = A [M, K] · B [K, N], packing B into a scratch buffer of its own.
 void gemm(int M, int N, int K, const float* A, int lda, const float* B, int ldb, float* C, int ldc);
 

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "error.hpp"
 #include "model/attention.hpp"
 #include "model/attention_simd.hpp"
 #include "model/softmax.hpp"
@@ -81,6 +82,53 @@ TEST_CASE("pack_bt packs the transpose: A·Btᵀ") {
   k::gemm_packed(M, N, K, A.data(), K, packed.data(), C.data(), N);
   const auto expected = reference_gemm(M, N, K, A.data(), K, B.data(), N);
   for (size_t i = 0; i < C.size(); ++i) CHECK(C[i] == Approx(expected[i]).margin(1e-5));
+}
+
+TEST_CASE("gemm_packed_ct writes gemm_packed's product transposed, bit for bit, on odd shapes") {
+  // Cᵀ = A·B as logitsᵀ = wte·xᵀ: M plays V (not a multiple of 8), N the tokens (1, 7,
+  // 12, 37: one partial panel, or several; 1 and 12 end on a panel of at most 4
+  // columns, the half-width tile), K deeper than one depth block for some kc.
+  ConfigGuard guard;
+  const int M = 45, K = 70, lda = 73;
+  const auto A = random_floats(size_t(M) * lda, 21);
+  for (int N : {1, 7, 12, 37}) {
+    const int ldct = M + 3;  // Ct [N, M] with padding that must stay untouched
+    const auto Bt = random_floats(size_t(N) * K, 22);  // B = Btᵀ [K, N], packed by pack_bt
+    std::vector<float> packed(k::packed_size(K, N));
+    k::pack_bt(Bt.data(), K, K, N, packed.data());
+    for (int mr = 1; mr <= 6; ++mr)
+      for (int kc : {16, 256}) {
+        k::gemm_config() = {mr, 16, kc};
+        std::vector<float> C(size_t(M) * N), Ct(size_t(N) * ldct, 12345.0f);
+        k::gemm_packed(M, N, K, A.data(), lda, packed.data(), C.data(), N);
+        k::gemm_packed_ct(M, N, K, A.data(), lda, packed.data(), Ct.data(), ldct);
+        INFO("N " << N << " mr " << mr << " kc " << kc);
+        for (int j = 0; j < N; ++j)
+          for (int i = 0; i < ldct; ++i)
+            REQUIRE(Ct[size_t(j) * ldct + i] == (i < M ? C[size_t(i) * N + j] : 12345.0f));
+      }
+  }
+}
+
+TEST_CASE("gemm_b_in_place gives gemm's bits without packing B; a width not of whole panels is refused") {
+  ConfigGuard guard;
+  const int K = 70, lda = 71, ldb = 45;  // B [K, 40] inside rows of 45: a strided view
+  const auto B = random_floats(size_t(K) * ldb, 23);
+  for (int M : {1, 7, 37})
+    for (int N : {8, 40})
+      for (int mr : {1, 5, 6})
+        for (int kc : {16, 256}) {
+          k::gemm_config() = {mr, 16, kc};
+          const auto A = random_floats(size_t(M) * lda, 24);
+          const int ldc = N + 2;
+          std::vector<float> expected(size_t(M) * ldc, 12345.0f), C(size_t(M) * ldc, 12345.0f);
+          k::gemm(M, N, K, A.data(), lda, B.data(), ldb, expected.data(), ldc);
+          k::gemm_b_in_place(M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
+          INFO("M " << M << " N " << N << " mr " << mr << " kc " << kc);
+          REQUIRE(C == expected);  // the padding columns too
+        }
+  std::vector<float> C(7 * 12);
+  CHECK_THROWS_AS(k::gemm_b_in_place(7, 12, K, B.data(), ldb, B.data(), ldb, C.data(), 12), Error);
 }
 
 TEST_CASE("causal limits: limit_n fills every column up to the diagonal, limit_k is exact") {
