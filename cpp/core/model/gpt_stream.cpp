@@ -16,8 +16,8 @@ GptStream::GptStream(const std::string& config_json, const std::string& tokenize
     file_bytes_ = hf_->file_bytes();
   } else {
     const SafetensorsHeader header = read_safetensors_header(head, head_size, "model.safetensors", /*whole_file=*/false);
-    file_bytes_ = header.data_offset + header.data_bytes;
-    whole_.reserve(size_t(file_bytes_));
+    file_bytes_ = header.data_offset + header.data_bytes;  // what the header claims: not reserved
+                                                          // up front, the bytes may never come
   }
 }
 

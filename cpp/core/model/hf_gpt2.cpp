@@ -352,6 +352,10 @@ class Builder {
     qkv_bias_.resize(3 * c.d_model);              // [3C]
   }
 
+  // Whether put() reads tensor t: a parameter or lm_head, whose shapes the config
+  // bounds (check_tensors), not a mask buffer, whose shape nothing bounds.
+  bool reads(const TensorInfo& t) const { return t.name == kLmHead || by_name_.count(t.name) > 0; }
+
   // One tensor of the file, from its own bytes (t.end - t.begin of them).
   void put(const TensorInfo& t, const uint8_t* bytes) {
     GptWeights& w = model_.weights;
@@ -439,6 +443,13 @@ void HfGpt2Stream::feed(const uint8_t* bytes, size_t n) {
     if (s.next == s.order.size()) return;
     const TensorInfo& t = *s.order[s.next];
     const uint64_t missing = data_offset + t.end - s.position;  // bytes of t still to come
+    if (!s.builder->reads(t)) {  // a mask buffer: its bytes pass by, never gathered
+      const uint64_t skip = std::min<uint64_t>(n, missing);
+      bytes += skip, n -= size_t(skip), s.position += skip;
+      if (skip < missing) return;
+      ++s.next;
+      continue;
+    }
     if (s.piece.empty() && n >= missing) {  // all of t in this piece (or t is empty): decode in place
       s.builder->put(t, bytes);
     } else {

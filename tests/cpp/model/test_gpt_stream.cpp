@@ -126,3 +126,38 @@ TEST_CASE("GptStream reads the project's own files as Gpt::from_bytes does", "[g
   CHECK_THAT(error_of([&] { GptStream s(files.config, R"({"version":1,"merges":[]})", files.safetensors.data(), 16); }),
              Contains("tokenizer.json"));
 }
+
+TEST_CASE("a streamed checkpoint's mask buffer claiming a terabyte is passed by, never gathered", "[hf-gpt2]") {
+  // A tiny GPT-2 (V 11, C 8, 1 layer, P 6), its parameters zero, then an
+  // "h.0.attn.bias" buffer whose header claims [2^20, 2^20] BOOL: 1 TiB that the file
+  // does not hold. Nothing bounds a buffer's shape (the config bounds the parameters'),
+  // so its bytes must pass by uncounted: gathering them would first ask for 1 TiB.
+  const std::string config = R"({"model_type": "gpt2", "n_layer": 1, "n_head": 2, "n_embd": 8, "n_positions": 6, "vocab_size": 11})";
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> params = {
+      {"wte.weight", {11, 8}}, {"wpe.weight", {6, 8}}, {"h.0.ln_1.weight", {8}}, {"h.0.ln_1.bias", {8}},
+      {"h.0.attn.c_attn.weight", {8, 24}}, {"h.0.attn.c_attn.bias", {24}}, {"h.0.attn.c_proj.weight", {8, 8}},
+      {"h.0.attn.c_proj.bias", {8}}, {"h.0.ln_2.weight", {8}}, {"h.0.ln_2.bias", {8}},
+      {"h.0.mlp.c_fc.weight", {8, 32}}, {"h.0.mlp.c_fc.bias", {32}}, {"h.0.mlp.c_proj.weight", {32, 8}},
+      {"h.0.mlp.c_proj.bias", {8}}, {"ln_f.weight", {8}}, {"ln_f.bias", {8}}};
+  nlohmann::json header = nlohmann::json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, shape] : params) {
+    uint64_t count = 1;
+    for (int64_t d : shape) count *= uint64_t(d);
+    header[name] = {{"dtype", "F32"}, {"shape", shape}, {"data_offsets", {offset, offset + 4 * count}}};
+    offset += 4 * count;
+  }
+  const uint64_t parameter_bytes = offset, huge = uint64_t(1) << 40;
+  header["h.0.attn.bias"] = {{"dtype", "BOOL"}, {"shape", {1 << 20, 1 << 20}}, {"data_offsets", {offset, offset + huge}}};
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[size_t(i)] = char((uint64_t(text.size()) >> (8 * i)) & 0xFF);
+  file += text;
+  file.append(size_t(parameter_bytes) + 4096, '\0');  // the parameters and a little of the buffer
+  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
+  HfGpt2Stream stream(config, bytes, file.size());
+  CHECK(stream.file_bytes() == 8 + text.size() + parameter_bytes + huge);
+  feed_in_pieces(stream, file, 1000);
+  CHECK_THAT(error_of([&] { stream.finish(); }), Contains("cut short"));
+}
