@@ -22,7 +22,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { SIZES, label, flops, makeInputs, maxAbsDiff, median } from './inputs.js';
+import { SIZES, label, flops, makeInputs, maxAbsDiff, median, peakRates as peakRatesOf } from './inputs.js';
 import { oursEngine, ortEngine, tfjsEngine, jsEngine } from './engines.js';
 import { benchModel } from './model.js';
 import { benchPacking, printPacking } from './packing.js';
@@ -310,16 +310,7 @@ async function main() {
   const results = { environment: environment(browser?.current.version ?? null), sizes: [], kernels: {} };
 
   // ---- the SIMD128 mul+add ceiling (Node and Chromium): median of many short calls ----
-  module.peakMulAdd(2e5);
-  const peakRates = (iterations, calls) => {
-    const rates = [];
-    for (let c = 0; c < calls; c++) {
-      const start = performance.now();
-      module.peakMulAdd(iterations);
-      rates.push(iterations * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
-    }
-    return rates;
-  };
+  const peakRates = (iterations, calls) => peakRatesOf(module, iterations, calls);
   peakRates(2e5, 20);  // warm-up and tier-up
   // Measured up front (60 short calls) and again beside every kernel-stage sample below;
   // the peak reported is the median of all of them (a busy machine, or a job on the

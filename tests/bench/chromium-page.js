@@ -3,7 +3,7 @@
 // is coarsened to 100 µs here, so bench.js asks for enough repetitions per sample to
 // make that negligible.
 import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
-import { SIZES, makeInputs } from './inputs.js';
+import { SIZES, makeInputs, peakRates } from './inputs.js';
 import { oursEngine, ortEngine, jsEngine } from './engines.js';
 
 ort.env.wasm.numThreads = 1;
@@ -40,16 +40,8 @@ globalThis.bench = {
     engines.ours.stage(stage, reps);
     return (performance.now() - start) / reps;
   },
-  // Median GFLOP/s of `calls` calls of the SIMD128 mul+add loop.
-  peak(iterations, calls) {
-    const rates = [];
-    for (let c = 0; c < calls; c++) {
-      const start = performance.now();
-      module.peakMulAdd(iterations);
-      rates.push(iterations * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
-    }
-    return rates;
-  },
+  // GFLOP/s of each of `calls` calls of the SIMD128 mul+add loop.
+  peak(iterations, calls) { return peakRates(module, iterations, calls); },
   dispose(name) { engines[name].dispose(); },
 };
 document.body.dataset.ready = 'true';

@@ -16,13 +16,13 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { root } from '../browser/harness.js';
 import { tokenizerJsonOf } from '../../web/src/open-model.js';
-import { median } from './inputs.js';
+import { median, peakRates } from './inputs.js';
 import { SHAPE, gpt2Checkpoint } from './gpt2-checkpoint.js';
 
 const require = createRequire(import.meta.url);
 const C = SHAPE.n_embd, F = 4 * C, V = SHAPE.vocab_size, L = SHAPE.n_layer, H = SHAPE.n_head;
 const CONFIG = { vocab_size: V, d_model: C, n_layer: L, n_head: H, context: SHAPE.n_positions, d_ff: F };
-const TOKEN_CAP = 384;  // token_cap for this shape (test_token_cap.cpp checks it)
+const TOKEN_CAP = 384;  // the core's token_cap for this shape: checked against the module's listing below
 const log = (...a) => console.log(...a);
 const MB = (b) => `${(b / 1e6).toFixed(0)} MB`;
 
@@ -40,15 +40,9 @@ function forwardFlops(T, from = 0) {
 
 const createModule = require(path.join(root, 'build/wasm/llmsim_bench.js'));
 const module = await createModule();
-const peak = () => {  // GFLOP/s of the mul+add loop, median of 15
-  module.peakMulAdd(2e5);
-  const rates = [];
-  for (let i = 0; i < 15; i++) {
-    const start = performance.now();
-    module.peakMulAdd(2e6);
-    rates.push(2e6 * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
-  }
-  return median(rates);
+const peak = () => {  // GFLOP/s of the mul+add loop, median of 15 (after a warm-up call)
+  peakRates(module, 2e5, 1);
+  return median(peakRates(module, 2e6, 15));
 };
 const peakBefore = peak();
 log(`SIMD128 mul+add peak (Node, 1 thread): ${peakBefore.toFixed(1)} GFLOP/s`);
@@ -109,6 +103,8 @@ for (let at = 0; ;) {
 fs.closeSync(fd);
 stream.install('gpt2', 'GPT-2 shape');
 const streamMs = performance.now() - streamStart;
+const listedCap = JSON.parse(page.listModels()).find((m) => m.name === 'gpt2').token_cap;
+if (listedCap !== TOKEN_CAP) throw new Error(`the core caps this shape at ${listedCap} tokens, not ${TOKEN_CAP}: update TOKEN_CAP`);
 const streamedMemory = page.HEAPU8.length;
 log(`load, streamed as the page does (8 MiB pieces, read from disk included): ${(streamMs / 1000).toFixed(2)} s; WASM memory after: ${MB(streamedMemory)}`);
 // ~128 tokens of English, then one more word, as the page runs them.

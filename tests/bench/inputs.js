@@ -63,3 +63,16 @@ export function median(values) {
   const n = sorted.length;
   return n === 0 ? NaN : n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
+
+// GFLOP/s of the benchmark module's SIMD128 mul+add loop (Module.peakMulAdd), one
+// rate per call of `iterations`: the ceiling every benchmark states its figures
+// against. The first calls of a run also warm the loop up (tier-up).
+export function peakRates(module, iterations, calls) {
+  const rates = [];
+  for (let c = 0; c < calls; c++) {
+    const start = performance.now();
+    module.peakMulAdd(iterations);
+    rates.push(iterations * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
+  }
+  return rates;
+}

@@ -9,21 +9,15 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { median } from './inputs.js';
+import { median, peakRates } from './inputs.js';
 
 const GPT2 = { V: 50257, d: 768, H: 12 };
 
 // peakGflops: the bench's measured SIMD128 mul+add peak; measured here when not given.
 export async function benchPacking({ module, peakGflops = null, rounds = 9, log = () => {} }) {
   if (peakGflops === null) {
-    module.peakMulAdd(2e5);
-    const rates = [];
-    for (let c = 0; c < 40; c++) {
-      const start = performance.now();
-      module.peakMulAdd(2e5);
-      rates.push(2e5 * module.peakFlopsPerIteration / (performance.now() - start) / 1e6);
-    }
-    peakGflops = median(rates);
+    peakRates(module, 2e5, 5);  // warm-up
+    peakGflops = median(peakRates(module, 2e5, 40));
   }
   const results = { peak_gflops: peakGflops, runs: [] };
   for (const N of [1, 128]) {

