@@ -114,6 +114,37 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
   }
 }
 
+// One row of A times P whole panels at once: 2·P accumulators instead of micro_tile's
+// two for a single row. A keystroke multiplies one new row by every weight; with one
+// panel at a time each depth step waits on the add before it (two chains of adds), so
+// the product ran at a fraction of the speed of reading the weights. Each entry still
+// sums its depth from zero in increasing order, as micro_tile does: the same bits.
+// Element (k, j) of panel p is at panel[p·panel_stride + k·ldp + j].
+template <int P>
+static inline void row_tile(int kc, const float* a, const float* panel, size_t panel_stride,
+                            size_t ldp, float* c, bool accumulate) {
+  v128_t c0[P], c1[P];
+  for (int p = 0; p < P; ++p) c0[p] = c1[p] = wasm_f32x4_splat(0.0f);
+  for (int k = 0; k < kc; ++k) {
+    const v128_t ak = wasm_v128_load32_splat(a + k);
+    const float* b = panel + size_t(k) * ldp;
+    for (int p = 0; p < P; ++p) {
+      c0[p] = wasm_f32x4_add(c0[p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride)));
+      c1[p] = wasm_f32x4_add(c1[p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride + 4)));
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    float* cp = c + p * kPanelWidth;
+    if (accumulate) {
+      c0[p] = wasm_f32x4_add(c0[p], wasm_v128_load(cp));
+      c1[p] = wasm_f32x4_add(c1[p], wasm_v128_load(cp + 4));
+    }
+    wasm_v128_store(cp, c0[p]);
+    wasm_v128_store(cp + 4, c1[p]);
+  }
+}
+constexpr int kRowTilePanels = 4;  // 8 chains of adds: enough to hide the add's latency
+
 using TileFn = void (*)(int, const float*, int, const float*, size_t, float*, int, int, bool, bool);
 template <bool kTransposedA, bool kHalf>
 static const TileFn kTiles[7] = {nullptr,
@@ -163,6 +194,24 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
     return transposed_c ? C + size_t(j) * ldc + i : C + size_t(i) * ldc + j;
   };
   const int n_panels = panels(N);
+  if (M == 1 && !kTransposedA && !transposed_c && causal == Causal::none) {
+    // One row (a keystroke's): whole panels kRowTilePanels at a time, the rest as below.
+    for (int pc = 0; pc < K; pc += KC) {
+      const int kc_block = std::min(KC, K - pc);
+      const bool accumulate = store == Store::accumulate || pc > 0;
+      int p = 0;
+      for (; p + kRowTilePanels <= N / kPanelWidth; p += kRowTilePanels)
+        row_tile<kRowTilePanels>(kc_block, A + pc, b.data + size_t(p) * b.panel + size_t(pc) * b.row,
+                                 b.panel, b.row, C + p * kPanelWidth, accumulate);
+      for (; p < n_panels; ++p) {
+        const int nr = std::min(kPanelWidth, N - p * kPanelWidth);
+        const TileFn tile = nr <= 4 ? kTiles<false, true>[1] : kTiles<false, false>[1];
+        tile(kc_block, A + pc, lda, b.data + size_t(p) * b.panel + size_t(pc) * b.row, b.row,
+             C + p * kPanelWidth, ldc, nr, accumulate, false);
+      }
+    }
+    return;
+  }
   for (int ic = 0; ic < M; ic += MC) {
     const int mc = std::min(MC, M - ic);
     // Depth this block needs at most: with limit_k, up to its last row.

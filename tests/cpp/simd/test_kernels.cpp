@@ -131,6 +131,43 @@ TEST_CASE("gemm_b_in_place gives gemm's bits without packing B; a width not of w
   CHECK_THROWS_AS(k::gemm_b_in_place(7, 12, K, B.data(), ldb, B.data(), ldb, C.data(), 12), Error);
 }
 
+TEST_CASE("one row alone (a keystroke's) has the bits it has inside a many-row product") {
+  // The KV cache computes a new token's row alone where a full run computed it in a
+  // tile of several rows: the two must agree bit for bit, packed or in place,
+  // overwriting or accumulating, with whole groups of panels, a partial panel and a
+  // half-width one, and depth in one block or several.
+  ConfigGuard guard;
+  const int M = 11, K = 70, lda = 73;
+  const auto A = random_floats(size_t(M) * lda, 31);
+  for (int N : {8, 40, 64, 72, 77, 100})
+    for (int mr : {1, 5, 6})
+      for (int kc : {16, 256}) {
+        k::gemm_config() = {mr, 64, kc};
+        const int ldb = N + 3, ldc = N + 2;
+        const auto B = random_floats(size_t(K) * ldb, 32);
+        std::vector<float> packed(k::packed_size(K, N));
+        k::pack_b(B.data(), ldb, K, N, packed.data());
+        const auto C0 = random_floats(size_t(M) * ldc, 33);
+        for (k::Store store : {k::Store::overwrite, k::Store::accumulate}) {
+          auto all = C0;
+          k::gemm_packed(M, N, K, A.data(), lda, packed.data(), all.data(), ldc, k::Causal::none, 0, store);
+          for (int i : {0, 4, M - 1}) {
+            INFO("N " << N << " mr " << mr << " kc " << kc << " row " << i << " accumulate "
+                      << (store == k::Store::accumulate));
+            std::vector<float> row(C0.begin() + i * ldc, C0.begin() + (i + 1) * ldc);
+            k::gemm_packed(1, N, K, A.data() + i * lda, lda, packed.data(), row.data(), ldc,
+                           k::Causal::none, 0, store);
+            REQUIRE(std::equal(row.begin(), row.end(), all.begin() + i * ldc));  // padding too
+            if (N % k::kPanelWidth == 0 && store == k::Store::overwrite) {
+              std::vector<float> in_place(C0.begin() + i * ldc, C0.begin() + (i + 1) * ldc);
+              k::gemm_b_in_place(1, N, K, A.data() + i * lda, lda, B.data(), ldb, in_place.data(), ldc);
+              REQUIRE(in_place == row);
+            }
+          }
+        }
+      }
+}
+
 TEST_CASE("causal limits: limit_n fills every column up to the diagonal, limit_k is exact") {
   ConfigGuard guard;
   const int T = 29, K = 10;
