@@ -13,6 +13,7 @@
 //   Module.setWasmGemms('all' | 'forward_only' | 'none')  which products run on SIMD128
 //   const t = new Module.TrainBench(config_json, B, T)    the training step (train.js)
 //   t.step(reps); t.forwardBackward(); t.gradients(); t.products(reps); t.productFlops()
+//   const k = new Module.BlockBench(T, d, n_head, d_ff)   one GPT-2 block (gpt2-block.js)
 #include <emscripten/bind.h>
 #include <emscripten/emscripten.h>
 #include <emscripten/val.h>
@@ -27,6 +28,7 @@
 #include "model/attention.hpp"
 #include "model/attention_simd.hpp"
 #include "model/gpt.hpp"
+#include "model/gpt_block.hpp"
 #include "model/gpt_ops.hpp"
 #include "model/gpt_ops_simd.hpp"
 #include "model/softmax.hpp"
@@ -382,6 +384,74 @@ val gemm_config() {
   return result;
 }
 
+// One GPT-2-shaped block as the model runs it (block_forward with attention_forward,
+// the MLP packed once, every head's matrices kept as the page keeps them), for
+// tests/bench/gpt2-block.js, which runs the same weights through onnxruntime-web:
+//   const b = new Module.BlockBench(T, d_model, n_head, d_ff)   random weights, biases included
+//   b.tensor(name)   a view of an input or weight ("x", "ln1_weight", "w_q", "b_q", ..., "proj_bias"),
+//                    the MLP's as they were before packing
+//   b.run(reps); b.output()   the block's output [T, d_model]
+class BlockBench {
+ public:
+  BlockBench(int T, int d_model, int n_head, int d_ff) : n_head_(n_head) {
+    llmsim::Rng rng(11);
+    const float s = 0.02f;
+    x_ = rng.normal_matrix(T, d_model, 1.0f);
+    llmsim::GptBlock& b = block_;
+    for (llmsim::Matrix* w : {&b.attn.w_q, &b.attn.w_k, &b.attn.w_v, &b.attn.w_o})
+      *w = rng.normal_matrix(d_model, d_model, s);
+    for (llmsim::RowVector* v : {&b.attn.b_q, &b.attn.b_k, &b.attn.b_v, &b.attn.b_o, &b.ln1_bias,
+                                 &b.ln2_bias, &b.proj_bias})
+      *v = rng.normal_matrix(1, d_model, s);
+    b.fc_bias = rng.normal_matrix(1, d_ff, s);
+    for (llmsim::RowVector* g : {&b.ln1_weight, &b.ln2_weight})
+      *g = (rng.normal_matrix(1, d_model, 0.1f).array() + 1.0f).matrix();
+    fc_ = rng.normal_matrix(d_model, d_ff, s);
+    proj_ = rng.normal_matrix(d_ff, d_model, s);
+    b.fc_packed = llmsim::pack_weight(fc_);  // as a loaded model keeps them (pack_mlp_weights)
+    b.proj_packed = llmsim::pack_weight(proj_);
+  }
+
+  val tensor(const std::string& name) {
+    llmsim::GptBlock& b = block_;
+    const std::pair<const char*, const llmsim::Matrix*> matrices[] = {
+        {"x", &x_}, {"w_q", &b.attn.w_q}, {"w_k", &b.attn.w_k}, {"w_v", &b.attn.w_v},
+        {"w_o", &b.attn.w_o}, {"fc_weight", &fc_}, {"proj_weight", &proj_}};
+    for (const auto& [n, m] : matrices)
+      if (name == n) return float_view(*m);
+    const std::pair<const char*, const llmsim::RowVector*> vectors[] = {
+        {"b_q", &b.attn.b_q}, {"b_k", &b.attn.b_k}, {"b_v", &b.attn.b_v}, {"b_o", &b.attn.b_o},
+        {"ln1_weight", &b.ln1_weight}, {"ln1_bias", &b.ln1_bias}, {"ln2_weight", &b.ln2_weight},
+        {"ln2_bias", &b.ln2_bias}, {"fc_bias", &b.fc_bias}, {"proj_bias", &b.proj_bias}};
+    for (const auto& [n, v] : vectors)
+      if (name == n) return val(emscripten::typed_memory_view(size_t(v->size()), v->data()));
+    return val::null();
+  }
+
+  // gpt_forward's loop body for one block, `reps` times.
+  void run(int reps) {
+    const llmsim::GptBlock& b = block_;
+    const llmsim::BlockParameters parameters{b.ln1_weight.data(), b.ln1_bias.data(),
+                                             b.ln2_weight.data(), b.ln2_bias.data(),
+                                             b.fc_weight,         b.fc_bias.data(),
+                                             b.proj_weight,       b.proj_bias.data(),
+                                             llmsim::kLayerNormEps, &b.fc_packed, &b.proj_packed};
+    for (int r = 0; r < reps; ++r)
+      llmsim::block_forward(x_, parameters, a_, [&](const llmsim::Matrix& ln1, llmsim::Matrix& attproj) {
+        attproj = llmsim::attention_forward(ln1, b.attn, n_head_, llmsim::AttentionOptions{}, trace_);
+      });
+  }
+
+  val output() { return float_view(a_.res3); }
+
+ private:
+  int n_head_;
+  llmsim::Matrix x_, fc_, proj_;
+  llmsim::GptBlock block_;
+  llmsim::BlockActivations a_;
+  llmsim::LayerTrace trace_;
+};
+
 // Bytes malloc has handed out now, the most malloc ever took from the WASM memory
 // (dlmalloc's max footprint: the peak), and the WASM memory's size (it never shrinks).
 double heap_in_use() { return double(mallinfo().uordblks); }
@@ -409,6 +479,11 @@ EMSCRIPTEN_BINDINGS(llmsim_bench) {
       .function("logits", &GptBench::logits)
       .function("context", &GptBench::context);
   emscripten::function("defaultGptConfig", &default_gpt_config);
+  emscripten::class_<BlockBench>("BlockBench")
+      .constructor<int, int, int, int>()
+      .function("tensor", &BlockBench::tensor)
+      .function("run", &BlockBench::run)
+      .function("output", &BlockBench::output);
   emscripten::class_<TrainBench>("TrainBench")
       .constructor<std::string, int, int>()
       .function("step", &TrainBench::step)

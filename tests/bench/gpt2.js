@@ -10,6 +10,7 @@
 //   forward    gpt_forward with the full Trace at T = 128 (every head's matrices kept)
 //   keystroke  one more token after 128, the first 128 rows reused (the KV cache)
 //   memory     the WASM memory after a run at the token cap (model/token_cap.hpp)
+//   one block  against onnxruntime-web on the same weights (gpt2-block.js)
 // Writes build/bench/gpt2.json.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { root } from '../browser/harness.js';
 import { tokenizerJsonOf } from '../../web/src/open-model.js';
 import { median, peakRates } from './inputs.js';
 import { SHAPE, gpt2Checkpoint } from './gpt2-checkpoint.js';
+import { benchGpt2Block, printGpt2Block } from './gpt2-block.js';
 
 const require = createRequire(import.meta.url);
 const C = SHAPE.n_embd, F = 4 * C, V = SHAPE.vocab_size, L = SHAPE.n_layer, H = SHAPE.n_head;
@@ -143,5 +145,13 @@ log(`keystroke (token 129, 128 rows reused): ${median(keys).toFixed(0)} ms media
 log(`memory after a run at the token cap (${TOKEN_CAP} tokens): WASM memory ${MB(memory.wasm_memory_bytes)}, malloc's peak ${MB(memory.heap_peak_bytes)} ` +
   '(the checkpoint bytes handed in, freed after loading, included)');
 log(`peak after: ${peakAfter.toFixed(1)} GFLOP/s`);
+
+// One block against onnxruntime-web (WASM, SIMD, 1 thread) on the same weights.
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.simd = true;
+ort.env.wasm.wasmPaths = path.join(root, 'node_modules/onnxruntime-web/dist') + path.sep;
+result.block = await benchGpt2Block({ module, ort, peakGflops: peakMean });
+printGpt2Block(result.block);
 fs.writeFileSync(path.join(root, 'build/bench/gpt2.json'), JSON.stringify(result, null, 2));
 log('written build/bench/gpt2.json');

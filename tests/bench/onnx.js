@@ -10,6 +10,9 @@
 // `fused: true` instead uses onnxruntime's contrib op com.microsoft.Attention
 // (unidirectional = causal), which takes W_Q|W_K|W_V as one [d, 3d] matrix and needs a
 // zero bias; its output then goes through MatMul W_O.
+//
+// buildGpt2BlockModel: one GPT-2 block around the same attention (gpt2-block.js), and
+// buildProjectionsModel: that block's six projection products alone.
 
 // ---- protobuf wire format ----
 class Writer {
@@ -67,10 +70,11 @@ function tensor(name, dims, dataType, data) {
   return concatBytes([w.finish(), lengthDelimited(9, raw)]);
 }
 
-// AttributeProto: name 1, f 2, i 3, ints 8, type 20 (FLOAT 1, INT 2, INTS 7)
+// AttributeProto: name 1, f 2, i 3, s 4, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, INTS 7)
 function attribute(name, value) {
   const w = new Writer().string(1, name);
-  if (Array.isArray(value)) { for (const v of value) w.int(8, v); w.int(20, 7); }
+  if (typeof value === 'string') w.string(4, value).int(20, 3);
+  else if (Array.isArray(value)) { for (const v of value) w.int(8, v); w.int(20, 7); }
   else if (Number.isInteger(value)) w.int(3, value).int(20, 2);
   else w.float(2, value).int(20, 1);
   return w;
@@ -96,61 +100,131 @@ function valueInfo(name, dims) {
   return new Writer().string(1, name).message(2, type).finish();
 }
 
-export function buildAttentionModel({ T, d, H }, { wq, wk, wv, wo }, { fused = false } = {}) {
+const int64s = (values) => BigInt64Array.from(values.map(BigInt));
+
+// The causal heads of the plain graph: q, k, v [T, d] in, o [T, d] (heads
+// concatenated, before W_O) out. Pushes its nodes and constants.
+function causalHeadNodes({ T, d, H }, nodes, inits, [q, k, v], o) {
   const dk = d / H;
-  const nodes = [], inits = [];
-  if (fused) {
-    // com.microsoft.Attention: weights [d, 3d] = [W_Q | W_K | W_V] row by row.
-    const qkv = new Float32Array(d * 3 * d);
-    for (let r = 0; r < d; r++) {
-      qkv.set(wq.subarray(r * d, (r + 1) * d), r * 3 * d);
-      qkv.set(wk.subarray(r * d, (r + 1) * d), r * 3 * d + d);
-      qkv.set(wv.subarray(r * d, (r + 1) * d), r * 3 * d + 2 * d);
-    }
-    inits.push(tensor('w_qkv', [d, 3 * d], FLOAT, qkv));
-    inits.push(tensor('b_qkv', [3 * d], FLOAT, new Float32Array(3 * d)));
-    inits.push(tensor('w_o', [d, d], FLOAT, wo));
-    inits.push(tensor('shape_3d', [3], INT64, BigInt64Array.from([1n, BigInt(T), BigInt(d)])));
-    inits.push(tensor('shape_2d', [2], INT64, BigInt64Array.from([BigInt(T), BigInt(d)])));
-    nodes.push(node('Reshape', ['x', 'shape_3d'], ['x3']));
-    nodes.push(node('Attention', ['x3', 'w_qkv', 'b_qkv'], ['att'],
-      { num_heads: H, unidirectional: 1 }, 'com.microsoft'));
-    nodes.push(node('Reshape', ['att', 'shape_2d'], ['att2']));
-    nodes.push(node('MatMul', ['att2', 'w_o'], ['y']));
-  } else {
-    const mask = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -Infinity;
-    inits.push(tensor('w_q', [d, d], FLOAT, wq), tensor('w_k', [d, d], FLOAT, wk),
-      tensor('w_v', [d, d], FLOAT, wv), tensor('w_o', [d, d], FLOAT, wo),
-      tensor('mask', [T, T], FLOAT, mask),
-      tensor('scale', [], FLOAT, new Float32Array([1 / Math.sqrt(dk)])),
-      tensor('shape_heads', [3], INT64, BigInt64Array.from([BigInt(T), BigInt(H), BigInt(dk)])),
-      tensor('shape_2d', [2], INT64, BigInt64Array.from([BigInt(T), BigInt(d)])));
-    for (const n of ['q', 'k', 'v']) {
-      nodes.push(node('MatMul', ['x', `w_${n}`], [n]));
-      nodes.push(node('Reshape', [n, 'shape_heads'], [`${n}_3`]));
-      nodes.push(node('Transpose', [`${n}_3`], [`${n}_h`], { perm: n === 'k' ? [1, 2, 0] : [1, 0, 2] }));
-    }
-    nodes.push(node('MatMul', ['q_h', 'k_h'], ['scores']));
-    nodes.push(node('Mul', ['scores', 'scale'], ['scaled']));
-    nodes.push(node('Add', ['scaled', 'mask'], ['masked']));
-    nodes.push(node('Softmax', ['masked'], ['weights'], { axis: -1 }));
-    nodes.push(node('MatMul', ['weights', 'v_h'], ['o_h']));
-    nodes.push(node('Transpose', ['o_h'], ['o_3'], { perm: [1, 0, 2] }));
-    nodes.push(node('Reshape', ['o_3', 'shape_2d'], ['o']));
-    nodes.push(node('MatMul', ['o', 'w_o'], ['y']));
+  const mask = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) mask[i * T + j] = -Infinity;
+  inits.push(tensor('mask', [T, T], FLOAT, mask),
+    tensor('scale', [], FLOAT, new Float32Array([1 / Math.sqrt(dk)])),
+    tensor('shape_heads', [3], INT64, int64s([T, H, dk])),
+    tensor('shape_2d', [2], INT64, int64s([T, d])));
+  for (const [n, name] of [['q', q], ['k', k], ['v', v]]) {
+    nodes.push(node('Reshape', [name, 'shape_heads'], [`${n}_3`]));
+    nodes.push(node('Transpose', [`${n}_3`], [`${n}_h`], { perm: n === 'k' ? [1, 2, 0] : [1, 0, 2] }));
   }
-  // GraphProto: node 1, name 2, initializer 5, input 11, output 12
+  nodes.push(node('MatMul', ['q_h', 'k_h'], ['scores']));
+  nodes.push(node('Mul', ['scores', 'scale'], ['scaled']));
+  nodes.push(node('Add', ['scaled', 'mask'], ['masked']));
+  nodes.push(node('Softmax', ['masked'], ['weights'], { axis: -1 }));
+  nodes.push(node('MatMul', ['weights', 'v_h'], ['o_h']));
+  nodes.push(node('Transpose', ['o_h'], ['o_3'], { perm: [1, 0, 2] }));
+  nodes.push(node('Reshape', ['o_3', 'shape_2d'], [o]));
+}
+
+// com.microsoft.Attention (unidirectional = causal) on x [T, d] with W_Q|W_K|W_V as
+// one [d, 3d] matrix and its bias [3d]: o [T, d], heads concatenated, before W_O.
+function fusedAttentionNodes({ T, d, H }, nodes, inits, x, o) {
+  inits.push(tensor('shape_3d', [3], INT64, int64s([1, T, d])),
+    tensor('shape_2d', [2], INT64, int64s([T, d])));
+  nodes.push(node('Reshape', [x, 'shape_3d'], [`${x}_3`]));
+  nodes.push(node('Attention', [`${x}_3`, 'w_qkv', 'b_qkv'], ['att'],
+    { num_heads: H, unidirectional: 1 }, 'com.microsoft'));
+  nodes.push(node('Reshape', ['att', 'shape_2d'], [o]));
+}
+
+// [W_Q | W_K | W_V] row by row: [d, 3d], as GPT-2's c_attn stores them.
+function concatColumns(d, matrices) {
+  const out = new Float32Array(d * d * matrices.length);
+  for (let r = 0; r < d; r++)
+    matrices.forEach((m, i) => out.set(m.subarray(r * d, (r + 1) * d), (r * matrices.length + i) * d));
+  return out;
+}
+
+// ModelProto: ir_version 1, producer_name 2, graph 7, opset_import 8 (domain 1, version 2).
+// GraphProto: node 1, name 2, initializer 5, input 11, output 12.
+function modelBytes(name, nodes, inits, inputs, outputs, { opset = 17, contrib = false } = {}) {
   const graph = concatBytes([
     ...nodes.map((n) => lengthDelimited(1, n)),
-    new Writer().string(2, 'causal_mha').finish(),
+    new Writer().string(2, name).finish(),
     ...inits.map((t) => lengthDelimited(5, t)),
-    lengthDelimited(11, valueInfo('x', [T, d])),
-    lengthDelimited(12, valueInfo('y', [T, d])),
+    ...inputs.map(([n, dims]) => lengthDelimited(11, valueInfo(n, dims))),
+    ...outputs.map(([n, dims]) => lengthDelimited(12, valueInfo(n, dims))),
   ]);
-  // ModelProto: ir_version 1, producer_name 2, graph 7, opset_import 8 (domain 1, version 2)
   const header = new Writer().int(1, 8).string(2, 'llmsim-bench');
-  header.message(8, new Writer().string(1, '').int(2, 17));
-  if (fused) header.message(8, new Writer().string(1, 'com.microsoft').int(2, 1));
+  header.message(8, new Writer().string(1, '').int(2, opset));
+  if (contrib) header.message(8, new Writer().string(1, 'com.microsoft').int(2, 1));
   return concatBytes([header.finish(), lengthDelimited(7, graph)]);
+}
+
+export function buildAttentionModel({ T, d, H }, { wq, wk, wv, wo }, { fused = false } = {}) {
+  const nodes = [], inits = [tensor('w_o', [d, d], FLOAT, wo)];
+  if (fused) {
+    inits.push(tensor('w_qkv', [d, 3 * d], FLOAT, concatColumns(d, [wq, wk, wv])),
+      tensor('b_qkv', [3 * d], FLOAT, new Float32Array(3 * d)));
+    fusedAttentionNodes({ T, d, H }, nodes, inits, 'x', 'o');
+  } else {
+    inits.push(tensor('w_q', [d, d], FLOAT, wq), tensor('w_k', [d, d], FLOAT, wk), tensor('w_v', [d, d], FLOAT, wv));
+    for (const n of ['q', 'k', 'v']) nodes.push(node('MatMul', ['x', `w_${n}`], [n]));
+    causalHeadNodes({ T, d, H }, nodes, inits, ['q', 'k', 'v'], 'o');
+  }
+  nodes.push(node('MatMul', ['o', 'w_o'], ['y']));
+  return modelBytes('causal_mha', nodes, inits, [['x', [T, d]]], [['y', [T, d]]], { contrib: fused });
+}
+
+// One GPT-2 block (pre-LayerNorm, biases everywhere, GELU in its tanh form; opset 20
+// for Gelu's `approximate`), x [T, d] -> y [T, d]:
+//   ln1 = LN(x); o = heads(ln1·[W_Q|W_K|W_V] + b_qkv); res2 = x + o·W_O + b_O
+//   y = res2 + GELU(LN(res2)·W_fc + b_fc)·W_proj + b_proj
+// w: the BlockBench's tensors (x, ln1_weight, ..., proj_bias). `fused` puts
+// com.microsoft.Attention in place of the plain heads.
+export function buildGpt2BlockModel({ T, d, H, F }, w, { fused = false } = {}) {
+  const nodes = [], inits = [];
+  const add = (name, dims, data) => inits.push(tensor(name, dims, FLOAT, data));
+  add('ln1_w', [d], w.ln1_weight); add('ln1_b', [d], w.ln1_bias);
+  add('w_qkv', [d, 3 * d], concatColumns(d, [w.w_q, w.w_k, w.w_v]));
+  const bqkv = new Float32Array(3 * d);
+  bqkv.set(w.b_q, 0); bqkv.set(w.b_k, d); bqkv.set(w.b_v, 2 * d);
+  add('b_qkv', [3 * d], bqkv);
+  add('w_o', [d, d], w.w_o); add('b_o', [d], w.b_o);
+  add('ln2_w', [d], w.ln2_weight); add('ln2_b', [d], w.ln2_bias);
+  add('w_fc', [d, F], w.fc_weight); add('b_fc', [F], w.fc_bias);
+  add('w_proj', [F, d], w.proj_weight); add('b_proj', [d], w.proj_bias);
+  const layerNorm = (x, g, b, y) => nodes.push(node('LayerNormalization', [x, g, b], [y], { axis: -1, epsilon: 1e-5 }));
+  const linear = (x, weight, bias, y) => {
+    nodes.push(node('MatMul', [x, weight], [`${y}_mm`]));
+    nodes.push(node('Add', [`${y}_mm`, bias], [y]));
+  };
+  layerNorm('x', 'ln1_w', 'ln1_b', 'ln1');
+  if (fused) {
+    fusedAttentionNodes({ T, d, H }, nodes, inits, 'ln1', 'o');
+  } else {
+    linear('ln1', 'w_qkv', 'b_qkv', 'qkv');
+    inits.push(tensor('split_qkv', [3], INT64, int64s([d, d, d])));
+    nodes.push(node('Split', ['qkv', 'split_qkv'], ['q', 'k', 'v'], { axis: 1 }));
+    causalHeadNodes({ T, d, H }, nodes, inits, ['q', 'k', 'v'], 'o');
+  }
+  linear('o', 'w_o', 'b_o', 'attproj');
+  nodes.push(node('Add', ['x', 'attproj'], ['res2']));
+  layerNorm('res2', 'ln2_w', 'ln2_b', 'ln2');
+  linear('ln2', 'w_fc', 'b_fc', 'fch');
+  nodes.push(node('Gelu', ['fch'], ['fch_gelu'], { approximate: 'tanh' }));
+  linear('fch_gelu', 'w_proj', 'b_proj', 'fcproj');
+  nodes.push(node('Add', ['res2', 'fcproj'], ['y']));
+  return modelBytes('gpt2_block', nodes, inits, [['x', [T, d]]], [['y', [T, d]]], { opset: 20, contrib: fused });
+}
+
+// The block's six projections alone, as one graph: x [T, d]·[W_Q|W_K|W_V], x·W_O,
+// x·W_fc and h [T, F]·W_proj (the GEMMs of gpt2-block.js's "projections" row).
+export function buildProjectionsModel({ T, d, F }, w) {
+  const inits = [tensor('w_qkv', [d, 3 * d], FLOAT, concatColumns(d, [w.w_q, w.w_k, w.w_v])),
+    tensor('w_o', [d, d], FLOAT, w.w_o), tensor('w_fc', [d, F], FLOAT, w.fc_weight),
+    tensor('w_proj', [F, d], FLOAT, w.proj_weight)];
+  const nodes = [node('MatMul', ['x', 'w_qkv'], ['qkv']), node('MatMul', ['x', 'w_o'], ['o']),
+    node('MatMul', ['x', 'w_fc'], ['fc']), node('MatMul', ['h', 'w_proj'], ['proj'])];
+  return modelBytes('projections', nodes, inits, [['x', [T, d]], ['h', [T, F]]],
+    [['qkv', [T, 3 * d]], ['o', [T, d]], ['fc', [T, F]], ['proj', [T, d]]]);
 }
