@@ -52,10 +52,15 @@ export function startServer(root, { port = 0, base = '/', host = '127.0.0.1', he
     if (file !== rootDir && !file.startsWith(rootDir + path.sep)) return send(res, 403, 'forbidden');
     let target = file;
     if (fs.existsSync(target) && fs.statSync(target).isDirectory()) target = path.join(target, 'index.html');
-    fs.readFile(target, (error, body) => {
-      if (error) return send(res, 404, 'not found');
-      res.writeHead(200, { 'content-type': TYPES[path.extname(target)] || 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
-      res.end(body);
+    // Streamed, not read whole first: a 500 MB checkpoint beside the site starts
+    // arriving at once instead of after the server has read all of it.
+    fs.stat(target, (error, stat) => {
+      if (error || !stat.isFile()) return send(res, 404, 'not found');
+      const body = fs.createReadStream(target, { highWaterMark: 1 << 20 });
+      body.on('error', () => res.destroy());  // gone since the stat: the client sees a cut response
+      res.writeHead(200, { 'content-type': TYPES[path.extname(target)] || 'application/octet-stream',
+        'content-length': stat.size, 'cache-control': 'no-cache', ...headers });
+      body.pipe(res);
     });
   });
   return new Promise((resolve, reject) => {

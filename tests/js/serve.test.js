@@ -44,3 +44,23 @@ test('the server answers odd request targets with a status and keeps serving', a
     fs.rmSync(outside, { recursive: true, force: true });
   }
 });
+
+test('the server streams a file of several MB whole, with its length, and a folder as its index.html', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'llmsim-serve-'));
+  const bytes = new Uint8Array(5 * 1048576 + 123).map((_, i) => (i * 2654435761) >>> 24);
+  fs.writeFileSync(path.join(root, 'model.safetensors'), bytes);
+  fs.mkdirSync(path.join(root, 'sub'));
+  fs.writeFileSync(path.join(root, 'sub', 'index.html'), '<!doctype html><title>sub</title>');
+  const { server, url } = await startServer(root);
+  try {
+    const response = await fetch(`${url}model.safetensors`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-length'), String(bytes.length));
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), bytes);
+    assert.equal(await (await fetch(`${url}sub/`)).text(), '<!doctype html><title>sub</title>');
+    assert.equal((await fetch(`${url}nothing-here`)).status, 404);
+  } finally {
+    server.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
