@@ -174,7 +174,8 @@ export class AsyncEngine {
   // The same for a folder whose model.safetensors is read in pieces (open-model.js):
   // openStream({ config, tokenizer, head }) starts it in the host and resolves with a
   // sink whose feed(bytes) hands each piece over (transferred, not copied: `bytes` is
-  // empty afterwards), in order; installStream then adds the model, as installFiles.
+  // empty afterwards), in order, and resolves with it again, sent back once read (to
+  // be filled again); installStream then adds the model, as installFiles.
   // The host decodes the weights as the pieces come, never holding the whole file.
   async openStream({ config, tokenizer, head }) {
     await this.host.request('streamBegin', { config, tokenizer, head });

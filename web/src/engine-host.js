@@ -62,10 +62,11 @@ export function serve(port) {
       stream = openModelStream(module, { config, tokenizer, head });
       return { result: true };
     },
+    // The piece goes back to the page, which fills it again (open-model.js pump).
     streamFeed: (module, { bytes }) => {
       if (!stream) throw new Error('no model is being read');
       try { stream.feed(bytes); } catch (error) { stream = null; throw error; }
-      return { result: true };
+      return { result: bytes, transfer: [bytes.buffer] };
     },
     streamInstall: (module, { name, title, probes }) => {
       if (!stream) throw new Error('no model is being read');
