@@ -114,36 +114,39 @@ static inline void micro_tile(int kc, const float* A, int lda, const float* pane
   }
 }
 
-// One row of A times P whole panels at once: 2·P accumulators instead of micro_tile's
-// two for a single row. A keystroke multiplies one new row by every weight; with one
-// panel at a time each depth step waits on the add before it (two chains of adds), so
-// the product ran at a fraction of the speed of reading the weights. Each entry still
-// sums its depth from zero in increasing order, as micro_tile does: the same bits.
-// Element (k, j) of panel p is at panel[p·panel_stride + k·ldp + j].
-template <int P>
-static inline void row_tile(int kc, const float* a, const float* panel, size_t panel_stride,
-                            size_t ldp, float* c, bool accumulate) {
-  v128_t c0[P], c1[P];
-  for (int p = 0; p < P; ++p) c0[p] = c1[p] = wasm_f32x4_splat(0.0f);
+// R rows of A (R = 1 or 2) times P whole panels at once: 2·R·P accumulators instead
+// of micro_tile's 2·R. A keystroke multiplies one or two new rows by every weight; with
+// one panel at a time each depth step waited on the add before it (two chains of adds
+// for one row), and the product ran at a fraction of the speed of reading the weights.
+// Each entry still sums its depth from zero in increasing order, as micro_tile does:
+// the same bits. Element (k, j) of panel p is at panel[p·panel_stride + k·ldp + j].
+template <int R, int P>
+static inline void rows_tile(int kc, const float* a, int lda, const float* panel,
+                             size_t panel_stride, size_t ldp, float* c, int ldc, bool accumulate) {
+  v128_t c0[R][P], c1[R][P];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < P; ++p) c0[r][p] = c1[r][p] = wasm_f32x4_splat(0.0f);
   for (int k = 0; k < kc; ++k) {
-    const v128_t ak = wasm_v128_load32_splat(a + k);
     const float* b = panel + size_t(k) * ldp;
+    for (int r = 0; r < R; ++r) {
+      const v128_t ak = wasm_v128_load32_splat(a + size_t(r) * lda + k);
+      for (int p = 0; p < P; ++p) {
+        c0[r][p] = wasm_f32x4_add(c0[r][p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride)));
+        c1[r][p] = wasm_f32x4_add(c1[r][p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride + 4)));
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
     for (int p = 0; p < P; ++p) {
-      c0[p] = wasm_f32x4_add(c0[p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride)));
-      c1[p] = wasm_f32x4_add(c1[p], wasm_f32x4_mul(ak, wasm_v128_load(b + p * panel_stride + 4)));
+      float* cp = c + size_t(r) * ldc + p * kPanelWidth;
+      if (accumulate) {
+        c0[r][p] = wasm_f32x4_add(c0[r][p], wasm_v128_load(cp));
+        c1[r][p] = wasm_f32x4_add(c1[r][p], wasm_v128_load(cp + 4));
+      }
+      wasm_v128_store(cp, c0[r][p]);
+      wasm_v128_store(cp + 4, c1[r][p]);
     }
-  }
-  for (int p = 0; p < P; ++p) {
-    float* cp = c + p * kPanelWidth;
-    if (accumulate) {
-      c0[p] = wasm_f32x4_add(c0[p], wasm_v128_load(cp));
-      c1[p] = wasm_f32x4_add(c1[p], wasm_v128_load(cp + 4));
-    }
-    wasm_v128_store(cp, c0[p]);
-    wasm_v128_store(cp + 4, c1[p]);
-  }
 }
-constexpr int kRowTilePanels = 4;  // 8 chains of adds: enough to hide the add's latency
 
 using TileFn = void (*)(int, const float*, int, const float*, size_t, float*, int, int, bool, bool);
 template <bool kTransposedA, bool kHalf>
@@ -194,20 +197,29 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
     return transposed_c ? C + size_t(j) * ldc + i : C + size_t(i) * ldc + j;
   };
   const int n_panels = panels(N);
-  if (M == 1 && !kTransposedA && !transposed_c && causal == Causal::none) {
-    // One row (a keystroke's): whole panels kRowTilePanels at a time, the rest as below.
+  if (M <= 3 && !kTransposedA && !transposed_c && causal == Causal::none) {
+    // A keystroke's one to three new rows: in pairs, 2 panels at a time, and a last row
+    // alone, 4 panels at a time (8 chains of adds either way); the panels left over as below.
     for (int pc = 0; pc < K; pc += KC) {
       const int kc_block = std::min(KC, K - pc);
       const bool accumulate = store == Store::accumulate || pc > 0;
-      int p = 0;
-      for (; p + kRowTilePanels <= N / kPanelWidth; p += kRowTilePanels)
-        row_tile<kRowTilePanels>(kc_block, A + pc, b.data + size_t(p) * b.panel + size_t(pc) * b.row,
-                                 b.panel, b.row, C + p * kPanelWidth, accumulate);
-      for (; p < n_panels; ++p) {
-        const int nr = std::min(kPanelWidth, N - p * kPanelWidth);
-        const TileFn tile = nr <= 4 ? kTiles<false, true>[1] : kTiles<false, false>[1];
-        tile(kc_block, A + pc, lda, b.data + size_t(p) * b.panel + size_t(pc) * b.row, b.row,
-             C + p * kPanelWidth, ldc, nr, accumulate, false);
+      for (int i = 0; i < M;) {
+        const int rows = M - i >= 2 ? 2 : 1, group = rows == 2 ? 2 : 4;
+        const float* a = A + size_t(i) * lda + pc;
+        float* c = C + size_t(i) * ldc;
+        int p = 0;
+        for (; p + group <= N / kPanelWidth; p += group) {
+          const float* panel = b.data + size_t(p) * b.panel + size_t(pc) * b.row;
+          if (rows == 2) rows_tile<2, 2>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
+          else rows_tile<1, 4>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
+        }
+        for (; p < n_panels; ++p) {
+          const int nr = std::min(kPanelWidth, N - p * kPanelWidth);
+          const TileFn tile = nr <= 4 ? kTiles<false, true>[rows] : kTiles<false, false>[rows];
+          tile(kc_block, a, lda, b.data + size_t(p) * b.panel + size_t(pc) * b.row, b.row,
+               c + p * kPanelWidth, ldc, nr, accumulate, false);
+        }
+        i += rows;
       }
     }
     return;
@@ -251,8 +263,68 @@ void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float*
   gemm_blocked<true>(M, N, K, At, ldat, Panels::packed(packed_b, K), C, ldc, causal, row0, store);
 }
 
+// gemm_packed_ct for one or two columns (N = 1 or 2: the logits of a keystroke's one
+// or two new tokens, logitsᵀ [N, V] = wte [V, C] · xᵀ). The blocked loops would give
+// each row of A a tile of its own whose vectors hold x in one or two lanes and padding
+// in the rest. Here each vector holds four rows of A instead, a 4 × 4 block of A
+// transposed in registers, times x[k] splat, for each of the NC columns; G such groups
+// at once keep G·NC chains of adds going. Every entry still sums its depth from zero in
+// increasing order within each depth block of kc, and adds the blocks in order:
+// gemm_blocked's bits.
+template <int G, int NC>
+static void rows_times_columns(int v0, int K, int KC, const float* A, int lda, const float* x,
+                               float* c, int ldc) {
+  auto xs = [&](int n, int k) { return wasm_v128_load32_splat(x + size_t(k) * kPanelWidth + n); };
+  for (int pc = 0; pc < K; pc += KC) {
+    const int end = std::min(K, pc + KC);
+    v128_t acc[G][NC];
+    for (int g = 0; g < G; ++g)
+      for (int n = 0; n < NC; ++n) acc[g][n] = wasm_f32x4_splat(0.0f);
+    int k = pc;
+    for (; k + 4 <= end; k += 4)
+      for (int g = 0; g < G; ++g) {
+        const float* a = A + size_t(v0 + 4 * g) * lda + k;
+        const v128_t r0 = wasm_v128_load(a), r1 = wasm_v128_load(a + lda);
+        const v128_t r2 = wasm_v128_load(a + 2 * size_t(lda)), r3 = wasm_v128_load(a + 3 * size_t(lda));
+        const v128_t lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        const v128_t hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        const v128_t column[4] = {wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5), wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7),
+                                  wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5), wasm_i32x4_shuffle(hi01, hi23, 2, 3, 6, 7)};
+        for (int n = 0; n < NC; ++n)
+          for (int j = 0; j < 4; ++j) acc[g][n] = wasm_f32x4_add(acc[g][n], wasm_f32x4_mul(column[j], xs(n, k + j)));
+      }
+    for (; k < end; ++k)  // a depth block that is not a multiple of 4
+      for (int g = 0; g < G; ++g) {
+        const float* a = A + size_t(v0 + 4 * g) * lda + k;
+        const v128_t column = wasm_f32x4_make(a[0], a[lda], a[2 * size_t(lda)], a[3 * size_t(lda)]);
+        for (int n = 0; n < NC; ++n) acc[g][n] = wasm_f32x4_add(acc[g][n], wasm_f32x4_mul(column, xs(n, k)));
+      }
+    for (int g = 0; g < G; ++g)
+      for (int n = 0; n < NC; ++n) {
+        float* out = c + size_t(n) * ldc + v0 + 4 * g;
+        if (pc > 0) acc[g][n] = wasm_f32x4_add(wasm_v128_load(out), acc[g][n]);
+        wasm_v128_store(out, acc[g][n]);
+      }
+  }
+}
+
 void gemm_packed_ct(int M, int N, int K, const float* A, int lda, const float* packed_b,
                     float* Ct, int ldct) {
+  if ((N == 1 || N == 2) && K > 0) {
+    // Groups of 16 rows (one column) or 12 (two): 4 or 6 chains of adds.
+    const int KC = std::max(1, gemm_config().kc), rows = N == 1 ? 16 : 12;
+    int v = 0;
+    for (; v + rows <= M; v += rows)
+      if (N == 1) rows_times_columns<4, 1>(v, K, KC, A, lda, packed_b, Ct, ldct);
+      else rows_times_columns<3, 2>(v, K, KC, A, lda, packed_b, Ct, ldct);
+    for (; v + 4 <= M; v += 4)
+      if (N == 1) rows_times_columns<1, 1>(v, K, KC, A, lda, packed_b, Ct, ldct);
+      else rows_times_columns<1, 2>(v, K, KC, A, lda, packed_b, Ct, ldct);
+    if (v < M)  // the last rows, fewer than four, as before
+      gemm_blocked<false>(M - v, N, K, A + size_t(v) * lda, lda, Panels::packed(packed_b, K), Ct + v,
+                          ldct, Causal::none, 0, Store::overwrite, /*transposed_c=*/true);
+    return;
+  }
   gemm_blocked<false>(M, N, K, A, lda, Panels::packed(packed_b, K), Ct, ldct, Causal::none, 0,
                       Store::overwrite, /*transposed_c=*/true);
 }

@@ -60,4 +60,16 @@ static inline v128_t wasm_f32x4_eq(v128_t a, v128_t b) { return (v128_t)(a == b)
 static inline v128_t wasm_v128_andnot(v128_t a, v128_t b) {
   return (v128_t)((llmsim_i32x4)a & ~(llmsim_i32x4)b);
 }
+// Lanes c0..c3 of a's lanes followed by b's (0–3 a, 4–7 b), bits moved as they are.
+static inline v128_t llmsim_i32x4_shuffle(v128_t a, v128_t b, int c0, int c1, int c2, int c3) {
+  llmsim_i32x4 lanes[2];
+  std::memcpy(&lanes[0], &a, 16);
+  std::memcpy(&lanes[1], &b, 16);
+  const llmsim_i32x4 out = {lanes[c0 / 4][c0 % 4], lanes[c1 / 4][c1 % 4], lanes[c2 / 4][c2 % 4],
+                            lanes[c3 / 4][c3 % 4]};
+  v128_t v;
+  std::memcpy(&v, &out, 16);
+  return v;
+}
+#define wasm_i32x4_shuffle(a, b, c0, c1, c2, c3) llmsim_i32x4_shuffle((a), (b), (c0), (c1), (c2), (c3))
 #endif

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <vector>
 
 #include "error.hpp"
@@ -85,19 +86,25 @@ TEST_CASE("pack_bt packs the transpose: A·Btᵀ") {
 }
 
 TEST_CASE("gemm_packed_ct writes gemm_packed's product transposed, bit for bit, on odd shapes") {
-  // Cᵀ = A·B as logitsᵀ = wte·xᵀ: M plays V (not a multiple of 8), N the tokens (1, 7,
-  // 12, 37: one partial panel, or several; 1 and 12 end on a panel of at most 4
-  // columns, the half-width tile), K deeper than one depth block for some kc.
+  // Cᵀ = A·B as logitsᵀ = wte·xᵀ: M plays V (45: groups of 16 rows, of 4 and one row
+  // left over for N = 1's own path), N the tokens (1, 7, 12, 37: one partial panel, or
+  // several; 1 and 12 end on a panel of at most 4 columns, the half-width tile), K
+  // deeper than one depth block for some kc (6: blocks that are not a multiple of 4).
+  // A keystroke's one or two columns (N = 1, 2: a path of their own) must have the bits
+  // the same columns have in a full run's many: Bt's first rows are the same for every N
+  // (the same seed), so N = 1's and 2's logits are checked against the first rows of
+  // every larger N's.
   ConfigGuard guard;
   const int M = 45, K = 70, lda = 73;
   const auto A = random_floats(size_t(M) * lda, 21);
-  for (int N : {1, 7, 12, 37}) {
+  std::map<std::pair<int, int>, std::vector<float>> one_column, two_columns;  // (mr, kc) -> Ct
+  for (int N : {1, 2, 7, 12, 37}) {
     const int ldct = M + 3;  // Ct [N, M] with padding that must stay untouched
     const auto Bt = random_floats(size_t(N) * K, 22);  // B = Btᵀ [K, N], packed by pack_bt
     std::vector<float> packed(k::packed_size(K, N));
     k::pack_bt(Bt.data(), K, K, N, packed.data());
     for (int mr = 1; mr <= 6; ++mr)
-      for (int kc : {16, 256}) {
+      for (int kc : {6, 16, 256}) {
         k::gemm_config() = {mr, 16, kc};
         std::vector<float> C(size_t(M) * N), Ct(size_t(N) * ldct, 12345.0f);
         k::gemm_packed(M, N, K, A.data(), lda, packed.data(), C.data(), N);
@@ -106,6 +113,11 @@ TEST_CASE("gemm_packed_ct writes gemm_packed's product transposed, bit for bit, 
         for (int j = 0; j < N; ++j)
           for (int i = 0; i < ldct; ++i)
             REQUIRE(Ct[size_t(j) * ldct + i] == (i < M ? C[size_t(i) * N + j] : 12345.0f));
+        if (N == 1) one_column[{mr, kc}] = Ct;
+        if (N == 2) two_columns[{mr, kc}] = Ct;
+        REQUIRE(std::equal(Ct.begin(), Ct.begin() + ldct, one_column.at({mr, kc}).begin()));
+        if (N >= 2)
+          REQUIRE(std::equal(Ct.begin(), Ct.begin() + 2 * ldct, two_columns.at({mr, kc}).begin()));
       }
   }
 }
@@ -131,9 +143,9 @@ TEST_CASE("gemm_b_in_place gives gemm's bits without packing B; a width not of w
   CHECK_THROWS_AS(k::gemm_b_in_place(7, 12, K, B.data(), ldb, B.data(), ldb, C.data(), 12), Error);
 }
 
-TEST_CASE("one row alone (a keystroke's) has the bits it has inside a many-row product") {
-  // The KV cache computes a new token's row alone where a full run computed it in a
-  // tile of several rows: the two must agree bit for bit, packed or in place,
+TEST_CASE("a few rows alone (a keystroke's) have the bits they have inside a many-row product") {
+  // The KV cache computes a keystroke's new rows (one to a few) alone where a full run
+  // computed them in tiles of several rows: the two must agree bit for bit, packed or in place,
   // overwriting or accumulating, with whole groups of panels, a partial panel and a
   // half-width one, and depth in one block or several.
   ConfigGuard guard;
@@ -151,19 +163,20 @@ TEST_CASE("one row alone (a keystroke's) has the bits it has inside a many-row p
         for (k::Store store : {k::Store::overwrite, k::Store::accumulate}) {
           auto all = C0;
           k::gemm_packed(M, N, K, A.data(), lda, packed.data(), all.data(), ldc, k::Causal::none, 0, store);
-          for (int i : {0, 4, M - 1}) {
-            INFO("N " << N << " mr " << mr << " kc " << kc << " row " << i << " accumulate "
-                      << (store == k::Store::accumulate));
-            std::vector<float> row(C0.begin() + i * ldc, C0.begin() + (i + 1) * ldc);
-            k::gemm_packed(1, N, K, A.data() + i * lda, lda, packed.data(), row.data(), ldc,
-                           k::Causal::none, 0, store);
-            REQUIRE(std::equal(row.begin(), row.end(), all.begin() + i * ldc));  // padding too
-            if (N % k::kPanelWidth == 0 && store == k::Store::overwrite) {
-              std::vector<float> in_place(C0.begin() + i * ldc, C0.begin() + (i + 1) * ldc);
-              k::gemm_b_in_place(1, N, K, A.data() + i * lda, lda, B.data(), ldb, in_place.data(), ldc);
-              REQUIRE(in_place == row);
+          for (int rows : {1, 2, 3, 4})
+            for (int i : {0, 4, M - rows}) {
+              INFO("N " << N << " mr " << mr << " kc " << kc << " rows " << i << "+" << rows
+                        << " accumulate " << (store == k::Store::accumulate));
+              std::vector<float> few(C0.begin() + i * ldc, C0.begin() + (i + rows) * ldc);
+              k::gemm_packed(rows, N, K, A.data() + i * lda, lda, packed.data(), few.data(), ldc,
+                             k::Causal::none, 0, store);
+              REQUIRE(std::equal(few.begin(), few.end(), all.begin() + i * ldc));  // padding too
+              if (N % k::kPanelWidth == 0 && store == k::Store::overwrite) {
+                std::vector<float> in_place(C0.begin() + i * ldc, C0.begin() + (i + rows) * ldc);
+                k::gemm_b_in_place(rows, N, K, A.data() + i * lda, lda, B.data(), ldb, in_place.data(), ldc);
+                REQUIRE(in_place == few);
+              }
             }
-          }
         }
       }
 }
