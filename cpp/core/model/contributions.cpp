@@ -9,6 +9,9 @@ void contribution_forward(const Matrix& w_o, LayerTrace& layer, int reuse) {
   const int n_head = int(layer.heads.size()), d_model = int(w_o.rows());
   if (n_head == 0) return;
   const int d_k = d_model / n_head;
+#ifdef __wasm_simd128__
+  Matrix f;  // f(x_j) for a head's new keys; freed on return, so no run leaves memory behind
+#endif
   for (int h = 0; h < n_head; ++h) {
     HeadTrace& head = layer.heads[h];
     const int T = int(head.weights.rows());
@@ -26,7 +29,6 @@ void contribution_forward(const Matrix& w_o, LayerTrace& layer, int reuse) {
     head.value_norms.conservativeResize(T);
 #ifdef __wasm_simd128__
     if (T > kept && d_model % kernels::kPanelWidth == 0) {
-      thread_local Matrix f;
       f.resize(T - kept, d_model);  // [new keys, d_model]
       kernels::gemm_b_in_place(T - kept, d_model, d_k, head.v.data() + size_t(kept) * d_k, d_k,
                                w_o_head.data(), d_model, f.data(), d_model);
