@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { root } from '../browser/harness.js';
 import { tokenizerJsonOf } from '../../web/src/open-model.js';
 import { median, peakRates } from './inputs.js';
-import { SHAPE, gpt2Checkpoint } from './gpt2-checkpoint.js';
+import { SHAPE, gpt2Checkpoint, hfConfig, randomCheckpoint } from './gpt2-checkpoint.js';
 import { benchGpt2Block, printGpt2Block } from './gpt2-block.js';
 
 const require = createRequire(import.meta.url);
@@ -145,6 +145,35 @@ log(`keystroke (token 129, 128 rows reused): ${median(keys).toFixed(0)} ms media
 log(`memory after a run at the token cap (${TOKEN_CAP} tokens): WASM memory ${MB(memory.wasm_memory_bytes)}, malloc's peak ${MB(memory.heap_peak_bytes)} ` +
   '(the checkpoint bytes handed in, freed after loading, included)');
 log(`peak after: ${peakAfter.toFixed(1)} GFLOP/s`);
+
+// gpt2-medium's shape (24 layers of 16 heads, d_model 1,024: 355 M parameters, 1.42 GB
+// in F32) streamed into a page module of its own, generated on the way (no file): what
+// the 4 GB memory holds after it loads and after a run at its token cap.
+{
+  const MEDIUM = { n_layer: 24, n_head: 16, n_embd: 1024, n_positions: 1024, vocab_size: 50257 };
+  const medium = await createPageModule();
+  const started = performance.now();
+  let stream = null;
+  const head = [];  // the header's two pieces: the stream begins with them
+  randomCheckpoint(MEDIUM, (bytes) => {
+    if (stream) return stream.feed(bytes);
+    head.push(bytes.slice());
+    if (head.length < 2) return;
+    const first = new Uint8Array(Buffer.concat(head));
+    stream = openModelStream(medium, { config: hfConfig(MEDIUM), tokenizer, head: first });
+    stream.feed(first);
+  });
+  stream.install('gpt2-medium', 'gpt2-medium shape');
+  const loadedMs = performance.now() - started;
+  const loadedBytes = medium.HEAPU8.length;
+  const mediumEngine = new Engine(medium);
+  const atCap = mediumEngine.run(Array.from({ length: 500 }, (_, i) => words[i % words.length]).join(' '), { model: 'gpt2-medium', top_k: 8 });
+  result.gpt2_medium = { shape: MEDIUM, generated_and_streamed_ms: loadedMs, wasm_memory_after_load_bytes: loadedBytes,
+    at_token_cap: { tokens: atCap.tokens.length, wasm_memory_bytes: medium.HEAPU8.length } };
+  log(`gpt2-medium's shape (355 M parameters, F32), generated and streamed in: ${(loadedMs / 1000).toFixed(1)} s, WASM memory ${MB(loadedBytes)}; ` +
+    `a run at its token cap (${atCap.tokens.length} tokens): ${MB(medium.HEAPU8.length)}`);
+  mediumEngine.dispose();
+}
 
 // One block against onnxruntime-web (WASM, SIMD, 1 thread) on the same weights.
 const ort = await import('onnxruntime-web');

@@ -48,3 +48,18 @@ test('a sink that keeps its pieces (gather) gets the whole file: nothing it keep
   const { sink } = await readModelFolder(files, { sizeOf, open: () => gather() });
   assert.deepEqual(sink.bytes, bytes);
 });
+
+test('a model that needs more than the page holds is refused before its weights are read; gpt2-medium is not', async () => {
+  const { files } = folder();
+  const fed = [];
+  const open = () => ({ feed: (piece) => { fed.push(piece.length); } });
+  // gpt2-medium's figures as the core states them (355 M parameters, 1.42 GB of F32
+  // weights, wte gathered once more, a piece): it loads.
+  await readModelFolder(files, { sizeOf: async () => ({ parameters: 354823168, peak_bytes: 1.63e9 }), open });
+  assert.ok(fed.length > 0);
+  fed.length = 0;
+  // gpt2-large's (774 M parameters, 3.3 GB): refused, saying why, nothing read.
+  await assert.rejects(readModelFolder(files, { sizeOf: async () => ({ parameters: 774030080, peak_bytes: 3.3e9 }), open }),
+    /774,030,080 parameters; loading it needs about 3147 MB, more than the page's 3072 MB/);
+  assert.equal(fed.length, 0);
+});

@@ -9,10 +9,12 @@
 import { grouped } from './format.js';
 
 const TOKENIZER_FILES = 'tokenizer.json, or vocab.json and merges.txt';
-// What the WASM memory (2 GB) may hold while a model loads: the weights being made
-// from the file as it streams in (the core's peak_bytes: checkpoint_size), and room
-// for a run after.
-const MAX_PEAK_BYTES = 1536 * 1024 * 1024;
+// What a model may take of the WASM memory (4 GB, wasm32's limit) while it loads: the
+// weights being made from the file as it streams in (the core's peak_bytes:
+// checkpoint_size). The rest is room for a run after (a Trace at the token cap is at
+// most 512 MiB) and the models already there. gpt2-medium (355 M parameters, 1.6 GB)
+// fits; gpt2-large (774 M, 3.3 GB) does not.
+const MAX_PEAK_BYTES = 3 * 1024 * 1024 * 1024;
 const MB = 1024 * 1024;
 
 // The files among `files` (a FileList or an array of File) by name, and an Error that

@@ -17,9 +17,10 @@ namespace llmsim {
 // keeps the per-head [T, T] matrices of every layer well inside a browser tab's memory.
 constexpr int kMaxTokens = 512;
 
-// What the Trace of one run of a trained model may take (model/token_cap.hpp): with
-// GPT-2 small's weights in F32 (0.5 GB) it keeps a run inside the page's 1.5 GB
-// (web/src/open-model.js, MAX_PEAK).
+// What the Trace of one run of a trained model may take (model/token_cap.hpp): beside
+// the largest model the page opens (3 GB while it loads, web/src/open-model.js,
+// MAX_PEAK_BYTES) it keeps a run inside wasm32's 4 GB; with GPT-2 small's weights in
+// F32 (0.5 GB) a run at the cap needs about 1.1 GB of WASM memory in all.
 constexpr uint64_t kTraceBudgetBytes = uint64_t(512) << 20;
 
 // Everything one run can switch.
