@@ -52,7 +52,9 @@ enum class Causal { none, limit_n, limit_k, from_k };
 enum class Store { overwrite, accumulate };
 
 // C [M, N] = A [M, K] · B (or C += A·B with Store::accumulate), with B packed by
-// pack_b / pack_bt.
+// pack_b / pack_bt. One to three rows (a keystroke's new tokens) go through tiles of
+// their own that read several panels at once; every entry has the bits it has in a
+// product of many rows (the KV cache relies on it).
 void gemm_packed(int M, int N, int K, const float* A, int lda, const float* packed_b, float* C,
                  int ldc, Causal causal = Causal::none, int row0 = 0,
                  Store store = Store::overwrite);
@@ -71,7 +73,8 @@ void gemm_packed_at(int M, int N, int K, const float* At, int ldat, const float*
 // computing logitsᵀ = wte · xᵀ reads wte in place as A and packs only the small xᵀ,
 // and the tile lands transposed, so no [M, N] scratch and no transpose pass. Every
 // entry has the bits gemm_packed gives for B's transpose times A's (x·y = y·x in IEEE
-// floats, and the depth is summed in the same order).
+// floats, and the depth is summed in the same order). N = 1 or 2 (a keystroke's
+// logits) puts four rows of A in each vector instead of x's one or two columns.
 void gemm_packed_ct(int M, int N, int K, const float* A, int lda, const float* packed_b,
                     float* Ct, int ldct);
 
