@@ -67,7 +67,7 @@ void GptConfig::validate(const std::string& source) const {
       throw Error(source + ": \"" + key + "\" must be between " + std::to_string(lo) + " and " +
                   std::to_string(hi) + ", got " + std::to_string(value));
   };
-  // Limits that keep every tensor well inside wasm32's 2 GB and the page responsive.
+  // Limits that keep every tensor well inside wasm32's memory and the page responsive.
   in_range("vocab_size", vocab_size, 2, 65536);
   in_range("d_model", d_model, 1, 1024);
   in_range("n_layer", n_layer, 1, 48);
