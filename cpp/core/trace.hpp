@@ -62,6 +62,8 @@ struct Trace {
   float scale = 1;
   std::vector<LayerTrace> layers;
   Matrix logits;                    // [T, vocab] (empty when the model has no vocabulary)
+  int logits_rows = 0;              // the first rows of logits computed (ModelRun::predict)
+  Matrix final_normed;              // [T, d_model]: LN_f(x), what the logits are made from
   // [T]: log Σ_v exp(logits[t, v]) of each row (trained models), kept with the rows a
   // typing run reuses, so the loss over the text costs O(T), not O(T·vocab), per stroke.
   std::vector<double> log_sum_exp;

@@ -261,3 +261,42 @@ test('weights stay from keystroke to keystroke, and go with the model', async ()
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// Only the views that show predictions run with them (predict: false skips the logits,
+// the largest product of a keystroke at GPT-2's size). Typing in the arcs view leaves
+// them out; opening the predictions tab runs the text again with them, and what it
+// shows is what a page opened on that text and view shows.
+test('typing in a view without predictions skips them; opening the predictions tab computes them', async () => {
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=arcs&text=${encodeURIComponent('Once upon a')}`);
+  await settled(page);
+  await page.evaluate(() => {
+    const s = window.__llmsim;
+    window.__predict = [];
+    const run = s.engine.run.bind(s.engine);
+    s.engine.run = (text, options, needs) => { window.__predict.push(options.predict); return run(text, options, needs); };
+  });
+  await page.focus('#text');
+  await page.keyboard.press('End');
+  await page.keyboard.type(' time');
+  await settled(page);
+  const typing = await page.evaluate(() => ({ asked: window.__predict, topK: window.__llmsim.summary.top_k, loss: window.__llmsim.summary.loss }));
+  assert.ok(typing.asked.length >= 1);
+  assert.deepEqual([...new Set(typing.asked)], [false]);
+  assert.deepEqual(typing.topK, []);
+  assert.equal(typing.loss, null);
+  await page.click('#tab-predictions');
+  await page.waitForFunction(() => document.body.dataset.view === 'predictions' && window.__llmsim.summary.top_k.length > 0 && !window.__llmsim.inFlight);
+  await settled(page);
+  const table = () => page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => r.textContent));
+  const shown = { table: await table(), summary: await page.evaluate(() => ({ topK: window.__llmsim.summary.top_k, loss: window.__llmsim.summary.loss })) };
+  assert.equal(await page.evaluate(() => window.__predict.at(-1)), true);
+  assert.ok(shown.table.length > 0);
+  const fresh = await openPage(browser.context, `${site.url}?view=predictions&text=${encodeURIComponent('Once upon a time')}`);
+  await settled(fresh.page);
+  const expected = { table: await fresh.page.$$eval('#predictions-table tbody tr', (rows) => rows.map((r) => r.textContent)),
+    summary: await fresh.page.evaluate(() => ({ topK: window.__llmsim.summary.top_k, loss: window.__llmsim.summary.loss })) };
+  assert.deepEqual(shown, expected);
+  assert.deepEqual([...errors, ...fresh.errors], []);
+  await fresh.page.close();
+  await page.close();
+});

@@ -109,6 +109,47 @@ test('typing reuses earlier tokens and gives the same bits as a fresh run, with 
   }
 });
 
+// The page types with predictions off in the views that show none (`predict: false`:
+// no logits, the largest product of a keystroke at GPT-2's size) and runs the same text
+// with them on when a view that shows them opens. That run must compute the logits of
+// every row the typing skipped: the same bits as a fresh run.
+test('typing without predictions skips them, and the next run with them has a fresh run\'s bits', () => {
+  const typed = new Engine(module);
+  const text = 'Once upon a time, the cat sat on the mat.';
+  try {
+    typed.run(text.slice(0, 9), { model: 'tinygpt', top_k: 5 });
+    for (let i = 10; i <= text.length; i += 4) {
+      const quiet = typed.run(text.slice(0, i), { model: 'tinygpt', top_k: 5, predict: false });
+      assert.deepEqual(quiet.top_k, []);
+      assert.equal(quiet.loss, null);
+    }
+    for (const edit of [text, `${text} The`]) {
+      const options = { model: 'tinygpt', top_k: 5 };
+      const summary = typed.run(edit, options);
+      const fresh = new Engine(module);
+      try {
+        assert.deepEqual(summary, fresh.run(edit, options), JSON.stringify(edit));
+        assert.equal(typed.simulator.traceJson(), fresh.simulator.traceJson(), JSON.stringify(edit));
+      } finally {
+        fresh.dispose();
+      }
+    }
+    // Export JSON after a run without predictions has them all the same.
+    typed.run(`${text} The end`, { model: 'tinygpt', top_k: 5, predict: false });
+    const exported = typed.traceJson();
+    const fresh = new Engine(module);
+    try {
+      fresh.run(`${text} The end`, { model: 'tinygpt', top_k: 5 });
+      assert.deepEqual(exported, fresh.traceJson());
+      assert.equal(exported.top_k.length, 5);
+    } finally {
+      fresh.dispose();
+    }
+  } finally {
+    typed.dispose();
+  }
+});
+
 test('switching heads off changes the loss and reports the baseline; errors are clear', () => {
   const text = 'The little cat sat on the mat and the little dog sat on the rug.';
   const plain = engine.run(text, { model: 'tinygpt' });

@@ -372,6 +372,7 @@ async function main() {
       syncControls(session);
     },
     needs: () => (panels[session.state.view].needs ? panels[session.state.view].needs() : []),
+    predicts: () => Boolean(panels[session.state.view].predicts),
     onLoading(title) {
       // A model chosen for the first time: its script is on its way (engine.ensureModel).
       syncControls(session);

@@ -119,6 +119,7 @@ export class LlmAttentionElement extends HTMLElement {
     const { state, notices } = this.attributeState();
     this.session = new Session(engine, state, this, {
       needs: () => (this.panel && this.panel.needs ? this.panel.needs() : []),
+      predicts: () => Boolean(this.panel && this.panel.predicts),
       onLoading: (title) => {
         this.statusLine.textContent = `Loading the model “${title}”…`;
         this.statusLine.hidden = false;

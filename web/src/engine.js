@@ -70,6 +70,7 @@ export class Engine {
     if (result.error) throw new Error(result.error);
     result.charSpans = utf16Spans(wellFormed, result.spans);
     this.summary = result;
+    this.lastRun = { text, options };
     return result;
   }
 
@@ -123,8 +124,12 @@ export class Engine {
     throw new Error('a need is { matrix }, { weight } or { rollout }');
   }
 
-  // The whole last Trace as an object (the same JSON as `llmsim trace`).
+  // The whole last Trace as an object (the same JSON as `llmsim trace`), its
+  // predictions and loss included: a run without them (`predict: false`) is run again
+  // with them first (the same text: only the logits are computed).
   traceJson() {
+    if (this.lastRun && this.lastRun.options.predict === false)
+      this.run(this.lastRun.text, { ...this.lastRun.options, predict: true });
     const result = JSON.parse(this.simulator.traceJson());
     if (result.error) throw new Error(result.error);
     return result;

@@ -15,6 +15,10 @@
 // - a model's weights do not change with the text: those on hand stay from run to run
 //   of the same model (not asked for, not copied again), and a view may cache what it
 //   draws from them by the array's identity.
+// - predictions (the next-token logits, top-k and loss) are computed only for a view
+//   that shows them (hooks.predicts()): at GPT-2's size the logits are a keystroke's
+//   largest product. Opening such a view on a run without them runs again; the model
+//   then computes the logits the earlier runs skipped (ModelRun::predict).
 import { clampToModel } from './state.js';
 import { readTheme } from './theme.js';
 import { isWeightKey, matrixNeed, needKey, rolloutNeed, weightNeed } from './needs.js';
@@ -22,7 +26,8 @@ import { isWeightKey, matrixNeed, needKey, rolloutNeed, weightNeed } from './nee
 export class Session {
   // host: the element whose CSS custom properties give the theme colours.
   // hooks: { onState(state, push), onLoading(title), onRun(summary, error), onRender(),
-  //          needs() (what the visible view needs of a run) }
+  //          needs() (what the visible view needs of a run), predicts() (whether it
+  //          shows the model's predictions; without the hook, always) }
   constructor(engine, state, host, hooks = {}) {
     this.engine = engine;
     this.state = state;
@@ -32,6 +37,7 @@ export class Session {
     this.summaryText = null;    // the text it is of
     this.runNumber = 0;         // the engine's number of the run on screen
     this.runMs = null;          // the engine's compute time for it (worker time)
+    this.predicted = false;     // it has the predictions (top_k, loss)
     this.matrices = new Map();  // of the run on screen: need key -> { data, rows, cols }
     this.fetching = new Set();  // need keys on their way for the run on screen
     this.answers = new Map();   // engine answers that do not depend on the text
@@ -107,17 +113,21 @@ export class Session {
     const text = this.state.text;
     let reply = null, error = null;
     const kept = this.weightsFor(this.state.model);
+    const predict = this.predicts();
     try {
       reply = await engine.run(text, {
-        scale: this.state.scale, causal: this.state.causal, ...engine.modelOptions(this.state),
+        scale: this.state.scale, causal: this.state.causal, ...engine.modelOptions(this.state), predict,
       }, this.viewNeeds().filter((n) => !kept.has(needKey(n))));
     } catch (e) {
       error = e;
     }
     this.inFlight = false;
     if (this.dirty) this.runNow();  // the engine starts on the newer input while this one is drawn
-    if (!this.loading) this.show(text, reply, error, kept);  // unless that newer input is another model, on its way
+    if (!this.loading) this.show(text, reply, error, kept, predict);  // unless that newer input is another model, on its way
   }
+
+  // Whether the visible view shows the model's predictions.
+  predicts() { return this.hooks.predicts ? this.hooks.predicts() : true; }
 
   // The weight matrices on hand if the run on screen is of model `name`, by need key.
   weightsFor(name) {
@@ -125,7 +135,7 @@ export class Session {
     return new Map([...this.matrices].filter(([key]) => isWeightKey(key)));
   }
 
-  show(text, reply, error, kept = new Map()) {
+  show(text, reply, error, kept = new Map(), predicted = true) {
     this.fetching.clear();
     this.summaryText = text;
     if (error) {
@@ -133,6 +143,7 @@ export class Session {
       this.matrices = new Map();
     } else {
       this.summary = reply.summary;
+      this.predicted = predicted;
       this.runNumber = reply.run;
       this.runMs = reply.ms;
       this.matrices = new Map([...kept, ...reply.matrices]);  // kept: only ever of the model this run is of
@@ -193,6 +204,7 @@ export class Session {
   // Draws the visible view, once the run on screen has everything it needs (else
   // fetches the rest first: the arrival draws).
   render() {
+    if (this.summary && !this.predicted && this.predicts()) { this.run(); return; }  // its arrival draws
     const missing = this.summary ? this.viewNeeds().filter((n) => !this.matrices.has(needKey(n))) : [];
     if (missing.length) { this.fetch(missing); return; }
     if (this.hooks.onRender) this.hooks.onRender();

@@ -27,7 +27,7 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
     throw Error("the model runs on 1 to " + std::to_string(config.context) + " tokens, got " +
                 std::to_string(T));
   if (reuse < 0 || reuse >= T ||
-      (reuse > 0 && (int(trace.layers.size()) != config.n_layer || trace.logits.rows() < reuse)))
+      (reuse > 0 && (int(trace.layers.size()) != config.n_layer || trace.final_normed.rows() < reuse)))
     throw Error("gpt_forward: cannot reuse " + std::to_string(reuse) + " rows of this trace for " +
                 std::to_string(T) + " tokens");
   begin_trace(trace, config.n_layer, config.n_head, C, options);
@@ -46,12 +46,21 @@ void gpt_forward(const GptConfig& config, const GptWeights& weights, const std::
     });
     x.swap(a.res3);
   }
-  Matrix normed(n, C);
+  resize_keeping_rows(trace.final_normed, reuse, T, C);
   std::vector<float> mean(n), rstd(n);  // kept by layernorm_forward for a backward; unused here
-  layernorm_forward(x, weights.lnf_weight.data(), weights.lnf_bias.data(), normed, mean.data(),
-                    rstd.data(), config.layer_norm_eps);
-  resize_keeping_rows(trace.logits, reuse, T, V);
-  unembedding_forward(normed, weights.tok_emb, trace.logits.bottomRows(n));  // [n, V]
+  layernorm_forward(x, weights.lnf_weight.data(), weights.lnf_bias.data(),
+                    trace.final_normed.bottomRows(n), mean.data(), rstd.data(), config.layer_norm_eps);
+  // The logits of every row not yet computed: the new rows, and rows an earlier run
+  // without predictions skipped (their LN_f(x) rows are kept).
+  const int from = std::min(trace.logits_rows, reuse);
+  if (!options.predict) {
+    trace.logits_rows = from;
+    return;
+  }
+  resize_keeping_rows(trace.logits, from, T, V);
+  unembedding_forward(trace.final_normed.bottomRows(T - from), weights.tok_emb,
+                      trace.logits.bottomRows(T - from));  // [T − from, V]
+  trace.logits_rows = T;
 }
 
 }  // namespace llmsim
@@ -228,8 +237,9 @@ Trace Gpt::run_ids(const std::vector<int>& ids, const ModelRun& options) const {
   trace.ids = ids;
   for (int id : ids) trace.tokens.push_back(tokenizer_->token_display(id));
   trace.n_input_tokens = int(ids.size());
-  trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
-                                  options.temperature, *tokenizer_);
+  if (options.predict)
+    trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
+                                    options.temperature, *tokenizer_);
   return trace;
 }
 
@@ -265,11 +275,13 @@ void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trac
   gpt_forward(config_, weights_, ids, options, trace, reuse);
   for (int l = 0; l < config_.n_layer && options.attention.store_head_matrices; ++l)
     contribution_forward(weights_.blocks[size_t(l)].attn.w_o, trace.layers[size_t(l)], reuse);
-  // Each new row's log-sum-exp, beside the reused rows' (all of them when the trace
-  // holds fewer: it came from elsewhere).
-  const size_t kept = trace.log_sum_exp.size() >= size_t(reuse) ? size_t(reuse) : 0;
+  // Each row's log-sum-exp not yet taken, beside the reused rows' (those whose logits
+  // are kept too: all of them, or none when the trace came from elsewhere). It follows
+  // the logits: never more rows than trace.logits_rows.
+  const size_t kept = trace.log_sum_exp.size() >= size_t(std::min(reuse, trace.logits_rows))
+                          ? size_t(std::min(reuse, trace.logits_rows)) : 0;
   trace.log_sum_exp.resize(kept);
-  for (int t = int(kept); t < int(ids.size()); ++t)
+  for (int t = int(kept); t < trace.logits_rows; ++t)
     trace.log_sum_exp.push_back(row_log_sum_exp(trace.logits.row(t)));
   trace.tokens.resize(size_t(reuse));
   for (size_t t = size_t(reuse); t < ids.size(); ++t) trace.tokens.push_back(tokenizer_->token_display(ids[t]));
@@ -278,6 +290,9 @@ void Gpt::run_into(const std::string& text, const ModelRun& options, Trace& trac
   trace.n_input_tokens = n_input;
   trace.warning = warning;
   trace.has_vocabulary = true;
+  trace.top_k.clear();
+  trace.loss = -1;
+  if (!options.predict) return;
   trace.top_k = top_k_predictions(trace.logits.row(trace.logits.rows() - 1), options.top_k,
                                   options.temperature, *tokenizer_);
   // the loss on the text: how well the model predicted each next token (none for BOS alone)

@@ -32,8 +32,10 @@
 namespace llmsim {
 
 // The forward pass on token ids (ids.size() between 1 and context): fills
-// trace.layers (one LayerTrace per block; its input is the LN1 output) and
-// trace.logits [T, V]. Leaves tokens, spans and top_k to the caller.
+// trace.layers (one LayerTrace per block; its input is the LN1 output),
+// trace.final_normed [T, C] and, unless options.predict is false, trace.logits [T, V]
+// (trace.logits_rows says how many rows hold logits). Leaves tokens, spans and top_k
+// to the caller.
 //
 // reuse > 0 (0 <= reuse < T): `trace` already holds this pass on ids[0, reuse) with
 // the same weights and options (causal mask on). Those rows are kept and only

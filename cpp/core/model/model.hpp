@@ -27,6 +27,11 @@ constexpr uint64_t kTraceBudgetBytes = uint64_t(512) << 20;
 struct ModelRun {
   AttentionOptions attention;  // scale by 1/√d_k, causal mask
   int top_k = 10;              // predictions after the last token (models with a vocabulary)
+  // The next-token logits, and with them top_k and the loss on the text. false skips
+  // the unembedding of the run's new rows (a view that shows no prediction; at GPT-2's
+  // size a keystroke's largest product, V·C): top_k stays empty, loss −1, and a later
+  // run that predicts computes the skipped rows then (Trace::logits_rows).
+  bool predict = true;
   float temperature = 1.0f;    // divides the logits before the softmax of top_k
   HeadAblations ablation;      // ablation[l][h], heads switched off; empty: every head on
   uint64_t trace_budget = kTraceBudgetBytes;  // caps the tokens a run reads (token_cap)

@@ -67,6 +67,8 @@ RunOptions parse_run_options(const std::string& text) {
       options.model = value.get<std::string>();
     } else if (key == "top_k") {
       options.top_k = int_in_range(value, "top_k", 0, kMaxTopK);
+    } else if (key == "predict") {
+      options.predict = boolean(value, "predict");
     } else if (key == "temperature") {
       if (!value.is_number()) throw Error("option \"temperature\" must be a number");
       const double t = value.get<double>();
@@ -83,7 +85,7 @@ RunOptions parse_run_options(const std::string& text) {
     } else {
       throw Error("unknown option \"" + key +
                   "\" (known: model, seed, scale, causal, n_layer, n_head, d_model, top_k, "
-                  "temperature, ablate, ablate_mode)");
+                  "predict, temperature, ablate, ablate_mode)");
     }
   }
   if (options.d_model % options.n_head != 0)

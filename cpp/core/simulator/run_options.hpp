@@ -24,6 +24,7 @@ struct RunOptions {
   int d_model = 32;
   int top_k = 8;            // next-token predictions to report (trained models)
   float temperature = 1.0f; // divides the logits before the softmax of the predictions
+  bool predict = true;      // false: no logits, predictions or loss (ModelRun::predict)
   std::vector<std::pair<int, int>> ablate;  // heads switched off, as (layer, head)
   std::string ablate_mode = "zero";         // "zero" or "mean"
 };

@@ -43,6 +43,7 @@ const Trace& Simulator::run(const std::string& text, const RunOptions& options) 
   run.attention = AttentionOptions{options.scale, options.causal};
   run.top_k = options.top_k;
   run.temperature = options.temperature;
+  run.predict = options.predict;
   run.ablation = ablations_for(model, options, registry_);
 
   const bool incremental = last_run_ && last_model_id_ == handle.id && same_forward(*last_run_, options);

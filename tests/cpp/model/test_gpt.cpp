@@ -332,6 +332,44 @@ TEST_CASE("typing on: an incremental run keeps the shared tokens' rows and equal
   CHECK(trace_difference(open, model.run("The cat saw", bidirectional)) == 0.0f);
 }
 
+TEST_CASE("typing without predictions skips the logits, and a later run computes the rows it skipped") {
+  // The page's views that show no prediction type with predict off; opening the
+  // predictions view runs the same text again with it on.
+  const Gpt model = TinyModel().model();
+  ModelRun quiet, predicting;
+  quiet.predict = false;
+  predicting.top_k = 5;
+  Trace typed;
+  model.run_into("The cat", predicting, typed, false);
+  const int predicted_rows = int(typed.ids.size());
+  CHECK(typed.logits_rows == predicted_rows);
+  // A keystroke, an edit of an early token and another keystroke, all without predictions.
+  for (const std::string text : {"The cat saw", "A cat saw", "A cat saw a dog"}) {
+    model.run_into(text, quiet, typed, true);
+    const Trace full = model.run(text, predicting);
+    INFO("text: \"" << text << "\"");
+    CHECK(typed.top_k.empty());
+    CHECK(typed.loss == -1.0f);
+    CHECK(typed.logits_rows < int(typed.ids.size()));  // the new rows' logits were not computed
+    CHECK(int(typed.log_sum_exp.size()) <= typed.logits_rows);
+    CHECK(typed.layers.size() == full.layers.size());
+    CHECK((typed.final_normed - full.final_normed).cwiseAbs().maxCoeff() <= 1e-4f);
+  }
+  // The same text with predictions: every row's logits, as a fresh run has them.
+  for (const std::string text : {"A cat saw a dog", "A cat saw a dog."}) {
+    model.run_into(text, predicting, typed, true);
+    const Trace full = model.run(text, predicting);
+    INFO("text: \"" << text << "\"");
+    CHECK(typed.logits_rows == int(typed.ids.size()));
+    const float diff = trace_difference(typed, full);
+    CHECK(diff >= 0);
+    CHECK(diff <= 1e-4f);
+    CHECK(std::abs(typed.loss - full.loss) <= 1e-4f);
+    REQUIRE(typed.top_k.size() == full.top_k.size());
+    for (size_t i = 0; i < full.top_k.size(); ++i) CHECK(typed.top_k[i].id == full.top_k[i].id);
+  }
+}
+
 TEST_CASE("a model loaded again under the same name never runs on the old model's rows") {
   // Found by hand: load a model, type, load other weights under the same name, type
   // on: the run reused the old model's KV rows (loss 3.16 where 9.03 was right).

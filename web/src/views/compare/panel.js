@@ -87,7 +87,7 @@ export function mountCompare(section, session) {
     if (state.compare === 'head') return null;
     const text = state.compare === 'text' ? (state.cmptext || `${state.text} ${state.text}`) : state.text;
     const scale = state.compare === 'unscaled' ? !state.scale : state.scale;
-    const options = { scale, causal: state.causal, ...session.engine.modelOptions(state) };
+    const options = { scale, causal: state.causal, ...session.engine.modelOptions(state), predict: false };
     const needs = MEASURES[perHeadMeasure(state.measure)].needs(state.layer, state.head);
     return { key: JSON.stringify([text, options, needs]), text, options, needs };
   }

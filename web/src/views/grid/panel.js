@@ -216,6 +216,7 @@ export function mountGrid(section, session) {
 
   let cards = [], shape = '';
   return {
+    predicts: true,  // the loss with heads switched off, and the next-token table
     exportCanvas() {
       const out = document.createElement('canvas');
       return drawFigure(out) ? out : null;

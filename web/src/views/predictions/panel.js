@@ -46,6 +46,7 @@ export function mountPredictions(section, session) {
   });
 
   return {
+    predicts: true,
     exportSvg: () => figure && svgFigure(figure),
     render() {
       const summary = session.summary;
