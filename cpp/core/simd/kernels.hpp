@@ -19,7 +19,11 @@ constexpr int kPanelWidth = 8;
 // Blocking of gemm_packed. Tunable at run time so the benchmark can measure choices;
 // the defaults are what measured fastest on the machine the benchmark ran on.
 struct GemmConfig {
-  int mr = 5;    // rows per micro-tile (1..6): 2·mr accumulators stay in registers
+  // Rows per micro-tile (1..6): 2·mr accumulators stay in registers. Products with
+  // every column and full depth (no causal limit) of a row-major A use tiles of two
+  // rows × two panels instead (gemm_packed, gemm_b_in_place); mr is for the others
+  // (the causal products, transposed operands) and for an odd last panel.
+  int mr = 5;
   int mc = 64;   // rows of A per block (kept in L2 while the panels of B go by)
   int kc = 256;  // depth per block (a panel of B, kc × 8 floats, stays in L1)
 };
