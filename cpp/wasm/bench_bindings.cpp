@@ -293,18 +293,29 @@ class PackingBench {
   void projections(bool now) {
     namespace k = llmsim::kernels;
     const int N = int(x_.rows());
-    for (int i = 0; i < 3; ++i)
-      for (int h = 0; h < h_; ++h) {
-        const float* w = attn_[i].data() + h * d_k_;
-        float* out = attn_out_[now][i].data() + size_t(h) * N * d_k_;  // [N, d_k] per head
-        if (now && llmsim::projection_reads_weight_in_place(N, d_k_)) {
-          k::gemm_b_in_place(N, d_k_, d_, x_.data(), d_, w, d_, out, d_k_);
-        } else {
-          packed_.resize(k::packed_size(d_, d_k_));
-          k::pack_b(w, d_, d_, d_k_, packed_.data());
-          k::gemm_packed(N, d_k_, d_, x_.data(), d_, packed_.data(), out, d_k_);
-        }
+    if (now && N <= 3) {  // a keystroke's rows: every head's q, k, v in one product each, as the model does
+      all_heads_.resize(size_t(N) * d_);
+      for (int i = 0; i < 3; ++i) {
+        k::gemm_b_in_place(N, d_, d_, x_.data(), d_, attn_[i].data(), d_, all_heads_.data(), d_);
+        for (int h = 0; h < h_; ++h)
+          for (int r = 0; r < N; ++r)
+            std::copy_n(all_heads_.data() + size_t(r) * d_ + h * d_k_, d_k_,
+                        attn_out_[now][i].data() + size_t(h) * N * d_k_ + size_t(r) * d_k_);
       }
+    } else {
+      for (int i = 0; i < 3; ++i)
+        for (int h = 0; h < h_; ++h) {
+          const float* w = attn_[i].data() + h * d_k_;
+          float* out = attn_out_[now][i].data() + size_t(h) * N * d_k_;  // [N, d_k] per head
+          if (now && llmsim::projection_reads_weight_in_place(N, d_k_)) {
+            k::gemm_b_in_place(N, d_k_, d_, x_.data(), d_, w, d_, out, d_k_);
+          } else {
+            packed_.resize(k::packed_size(d_, d_k_));
+            k::pack_b(w, d_, d_, d_k_, packed_.data());
+            k::gemm_packed(N, d_k_, d_, x_.data(), d_, packed_.data(), out, d_k_);
+          }
+        }
+    }
     float* out = attn_out_[now][3].data();
     if (now && llmsim::projection_reads_weight_in_place(N, d_))
       k::gemm_b_in_place(N, d_, d_, x_.data(), d_, attn_[3].data(), d_, out, d_);
@@ -323,7 +334,7 @@ class PackingBench {
   llmsim::Matrix wte_, attn_[4], fc_, proj_, x_, hidden_;
   llmsim::PackedWeight fc_packed_, proj_packed_;
   llmsim::Matrix logits_[2], attn_out_[2][4], fc_out_[2], proj_out_[2];  // [before, now]
-  std::vector<float> packed_;
+  std::vector<float> packed_, all_heads_;
 };
 
 // The training step (TrainStepBench, bench_train_step.hpp) and its products alone

@@ -14,6 +14,7 @@ namespace {
 struct Scratch {
   std::vector<float> packed_w, packed_kt, packed_v;  // right-hand sides, packed
   std::vector<float> q, k, v;                        // [T, d_k] when not stored
+  std::vector<float> qkv_all;                        // [3, n, d]: every head's, a keystroke's rows
   std::vector<float> scores, weights;                // [row_block, T] when not stored
   float* get(std::vector<float>& buffer, size_t n) {
     if (buffer.size() < n) buffer.resize(n);
@@ -26,11 +27,15 @@ Scratch& scratch() {
   return s;
 }
 
-// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k] (+ bias[h·d_k : (h+1)·d_k])
+// out [T, d_k] = x · W[:, h·d_k : (h+1)·d_k] (+ bias[h·d_k : (h+1)·d_k]). all_heads:
+// x · W of every head already, [T, d_model] (a keystroke's rows: a_few_rows below).
 void project(const Matrix& x, const Matrix& W, const RowVector& bias, int h, int d_k, float* out,
-             bool packed, Scratch& s) {
+             bool packed, Scratch& s, const float* all_heads = nullptr) {
   const int T = int(x.rows()), d = int(x.cols());
-  if (packed && projection_reads_weight_in_place(T, d_k)) {
+  if (all_heads) {
+    for (int i = 0; i < T; ++i)
+      std::copy_n(all_heads + size_t(i) * d + h * d_k, d_k, out + size_t(i) * d_k);
+  } else if (packed && projection_reads_weight_in_place(T, d_k)) {
     kernels::gemm_b_in_place(T, d_k, d, x.data(), d, W.data() + h * d_k, d, out, d_k);
   } else if (packed) {
     float* panel = s.get(s.packed_w, kernels::packed_size(d, d_k));
@@ -81,6 +86,20 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
   trace.input.bottomRows(n) = x;
   resize_keeping_rows(trace.concat, reuse, T, d);
   trace.heads.resize(n_head);
+  // One to three new rows (a keystroke): q, k and v of every head in one product each,
+  // which reads each row of W whole and in order (kernels::gemm_b_in_place); per head
+  // it read a d_k-wide strip of every row. Each head then takes its columns: the same
+  // sums, the same bits.
+  const bool a_few_rows = config.packed_gemm && n >= 1 && n <= 3 && d % kernels::kPanelWidth == 0;
+  const float* all_heads[3] = {nullptr, nullptr, nullptr};
+  if (a_few_rows) {
+    float* all = s.get(s.qkv_all, size_t(3) * n * d);
+    const Matrix* weights[3] = {&w.w_q, &w.w_k, &w.w_v};
+    for (int m = 0; m < 3; ++m) {
+      kernels::gemm_b_in_place(n, d, d, x.data(), d, weights[m]->data(), d, all + size_t(m) * n * d, d);
+      all_heads[m] = all + size_t(m) * n * d;
+    }
+  }
   for (int h = 0; h < n_head; ++h) {
     HeadTrace& head = trace.heads[h];
     float *q, *k, *v, *scores, *scaled, *weights;
@@ -97,9 +116,9 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
       scores = s.get(s.scores, rows), weights = s.get(s.weights, rows), scaled = nullptr;
     }
     const size_t first = size_t(reuse) * d_k;  // where the new rows go
-    project(x, w.w_q, w.b_q, h, d_k, q + first, config.packed_gemm, s);  // [n, d_k]
-    project(x, w.w_k, w.b_k, h, d_k, k + first, config.packed_gemm, s);  // [n, d_k]
-    project(x, w.w_v, w.b_v, h, d_k, v + first, config.packed_gemm, s);  // [n, d_k]
+    project(x, w.w_q, w.b_q, h, d_k, q + first, config.packed_gemm, s, all_heads[0]);  // [n, d_k]
+    project(x, w.w_k, w.b_k, h, d_k, k + first, config.packed_gemm, s, all_heads[1]);  // [n, d_k]
+    project(x, w.w_v, w.b_v, h, d_k, v + first, config.packed_gemm, s, all_heads[2]);  // [n, d_k]
     resize_keeping_rows(head.output, reuse, T, d_k);
 
     // kᵀ and v packed once per head (all T rows); then the new rows block by block:

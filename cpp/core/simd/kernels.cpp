@@ -367,11 +367,52 @@ void gemm_packed_ct(int M, int N, int K, const float* A, int lda, const float* p
                       Store::overwrite, /*transposed_c=*/true);
 }
 
+// R rows of A (1 to 3) times B read in place, B's rows in order: a keystroke's new rows
+// times a weight matrix as the model stores it. The tiles go a few panels down the
+// depth, then the next few: in place, each depth step jumped a whole row of B (3 KB at
+// d_model 768) to read 64-128 bytes of it, so every weight row was fetched piecewise,
+// mostly from a new page. Here each depth step reads one row of B whole and adds it,
+// times A's R values, into R rows of sums kept in memory (L1). Each depth block of kc
+// is summed from zero and then added to C, as the tiles do: the same bits.
+template <int R>
+static void rows_down_b(int N, int K, int KC, const float* A, int lda, const float* B, int ldb,
+                        float* C, int ldc) {
+  std::vector<float> sums(static_cast<size_t>(R) * N);
+  for (int pc = 0; pc < K; pc += KC) {
+    std::fill(sums.begin(), sums.end(), 0.0f);
+    for (int k = pc; k < std::min(K, pc + KC); ++k) {
+      const float* w = B + size_t(k) * ldb;
+      v128_t a[R];
+      for (int r = 0; r < R; ++r) a[r] = wasm_v128_load32_splat(A + size_t(r) * lda + k);
+      for (int j = 0; j < N; j += 4) {
+        const v128_t wj = wasm_v128_load(w + j);
+        for (int r = 0; r < R; ++r) {
+          float* s = sums.data() + size_t(r) * N + j;
+          wasm_v128_store(s, wasm_f32x4_add(wasm_v128_load(s), wasm_f32x4_mul(a[r], wj)));
+        }
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int j = 0; j < N; j += 4) {
+        float* c = C + size_t(r) * ldc + j;
+        const v128_t sum = wasm_v128_load(sums.data() + size_t(r) * N + j);
+        wasm_v128_store(c, pc == 0 ? sum : wasm_f32x4_add(sum, wasm_v128_load(c)));
+      }
+  }
+}
+
 void gemm_b_in_place(int M, int N, int K, const float* A, int lda, const float* B, int ldb,
                      float* C, int ldc) {
   if (N % kPanelWidth != 0)
     throw Error("gemm_b_in_place: N = " + std::to_string(N) + " is not a multiple of " +
                 std::to_string(kPanelWidth));
+  if (M >= 1 && M <= 3 && K > 0) {
+    const int KC = std::max(1, gemm_config().kc);
+    if (M == 1) rows_down_b<1>(N, K, KC, A, lda, B, ldb, C, ldc);
+    if (M == 2) rows_down_b<2>(N, K, KC, A, lda, B, ldb, C, ldc);
+    if (M == 3) rows_down_b<3>(N, K, KC, A, lda, B, ldb, C, ldc);
+    return;
+  }
   gemm_blocked<false>(M, N, K, A, lda, Panels::in_place(B, ldb), C, ldc, Causal::none, 0,
                       Store::overwrite);
 }
