@@ -197,14 +197,20 @@ std::vector<GptTensor> gpt_tensors(const GptConfig& c) {
   return tensors;
 }
 
-GptWeights zero_weights(const GptConfig& c) {
+GptWeights unset_weights(const GptConfig& c) {
   GptWeights w;
   w.blocks.resize(size_t(c.n_layer));
   for (const GptTensor& t : gpt_tensors(c)) {
     const Slot s = slot(w, t);
-    if (s.matrix) s.matrix->setZero(t.rows, t.cols);
-    else s.vector->setZero(t.cols);
+    if (s.matrix) s.matrix->resize(t.rows, t.cols);
+    else s.vector->resize(t.cols);
   }
+  return w;
+}
+
+GptWeights zero_weights(const GptConfig& c) {
+  GptWeights w = unset_weights(c);
+  for (const GptTensor& t : gpt_tensors(c)) tensor_in(w, t).setZero();
   return w;
 }
 

@@ -345,9 +345,11 @@ class Builder {
     check_tensors(header, expected_, prefix_, c, weights_source);
     for (const Expected& e : expected_) by_name_[prefix_ + e.name] = &e;
     if (const TensorInfo* lm_head = header.find(kLmHead)) check_lm_head_shape(*lm_head, c, weights_source);
-    // 3. the weights, to be filled in; c_attn goes through one reused scratch
-    model_.weights = zero_weights(c);
-    for (GptBlock& b : model_.weights.blocks) b.attn.b_o.setZero(c.d_model);
+    // 3. the weights, to be filled in: check_tensors made sure the file has every one,
+    // and a file cut short is an Error (finish), so none is read unset. c_attn goes
+    // through one reused scratch.
+    model_.weights = unset_weights(c);
+    for (GptBlock& b : model_.weights.blocks) b.attn.b_o.resize(c.d_model);  // GPT-2's own: not in gpt_tensors
     qkv_weight_.resize(c.d_model, 3 * c.d_model);  // [C, 3C]
     qkv_bias_.resize(3 * c.d_model);              // [3C]
   }
