@@ -110,6 +110,13 @@ test('the WASM module, given the folder as the page gives it, runs it as numpy d
   cut.feed(new Uint8Array(header.subarray(0, header.length - 100)));
   assert.throws(() => cut.install('gpt2-cut', 'cut'), /cut short/);
   assert.ok(!JSON.parse(module.listModels()).some((m) => m.name === 'gpt2-cut'));
+  // The pieces go through the stream's own buffer (inbox); asked to feed more than it
+  // holds, it says so rather than read past it.
+  const raw = new module.ModelStream();
+  assert.equal(raw.begin(config, tokenizer, new Uint8Array(head)), '');
+  raw.inbox(16);
+  assert.match(JSON.parse(raw.feedInbox(17)).error, /more than the inbox's 16 bytes/);
+  raw.delete();
 });
 
 test('checkpointSize says what is wrong with a file that is not a GPT-2 checkpoint', async () => {

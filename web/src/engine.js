@@ -225,7 +225,13 @@ export function openModelStream(module, { config, tokenizer, head }) {
   };
   step(stream.begin(config, tokenizer, head));
   return {
-    feed(bytes) { step(stream.feed(bytes)); },
+    // Into the stream's own buffer with one HEAPU8.set (Embind's Uint8Array → std::string
+    // is a loop over every byte: ModelStream::inbox in bindings.cpp).
+    feed(bytes) {
+      const at = stream.inbox(bytes.length);
+      module.HEAPU8.set(bytes, at);  // read HEAPU8 after inbox(): it may have grown the memory
+      step(stream.feedInbox(bytes.length));
+    },
     install(name, title) {
       step(stream.install(name, title));
       installedModels(module).add(name);
