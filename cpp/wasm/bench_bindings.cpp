@@ -293,7 +293,7 @@ class PackingBench {
   void projections(bool now) {
     namespace k = llmsim::kernels;
     const int N = int(x_.rows());
-    if (now && N <= 3) {  // a keystroke's rows: every head's q, k, v in one product each, as the model does
+    if (now && N <= k::kFewRows) {  // a keystroke's rows: every head's q, k, v in one product each, as the model does
       all_heads_.resize(size_t(N) * d_);
       for (int i = 0; i < 3; ++i) {
         k::gemm_b_in_place(N, d_, d_, x_.data(), d_, attn_[i].data(), d_, all_heads_.data(), d_);

@@ -90,7 +90,8 @@ void attention_forward_simd(const Matrix& x, const AttentionWeights& w, int n_he
   // which reads each row of W whole and in order (kernels::gemm_b_in_place); per head
   // it read a d_k-wide strip of every row. Each head then takes its columns: the same
   // sums, the same bits.
-  const bool a_few_rows = config.packed_gemm && n >= 1 && n <= 3 && d % kernels::kPanelWidth == 0;
+  const bool a_few_rows = config.packed_gemm && n >= 1 && n <= kernels::kFewRows &&
+                          d % kernels::kPanelWidth == 0;
   const float* all_heads[3] = {nullptr, nullptr, nullptr};
   if (a_few_rows) {
     float* all = s.get(s.qkv_all, size_t(3) * n * d);

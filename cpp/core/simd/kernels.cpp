@@ -197,7 +197,7 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
     return transposed_c ? C + size_t(j) * ldc + i : C + size_t(i) * ldc + j;
   };
   const int n_panels = panels(N);
-  if (M <= 3 && !kTransposedA && !transposed_c && causal == Causal::none) {
+  if (M <= kFewRows && !kTransposedA && !transposed_c && causal == Causal::none) {
     // A keystroke's one to three new rows: in pairs, 2 panels at a time, and a last row
     // alone, 4 panels at a time (8 chains of adds either way); the panels left over as below.
     for (int pc = 0; pc < K; pc += KC) {
@@ -406,7 +406,8 @@ void gemm_b_in_place(int M, int N, int K, const float* A, int lda, const float* 
   if (N % kPanelWidth != 0)
     throw Error("gemm_b_in_place: N = " + std::to_string(N) + " is not a multiple of " +
                 std::to_string(kPanelWidth));
-  if (M >= 1 && M <= 3 && K > 0) {
+  static_assert(kFewRows == 3, "rows_down_b is instantiated for 1 to 3 rows");
+  if (M >= 1 && M <= kFewRows && K > 0) {
     const int KC = std::max(1, gemm_config().kc);
     if (M == 1) rows_down_b<1>(N, K, KC, A, lda, B, ldb, C, ldc);
     if (M == 2) rows_down_b<2>(N, K, KC, A, lda, B, ldb, C, ldc);

@@ -16,6 +16,11 @@ namespace kernels {
 // Columns per packed panel of B: two 4-lane vectors.
 constexpr int kPanelWidth = 8;
 
+// At most this many rows of A are "a few" (a keystroke's new tokens: one character
+// changes one or two): gemm_packed and gemm_b_in_place give them loops of their own,
+// and the attention projects every head's q, k, v for them at once.
+constexpr int kFewRows = 3;
+
 // Blocking of gemm_packed. Tunable at run time so the benchmark can measure choices;
 // the defaults are what measured fastest on the machine the benchmark ran on.
 struct GemmConfig {
