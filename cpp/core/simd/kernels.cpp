@@ -200,24 +200,33 @@ static void gemm_blocked(int M, int N, int K, const float* A, int lda, Panels b,
   if (M <= kFewRows && !kTransposedA && !transposed_c && causal == Causal::none) {
     // A keystroke's one to three new rows: in pairs, 2 panels at a time, and a last row
     // alone, 4 panels at a time (8 chains of adds either way); the panels left over as below.
-    for (int pc = 0; pc < K; pc += KC) {
-      const int kc_block = std::min(KC, K - pc);
-      const bool accumulate = store == Store::accumulate || pc > 0;
+    // Four panels at a time go down their whole depth before the next four: the weights
+    // are read from memory once (a keystroke reads every weight of the model), in four
+    // streams that each run straight through a panel; a last row reads them again from
+    // L2. (Depth blocks outermost jumped between panels every kc rows, 8 KB a time.)
+    // Each entry still sums block after block in depth order: the same bits.
+    const int whole = N / kPanelWidth;
+    for (int p0 = 0; p0 < n_panels; p0 += 4) {
+      const int p_end = std::min(n_panels, p0 + 4);
       for (int i = 0; i < M;) {
         const int rows = M - i >= 2 ? 2 : 1, group = rows == 2 ? 2 : 4;
-        const float* a = A + size_t(i) * lda + pc;
         float* c = C + size_t(i) * ldc;
-        int p = 0;
-        for (; p + group <= N / kPanelWidth; p += group) {
-          const float* panel = b.data + size_t(p) * b.panel + size_t(pc) * b.row;
-          if (rows == 2) rows_tile<2, 2>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
-          else rows_tile<1, 4>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
-        }
-        for (; p < n_panels; ++p) {
-          const int nr = std::min(kPanelWidth, N - p * kPanelWidth);
-          const TileFn tile = nr <= 4 ? kTiles<false, true>[rows] : kTiles<false, false>[rows];
-          tile(kc_block, a, lda, b.data + size_t(p) * b.panel + size_t(pc) * b.row, b.row,
-               c + p * kPanelWidth, ldc, nr, accumulate, false);
+        for (int pc = 0; pc < K; pc += KC) {
+          const int kc_block = std::min(KC, K - pc);
+          const bool accumulate = store == Store::accumulate || pc > 0;
+          const float* a = A + size_t(i) * lda + pc;
+          int p = p0;
+          for (; p + group <= std::min(p_end, whole); p += group) {
+            const float* panel = b.data + size_t(p) * b.panel + size_t(pc) * b.row;
+            if (rows == 2) rows_tile<2, 2>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
+            else rows_tile<1, 4>(kc_block, a, lda, panel, b.panel, b.row, c + p * kPanelWidth, ldc, accumulate);
+          }
+          for (; p < p_end; ++p) {
+            const int nr = std::min(kPanelWidth, N - p * kPanelWidth);
+            const TileFn tile = nr <= 4 ? kTiles<false, true>[rows] : kTiles<false, false>[rows];
+            tile(kc_block, a, lda, b.data + size_t(p) * b.panel + size_t(pc) * b.row, b.row,
+                 c + p * kPanelWidth, ldc, nr, accumulate, false);
+          }
         }
         i += rows;
       }
