@@ -37,7 +37,7 @@ inline void resize_keeping_rows(Matrix& m, int keep, int rows, int cols) {
     m.conservativeResize(rows, cols);  // the same rows, more or fewer of them: a realloc
   } else {
     // Every kept row moves to the new stride: a keystroke that adds a token moves every
-    // head's three [T, T] matrices (432 of them, 24 MB, at GPT-2's size and 128 tokens).
+    // head's three [T, T] matrices (432 of them, 28 MB, at GPT-2's size and 128 tokens).
     // Eigen's block copy called memcpy per row (copy_floats says why that is slow).
     Matrix grown(rows, cols);
     const int common = std::min(cols, old_cols);
