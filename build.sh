@@ -70,6 +70,8 @@ dist() {
   # blob: worker (web/src/async-engine.js); dist/llmsim-engine.js is the same host as a
   # classic script, loaded only where a page's CSP refuses that worker.
   "${bundle[@]}" web/src/engine-host.js --outfile=build/engine/llmsim-engine.js
+  # The painting worker's source, carried the same way (web/src/paint/painter.js).
+  "${bundle[@]}" web/src/paint/host.js --outfile=build/engine/llmsim-paint.js
   "${bundle[@]}" web/src/app.js --outfile=dist/app.js                    # the page
   "${bundle[@]}" web/src/component.js --outfile=dist/llm-attention.js    # <llm-attention>
   "${bundle[@]}" web/src/embed.js --outfile=dist/embed.js                # embed.html's glue

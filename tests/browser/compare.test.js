@@ -29,11 +29,12 @@ function meanAbsDifference(a, b, T) {
 
 // The colour of the difference map's cell (query, key), read from its canvas.
 function cellColour(page, query, key) {
-  return page.evaluate(([q, k]) => {
+  return page.evaluate(async ([q, k]) => {
     const canvas = document.querySelector('#compare-diff');
+    await window.__llmsimPainted();
     const { left, top, cell } = window.__llmsimCompareLayout;
     const ratio = window.devicePixelRatio;
-    const p = canvas.getContext('2d').getImageData(Math.floor((left + (k + 0.5) * cell) * ratio), Math.floor((top + (q + 0.5) * cell) * ratio), 1, 1).data;
+    const p = (await window.__llmsimPixels(canvas, Math.floor((left + (k + 0.5) * cell) * ratio), Math.floor((top + (q + 0.5) * cell) * ratio), 1, 1)).data;
     return [p[0], p[1], p[2]];
   }, [query, key]);
 }

@@ -24,12 +24,12 @@ function recordRequests(page) {
 const outside = (urls, prefix) => urls.filter((u) => !u.startsWith(prefix) && !u.startsWith('data:') && !u.startsWith('blob:'));
 
 async function fingerprint(handle) {
-  return handle.evaluate((el) => {
+  return handle.evaluate(async (el) => {
     const root = el.shadowRoot || el;
     let h = 2166136261;
     for (const c of root.querySelectorAll('canvas')) {
       if (!c.width || !c.height) continue;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const d = (await window.__llmsimPixels(c)).data;  // drawn in the page's painting worker
       for (let i = 0; i < d.length; i += 13) h = Math.imul(h ^ d[i], 16777619);
     }
     return h >>> 0;
@@ -153,13 +153,14 @@ test('measure and hidefirst as attributes: <llm-attention measure="contribution"
     { measure: 'contribution', hidefirst: true, notices: [] });
   // What the element drew, read back from its pixels, against the contributions it was
   // sent, with the first column left out and each row renormalised here.
-  const { contributions, T, cells } = await element.evaluate((e) => {
+  const { contributions, T, cells } = await element.evaluate(async (e) => {
     const s = e.session, T = s.summary.tokens.length;
-    const canvas = e.shadowRoot.getElementById('heatmap-canvas'), ctx = canvas.getContext('2d');
+    const canvas = e.shadowRoot.getElementById('heatmap-canvas');
+    await window.__llmsimPainted();
     const l = window.__llmsimHeatmapLayout, ratio = window.devicePixelRatio;
-    const pixel = (q, k) => Array.from(ctx.getImageData(Math.round((l.left + (k + 0.5) * l.cell) * ratio), Math.round((l.top + (q + 0.5) * l.cell) * ratio), 1, 1).data.slice(0, 3));
+    const pixel = async (q, k) => Array.from((await window.__llmsimPixels(canvas, Math.round((l.left + (k + 0.5) * l.cell) * ratio), Math.round((l.top + (q + 0.5) * l.cell) * ratio), 1, 1)).data.slice(0, 3));
     const cells = [];
-    for (const q of [3, 6, 9, T - 1]) for (const k of [0, 1, 2, q]) cells.push({ q, k, rgb: pixel(q, k) });
+    for (const q of [3, 6, 9, T - 1]) for (const k of [0, 1, 2, q]) cells.push({ q, k, rgb: await pixel(q, k) });
     return { contributions: Array.from(s.matrix('contributions').data), T, cells };
   });
   for (const { q, k, rgb } of cells) {

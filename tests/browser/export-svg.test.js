@@ -99,9 +99,12 @@ test('heatmap: the SVG parses, holds every token as text, and its cells are the 
   const centres = [];
   for (let q = 0; q < layout.count && layout.row0 + q < tokens.length; q++)
     for (let k = 0; k <= q; k++) centres.push({ q, k, x: layout.left + (k + 0.5) * layout.cell, y: layout.top + (q + 0.5) * layout.cell });
-  const screen = await page.evaluate(([points, ratio]) => {
-    const ctx = document.getElementById('heatmap-canvas').getContext('2d');
-    return points.map(({ x, y }) => Array.from(ctx.getImageData(Math.floor(x * ratio), Math.floor(y * ratio), 1, 1).data.slice(0, 3)));
+  const screen = await page.evaluate(async ([points, ratio]) => {
+    const image = await window.__llmsimPixels(document.getElementById('heatmap-canvas'));  // drawn in the page's painting worker
+    return points.map(({ x, y }) => {
+      const at = (Math.floor(y * ratio) * image.width + Math.floor(x * ratio)) * 4;
+      return Array.from(image.data.slice(at, at + 3));
+    });
   }, [centres, dpr]);
   assert.ok(centres.length >= 45, `${centres.length} cells checked`);
   centres.forEach(({ q, k, x, y }, i) => {
@@ -172,7 +175,7 @@ test('every view with a figure exports a parsing SVG; the tokens view says it ha
     await page.click(`#tab-${view}`);
     await page.waitForFunction((v) => document.body.dataset.view === v, view);
     // The √dₖ lab's curves come from the worker when it first opens.
-    if (view === 'scaling') await page.waitForFunction(() => document.getElementById('scaling-canvas').width > 0);
+    if (view === 'scaling') await page.waitForFunction(() => document.getElementById('scaling-numbers').dataset.dk);
     assert.equal(await page.isDisabled('#export-svg'), false, `${view} exports`);
     const { name, svg } = await exportSvg(page);
     assert.equal(name, `attention-${view}.svg`);

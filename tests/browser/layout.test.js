@@ -52,7 +52,7 @@ test('on a 2× screen every canvas in view has two pixels per CSS pixel', async 
 
 test('the theme switch goes auto → light → dark, recolours the canvases, and is kept on reload', async () => {
   const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap`);
-  const corner = () => page.$eval('#heatmap-canvas', (c) => Array.from(c.getContext('2d').getImageData(1, 1, 1, 1).data.slice(0, 3)));
+  const corner = () => page.$eval('#heatmap-canvas', async (c) => Array.from((await window.__llmsimPixels(c, 1, 1, 1, 1)).data.slice(0, 3)));
   const brightness = (rgb) => rgb[0] + rgb[1] + rgb[2];
   assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);  // auto
   await page.click('#theme-toggle');

@@ -118,10 +118,11 @@ function referenceRollout(page, layer) {
 
 // The value a heatmap cell's colour stands for, read back from its pixel.
 async function drawnValue(page, query, key) {
-  const rgb = await page.evaluate(([q, k]) => {
+  const rgb = await page.evaluate(async ([q, k]) => {
+    await window.__llmsimPainted();
     const canvas = document.getElementById('heatmap-canvas'), l = window.__llmsimHeatmapLayout, ratio = window.devicePixelRatio;
     const x = Math.round((l.left + (k - l.col0 + 0.5) * l.cell) * ratio), y = Math.round((l.top + (q - l.row0 + 0.5) * l.cell) * ratio);
-    return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+    return Array.from((await window.__llmsimPixels(canvas, x, y, 1, 1)).data.slice(0, 3));
   }, [query, key]);
   const { t, d } = viridisInverse(rgb);
   assert.ok(d < 4, `cell (${query}, ${key}) colour ${rgb} is not on the viridis curve`);
@@ -168,9 +169,9 @@ test('heatmap: "through all layers (rollout)" draws the rollout of layers 0..lay
   // The contrast heatmap is the head's raw weights, a different picture.
   const caption = await page.textContent('#heatmap-contrast-caption');
   assert.match(caption, /Layer 1, head 1 alone/);
-  const differ = await page.evaluate(() => {
-    const sum = (c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).reduce((a, b) => (a * 31 + b) >>> 0, 7);
-    return sum(document.getElementById('heatmap-canvas')) !== sum(document.getElementById('heatmap-contrast-canvas'));
+  const differ = await page.evaluate(async () => {
+    const sum = async (c) => Array.from((await window.__llmsimPixels(c)).data).reduce((a, b) => (a * 31 + b) >>> 0, 7);
+    return await sum(document.getElementById('heatmap-canvas')) !== await sum(document.getElementById('heatmap-contrast-canvas'));
   });
   assert.ok(differ);
 

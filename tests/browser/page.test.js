@@ -19,8 +19,8 @@ const tokenCount = (text) => `${nativeTrace(text).tokens.length} tokens`;
 
 // Pixels of a canvas as a short fingerprint, to tell whether a drawing changed.
 async function canvasFingerprint(page, selector) {
-  return page.$eval(selector, (c) => {
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return page.$eval(selector, async (c) => {
+    const d = (await window.__llmsimPixels(c)).data;  // drawn in the page's painting worker
     let h = 2166136261;
     for (let i = 0; i < d.length; i += 7) h = Math.imul(h ^ d[i], 16777619);
     return `${c.width}x${c.height}:${h >>> 0}`;
@@ -75,8 +75,8 @@ test('each heatmap cell has the colour of its weight, as the native core compute
     const golden = nativeTrace(await page.inputValue('#text')).layers[0].heads[0].weights;
     for (const [q, k] of cells) {
       const { localX, localY } = await cellCentre(page, q, k);
-      const rgb = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
-        Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
+      const rgb = await page.$eval('#heatmap-canvas', async (c, [x, y]) =>
+        Array.from((await window.__llmsimPixels(c, x, y, 1, 1)).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
       const { t, d } = viridisInverse(rgb);
       assert.ok(d < 4, `cell (${q},${k}) colour ${rgb} is not on the viridis curve (distance ${d})`);
       assert.ok(Math.abs(t - golden[q][k]) < 0.01, `cell (${q},${k}) shows weight ${t}, native core says ${golden[q][k]}`);
@@ -95,8 +95,8 @@ test('each heatmap cell has the colour of its weight, as the native core compute
   await checkCells([[T1 - 1, 1], [T1, 0], [T1, 2], [T1, T1 - 1], [T1, T1]]);
   // A masked (future) cell is not coloured as a weight.
   const { localX, localY } = await cellCentre(page, 2, 9);
-  const masked = await page.$eval('#heatmap-canvas', (c, [x, y]) =>
-    Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
+  const masked = await page.$eval('#heatmap-canvas', async (c, [x, y]) =>
+    Array.from((await window.__llmsimPixels(c, x, y, 1, 1)).data.slice(0, 3)), [Math.round(localX * ratio), Math.round(localY * ratio)]);
   assert.ok(viridisInverse(masked).d > 20, `masked cell looks like a weight colour: ${masked}`);
   await page.close();
 });

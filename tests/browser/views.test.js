@@ -14,13 +14,13 @@ after(async () => { await browser.close(); site.server.close(); });
 
 // A fingerprint of what a view shows: its canvases' pixels and its text.
 async function viewFingerprint(page, view) {
-  return page.evaluate((name) => {
+  return page.evaluate(async (name) => {
     const section = document.querySelector(`section[data-view="${name}"]`);
     let h = 2166136261;
     const mix = (x) => { h = Math.imul(h ^ x, 16777619); };
     for (const c of section.querySelectorAll('canvas')) {
       if (c.width === 0 || c.height === 0) continue;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const d = (await window.__llmsimPixels(c)).data;  // drawn in the page's painting worker
       for (let i = 0; i < d.length; i += 11) mix(d[i]);
     }
     for (const ch of section.textContent) mix(ch.charCodeAt(0));

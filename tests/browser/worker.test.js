@@ -37,11 +37,11 @@ const hostReport = (page) => page.evaluate(() => window.__llmsim.engine.host.req
 
 // A fingerprint of what a view shows: its canvases' pixels.
 function drawingFingerprint(page, view) {
-  return page.evaluate((name) => {
+  return page.evaluate(async (name) => {
     let h = 2166136261;
     for (const c of document.querySelectorAll(`section[data-view="${name}"] canvas`)) {
       if (!c.width || !c.height) continue;
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const d = (await window.__llmsimPixels(c)).data;  // drawn in the page's painting worker
       for (let i = 0; i < d.length; i += 3) h = Math.imul(h ^ d[i], 16777619);
     }
     return h >>> 0;
@@ -59,6 +59,13 @@ function settled(page) {
   }, null, { polling: 20 });
 }
 
+// The page's workers by the name each was started with.
+async function namedWorkers(page) {
+  const named = {};
+  for (const worker of page.workers()) named[await worker.evaluate(() => self.name)] = worker;
+  return named;
+}
+
 test('the engine runs in a Web Worker: the main thread never makes a WebAssembly instance, and the worker times its own runs', async () => {
   const page = await browser.context.newPage();
   await countMainThreadWasm(page);
@@ -67,12 +74,18 @@ test('the engine runs in a Web Worker: the main thread never makes a WebAssembly
   assert.equal(await page.evaluate(() => document.body.dataset.engine), 'worker');
   assert.equal(await page.evaluate(() => window.__wasmOnMainThread), 0, 'a WebAssembly module was made on the main thread');
   assert.equal(await page.evaluate(() => typeof window.LLMSIM_ENGINE_HOST), 'undefined', 'the main-thread host was loaded');
-  const workers = page.workers();
-  assert.equal(workers.length, 1);
-  assert.match(workers[0].url(), /^blob:/);
+  // Two blob: workers: the engine's, and the one the views draw in (paint/host.js).
+  const workers = await namedWorkers(page);
+  assert.deepEqual(Object.keys(workers).sort(), ['llmsim-engine', 'llmsim-paint']);
+  for (const worker of Object.values(workers)) assert.match(worker.url(), /^blob:/);
   // The worker has the module and ran the page's run there.
   assert.deepEqual(await hostReport(page), { worker: true, runs: 1 });
-  assert.equal(await workers[0].evaluate(() => typeof document), 'undefined');
+  assert.equal(await workers['llmsim-engine'].evaluate(() => typeof document), 'undefined');
+  // The heatmap was drawn in the painting worker: its canvas was handed over (the main
+  // thread can no longer draw on it), and the worker timed its drawings.
+  assert.equal(await page.evaluate(() => document.body.dataset.painter), 'worker');
+  assert.match(await page.$eval('#heatmap-canvas', (c) => { try { c.getContext('2d'); return 'a context here'; } catch (e) { return e.name; } }), /InvalidStateError/);
+  assert.ok(await page.evaluate(() => window.__llmsimDrawing.count) >= 1);
   const ms = await page.evaluate(() => window.__llmsim.runMs);
   assert.ok(Number.isFinite(ms) && ms > 0, `worker time ${ms}`);
   // Typing runs there too, one run per input at most.
@@ -101,7 +114,8 @@ test('from file:// and under the site\'s Content-Security-Policy the worker star
     if (url.startsWith('http')) assert.equal(response.headers()['content-security-policy'], CONTENT_SECURITY_POLICY);
     await page.waitForSelector('body[data-ready="true"]');
     assert.equal(await page.evaluate(() => document.body.dataset.engine), 'worker', url);
-    assert.equal(page.workers().length, 1, url);
+    assert.equal(await page.evaluate(() => document.body.dataset.painter), 'worker', url);
+    assert.deepEqual(Object.keys(await namedWorkers(page)).sort(), ['llmsim-engine', 'llmsim-paint'], url);
     assert.equal(await page.evaluate(() => window.__wasmOnMainThread), 0, url);
     assert.ok((await page.textContent('#status')).includes('tokens'), url);
     assert.deepEqual(await page.evaluate(() => window.__violations), [], url);
@@ -132,7 +146,8 @@ test('a host page whose policy refuses blob: workers: the component runs the eng
   await page.waitForSelector('llm-attention[data-ready="true"]');
   assert.equal(await page.$eval('llm-attention', (e) => e.session.engine.where), 'main thread');
   assert.equal(page.workers().length, 0);
-  assert.ok(warnings.some((w) => /main thread/.test(w) && /worker-src blob:/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /model runs on the page's main thread/.test(w) && /worker-src blob:/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /views draw on the page's main thread/.test(w) && /worker-src blob:/.test(w)), warnings.join('\n'));
   assert.deepEqual(await page.$eval('llm-attention', (e) => e.session.summary.tokens.slice(0, 3)), ['<bos>', 'The', ' cat']);
   assert.ok(await page.$eval('llm-attention', (e) => e.shadowRoot.querySelector('canvas').width > 100));
   await page.close();

@@ -2,6 +2,8 @@
 // Session. All numbers come from the engine (the C++ core, in a Web Worker: see
 // async-engine.js); panels draw them.
 import { createAsyncEngine } from './async-engine.js';
+import { onScreen, painterWhere } from './paint/painter.js';
+import { startPainting } from './paint/start.js';
 import { linkParams, linkParts } from './link.js';
 import { DEFAULT_STATE, parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
@@ -358,6 +360,7 @@ async function main() {
   if (checkpoint !== null && state.model === CHECKPOINT_MODEL) state.model = DEFAULT_STATE.model;
   let engine;
   try {
+    startPainting();  // beside the engine's worker: the views draw in it
     engine = await createAsyncEngine();
   } catch (error) {
     showStatus(`The simulator could not start: ${error.message}`, true);
@@ -397,11 +400,18 @@ async function main() {
       }
       panels[session.state.view].render();
       syncExports(panels[session.state.view], viewNamed(session.state.view).title);
-      document.body.dataset.view = session.state.view;
+      const view = session.state.view;
+      onScreen().then(() => {  // drawn (in the painting worker) and on screen: the tests and benches wait for it
+        if (session.state.view === view) document.body.dataset.view = view;
+      });
       if (!ran || session.loading || session.waiting()) return;
-      document.body.dataset.ready = 'true';  // the first run (or its error) is on screen, whole
-      document.body.dataset.engine = engine.where;  // 'worker', or 'main thread' under a CSP that refuses it
-      if (session.summary && !performance.getEntriesByName('llmsim:first-draw').length) performance.mark('llmsim:first-draw');
+      const drawn = Boolean(session.summary);
+      onScreen().then(() => {
+        document.body.dataset.ready = 'true';  // the first run (or its error) is on screen, whole
+        document.body.dataset.engine = engine.where;  // 'worker', or 'main thread' under a CSP that refuses it
+        document.body.dataset.painter = painterWhere();  // the same for the views' drawing
+        if (drawn && !performance.getEntriesByName('llmsim:first-draw').length) performance.mark('llmsim:first-draw');
+      });
     },
   });
   session.notices = notices;

@@ -10,6 +10,8 @@
 // The models come from scripts beside this one, loaded by the engine: llmsim-data.js
 // (the default model) at start, models/<name>.js when an element asks for that model.
 import { createAsyncEngine } from './async-engine.js';
+import { onScreen } from './paint/painter.js';
+import { startPainting } from './paint/start.js';
 import { isSwitch, parseState } from './state.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES } from './views/index.js';
@@ -111,6 +113,7 @@ export class LlmAttentionElement extends HTMLElement {
     this.statusLine.textContent = 'Loading the attention simulator…';
     let engine;
     try {
+      startPainting();  // beside the engine's worker: the views draw in it
       engine = await createAsyncEngine();
     } catch (error) {
       this.statusLine.textContent = `The simulator could not start: ${error.message}`;
@@ -136,8 +139,11 @@ export class LlmAttentionElement extends HTMLElement {
         this.noteLine.hidden = !this.noteLine.textContent;
         if (this.panel) this.panel.render();
         if (this.session.loading || !this.ran || this.session.waiting()) return;  // ready once the model has run (or failed)
-        this.dataset.ready = 'true';
-        this.dispatchEvent(new CustomEvent('llm-attention:render', { bubbles: true, composed: true }));
+        onScreen().then(() => {  // and its drawing is on screen (drawn in the painting worker)
+          if (!this.session) return;
+          this.dataset.ready = 'true';
+          this.dispatchEvent(new CustomEvent('llm-attention:render', { bubbles: true, composed: true }));
+        });
       },
     });
     this.session.notices = notices;

@@ -3,7 +3,8 @@
 import { diverging } from './colormap.js';
 
 // Device pixels per CSS pixel of `canvas`: the screen's, or the canvas's own when it
-// has one (the SVG export's recording canvas, export/svg-context.js, draws 1:1).
+// has one (the SVG export's recording canvas, export/svg-context.js, draws 1:1; a
+// canvas drawn in the painting worker, paint/host.js, is told the page's).
 export function pixelRatio(canvas) {
   return (canvas && canvas.pixelRatio) || (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
 }
@@ -16,7 +17,17 @@ export function isVector(ctx) { return Boolean(ctx.canvas && ctx.canvas.vector);
 // A new blank canvas of the kind `canvas` is, for a scratch tile drawn into it: a
 // recording canvas makes another recording canvas, so the tile stays vector.
 export function canvasLike(canvas) {
-  return canvas && canvas.vector ? canvas.createCanvas() : document.createElement('canvas');
+  return canvas && canvas.vector ? canvas.createCanvas() : blankCanvas(0, 0);
+}
+
+// A scratch canvas that is never shown: a page's canvas on the main thread, an
+// OffscreenCanvas in the painting worker (which has no document).
+export function blankCanvas(width, height) {
+  if (typeof document === 'undefined') return new OffscreenCanvas(width, height);
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
 }
 
 export function prepareCanvas(canvas, cssWidth, cssHeight) {
@@ -26,9 +37,12 @@ export function prepareCanvas(canvas, cssWidth, cssHeight) {
   const ctx = canvas.getContext('2d');
   // Resizing reallocates the backing store (and forces a layout), so a redraw at the
   // same size only clears it: typing redraws every keystroke.
+  canvas.cssSize = [cssWidth, cssHeight];  // the painting worker sends it to the page (paint/host.js)
   if (canvas.width !== width || canvas.height !== height) {
-    canvas.style.width = `${cssWidth}px`;
-    canvas.style.height = `${cssHeight}px`;
+    if (canvas.style) {  // an OffscreenCanvas has none: the page sizes its placeholder
+      canvas.style.width = `${cssWidth}px`;
+      canvas.style.height = `${cssHeight}px`;
+    }
     canvas.width = width;
     canvas.height = height;
   } else if (typeof ctx.reset === 'function') {
@@ -108,7 +122,7 @@ export function drawUnchangingCellGrid(ctx, source, look, rows, cols, x, y, cell
   let small = byLook.get(look);
   if (!small) {
     if (byLook.size > 16) byLook.clear();  // every head's slice, in two themes
-    byLook.set(look, small = newCanvas(cols, rows));
+    byLook.set(look, small = blankCanvas(cols, rows));
     const image = small.getContext('2d').createImageData(cols, rows);
     fillCells(new Uint32Array(image.data.buffer), rows, cols, colouring());
     small.getContext('2d').putImageData(image, 0, 0);
@@ -131,7 +145,7 @@ function scratchFor(target, rows, cols) {
   let small = bySize.get(key);
   if (!small) {
     if (bySize.size > 8) bySize.clear();  // the text's length changed a lot: old sizes go
-    bySize.set(key, small = newCanvas(cols, height));
+    bySize.set(key, small = blankCanvas(cols, height));
     small.image = small.getContext('2d').createImageData(cols, height);
     small.pixels = new Uint32Array(small.image.data.buffer);
   }
@@ -142,13 +156,6 @@ function scratchFor(target, rows, cols) {
 // never drawn from).
 function putCells(small, rows, cols) {
   small.getContext('2d').putImageData(small.image, 0, 0, 0, 0, cols, rows);
-}
-
-function newCanvas(width, height) {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  return canvas;
 }
 
 // A pixel per cell, one store each (pixels: a word per cell, row-major).

@@ -3,7 +3,7 @@
 // arc points back to an earlier token (or loops onto the token itself), so the
 // arrowheads all face left: the direction information flows in is visible.
 // Pure drawing: (canvas, data, options) -> pixels, plus hit-testing on the layout.
-import { isVector, prepareCanvas, tokenLabel } from '../canvas.js';
+import { blankCanvas, isVector, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const GAP = 10, PAD = 6, ROW = 26, MAX_ARC = 170;
 
@@ -111,7 +111,7 @@ function drawLayer(ctx, canvas, tokens, weights, color, arcs, settings, rows) {
   const key = `${canvas.width}x${canvas.height} ${color} ${settings}`;
   let layer = layers.get(canvas);
   if (!layer || layer.key !== key || !layerHolds(layer, tokens, weights, arcs, rows)) {
-    const layerCanvas = (layer && layer.canvas) || document.createElement('canvas');
+    const layerCanvas = (layer && layer.canvas) || blankCanvas(0, 0);
     layerCanvas.width = canvas.width;  // also clears it
     layerCanvas.height = canvas.height;
     layer = { canvas: layerCanvas, key, rows: 0 };

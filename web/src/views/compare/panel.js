@@ -8,6 +8,7 @@
 import { drawHeatmap } from '../heatmap/draw.js';
 import { canvasLike, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, paint } from '../../paint/painter.js';
 import { MEASURES, hideFirstToken, measureMatrix, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
 import { cancelIdle, whenIdle } from '../idle.js';
@@ -66,7 +67,7 @@ export function mountCompare(section, session) {
   const summaryLine = $('compare-summary');
   canvases.b.width = canvases.diff.width = 0;  // drawn in idle time: no blank 300 × 150 box before that
   let side = { key: null, reply: null, error: null };  // the second run on hand, and what it was of
-  let drawings = [];  // what is on screen: { key, draw(target) -> layout }
+  let drawings = [];  // what is on screen: { key, data, options } of a heatmap each
   let idleJob = 0, pending = null;  // the other matrix or the difference, waiting for idle time
 
   mode.addEventListener('change', () => session.set({ compare: mode.value }, { push: true }));
@@ -139,7 +140,7 @@ export function mountCompare(section, session) {
       cancelIdle(idleJob);
       pending = null;
       drawings = [];
-      for (const c of Object.values(canvases)) c.width = 0;
+      for (const c of Object.values(canvases)) clearCanvas(c);
       summaryLine.textContent = '';
       return;
     }
@@ -152,8 +153,8 @@ export function mountCompare(section, session) {
     const frame = { summary, half, theme, hiddenColumn, measure, legend: MEASURES[measure].legend,
       left: { tokens: summary.tokens, data: shownMatrix(session, state.layer, state.head, measure) } };
     titles.a.textContent = `Selected: layer ${state.layer}, head ${state.head}${state.scale ? '' : ' without √dₖ'} · ${MEASURES[measure].title}`;
-    show('a', (target) => drawHeatmap(target, { tokens: frame.left.tokens, weights: frame.left.data, causal: summary.causal },
-      { width: half, theme, selected: state.token, legend: frame.legend, hiddenColumn }));
+    show('a', { tokens: frame.left.tokens, weights: frame.left.data, causal: summary.causal },
+      { width: half, theme, selected: state.token, legend: frame.legend, hiddenColumn });
     // The selected head at once; the other matrix, then the difference, when the
     // browser is idle, each a task of its own: a keystroke waits for one matrix, not three.
     later(() => drawOther(frame));
@@ -181,21 +182,22 @@ export function mountCompare(section, session) {
     const other = right(sideRequest());
     if (typeof other === 'string') {
       titles.b.textContent = other;
-      canvases.b.width = canvases.diff.width = 0;
+      clearCanvas(canvases.b);
+      clearCanvas(canvases.diff);
       titles.diff.textContent = '';
       summaryLine.textContent = '';
       return;
     }
     titles.b.textContent = other.title;
-    show('b', (target) => drawHeatmap(target, { tokens: other.tokens, weights: other.data, causal: summary.causal },
-      { width: half, theme, selected: session.state.token, legend, hiddenColumn }));
+    show('b', { tokens: other.tokens, weights: other.data, causal: summary.causal },
+      { width: half, theme, selected: session.state.token, legend, hiddenColumn });
     later(() => drawDifference(frame, other));
   }
 
   function drawDifference({ summary, half, theme, hiddenColumn, left }, other) {
     const n = sharedPrefix(left.tokens, other.tokens);
     if (n === 0) {
-      canvases.diff.width = 0;
+      clearCanvas(canvases.diff);
       titles.diff.textContent = 'No difference map: the two texts share no leading tokens.';
       summaryLine.textContent = '';
       return;
@@ -203,18 +205,20 @@ export function mountCompare(section, session) {
     const diff = differenceOf(left.data, left.tokens.length, other.data, other.tokens.length, n, summary.causal);
     const over = n < Math.max(left.tokens.length, other.tokens.length) ? ` over the ${n === 1 ? 'one token' : `${n} tokens`} both texts begin with` : '';
     titles.diff.textContent = `Right − left${over}: orange where the right attends more, blue where it attends less`;
-    window.__llmsimCompareLayout = show('diff', (target) => drawHeatmap(target, { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
-      { width: half, theme, selected: session.state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) }));  // (the browser tests find cells by it)
+    show('diff', { tokens: left.tokens.slice(0, n), weights: diff.data, causal: summary.causal },
+      { width: half, theme, selected: session.state.token, hiddenColumn, signed: Math.max(diff.limit, MIN_LIMIT) })
+      .then((layout) => { if (layout) window.__llmsimCompareLayout = layout; });  // (the browser tests find cells by it)
     summaryLine.textContent = diff.largest
       ? `Largest difference: query ${quoted(left.tokens[diff.largest.query])} (#${diff.largest.query}) → key ${quoted(left.tokens[diff.largest.key])} (#${diff.largest.key}), ${signed(diff.largest.value)} · mean |difference| ${diff.meanAbs.toPrecision(3)}`
       : 'The two matrices are the same here.';
     summaryLine.dataset.meanAbs = String(diff.meanAbs);
   }
 
-  // Draws one of the three on screen, and keeps how, for the exported figure.
-  function show(key, draw) {
-    drawings.push({ key, draw });
-    return draw(canvases[key]);
+  // Draws one of the three on screen (in the painting worker), and keeps how, for the
+  // exported figure.
+  function show(key, data, options) {
+    drawings.push({ key, data, options });
+    return paint(canvases[key], 'heatmap', data, options);
   }
 
   // The exported figure (PNG or SVG, by `canvas`'s kind): what is on screen, each
@@ -223,9 +227,9 @@ export function mountCompare(section, session) {
     finish();
     if (!drawings.length) return false;
     const theme = session.theme(), TITLE = 22;
-    const parts = drawings.map(({ key, draw }) => {
+    const parts = drawings.map(({ key, data, options }) => {
       const target = canvasLike(canvas);
-      const layout = draw(target);
+      const layout = drawHeatmap(target, data, options);
       return { key, target, width: layout.width, height: layout.height };
     });
     const place = { a: [0, 0], b: [1, 0], diff: [0, 1] };

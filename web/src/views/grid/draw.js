@@ -2,7 +2,7 @@
 // so the reader can spot the kinds of head at a glance. Pure drawing of one
 // thumbnail: (canvas, data, options) -> pixels; the page lays the thumbnails out.
 import { viridis } from '../colormap.js';
-import { drawCellGrid } from '../canvas.js';
+import { drawCellGrid, pixelRatio } from '../canvas.js';
 
 const STEPS = 1024;  // weight quantisation of the thumbnails' colour table
 
@@ -35,13 +35,15 @@ function thumbnailColours(ablated) {
 // sizes a card's canvas when it makes the card, before its first drawing, so nothing
 // moves when the drawing comes. Returns the size in device pixels.
 export function sizeThumbnail(canvas, size) {
-  const ratio = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
-  const px = Math.round(size * ratio);
+  const px = Math.round(size * pixelRatio(canvas));
+  canvas.cssSize = [size, size];
   if (canvas.width !== px || canvas.height !== px) {
     canvas.width = px;
     canvas.height = px;
-    canvas.style.width = `${size}px`;
-    canvas.style.height = `${size}px`;
+    if (canvas.style) {
+      canvas.style.width = `${size}px`;
+      canvas.style.height = `${size}px`;
+    }
   }
   return px;
 }

@@ -4,7 +4,7 @@
 // read cell by cell with its labels. Pure drawing: (canvas, data, options) -> pixels,
 // plus hit-testing on the layout it returns.
 import { diverging, viridis, parseColor } from '../colormap.js';
-import { canvasLike, colourBar, divergingColours, drawCellGrid, isVector, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
+import { blankCanvas, canvasLike, colourBar, divergingColours, drawCellGrid, isVector, packColor, prepareCanvas, tokenLabel } from '../canvas.js';
 
 const LEGEND_HEIGHT = 48, LABEL_MARGIN = 84, MIN_LABEL_CELL = 10, MAX_CELL = 36;
 
@@ -127,7 +127,7 @@ function hatchPattern(ctx) {
 }
 
 function hatchTile(size) {
-  if (!hatchTiles.has(size)) hatchTiles.set(size, drawHatchTile(document.createElement('canvas'), size));
+  if (!hatchTiles.has(size)) hatchTiles.set(size, drawHatchTile(blankCanvas(size, size), size));
   return hatchTiles.get(size);
 }
 

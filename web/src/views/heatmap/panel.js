@@ -2,7 +2,8 @@
 // wheel), pan (drag) and keyboard navigation of cells. In rollout mode (a measure
 // across layers) the selected head's own weights are drawn smaller beside it, for
 // contrast.
-import { drawHeatmap, heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
+import { heatmapCellAt, heatmapLayout, fitCell } from './draw.js';
+import { clearCanvas, figureCanvas, paint, figure as figureOf } from '../../paint/painter.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { matrixNeed } from '../../needs.js';
@@ -170,7 +171,7 @@ export function mountHeatmap(section, session) {
     const summary = session.summary;
     if (!summary || summary.tokens.length === 0) {
       layout = figure = null;
-      canvas.width = 0;
+      clearCanvas(canvas);
       contrast.hidden = true;
       readout.textContent = '';
       clearTable(table);
@@ -182,8 +183,15 @@ export function mountHeatmap(section, session) {
       width: width(), theme: session.theme(), hover, selected: session.state.token, zoom,
       legend: MEASURES[session.state.measure].legend, hiddenColumn: session.state.hidefirst ? 0 : null,
     };
-    figure = (target) => drawHeatmap(target, { tokens: summary.tokens, weights, causal: summary.causal }, options);
-    layout = figure(canvas);
+    const data = { tokens: summary.tokens, weights, causal: summary.causal };
+    figure = figureOf('heatmap', data, options);
+    // Drawn in the painting worker: until it is, the pointer meets the drawing on screen
+    // (the layout it was drawn with). The layout is computed here too, from the same
+    // numbers, so that zoom and the buttons follow at once.
+    layout = heatmapLayout(summary.tokens.length, options.width, zoom);
+    paint(canvas, 'heatmap', data, options).then((drawn) => {
+      if (drawn) window.__llmsimHeatmapLayout = drawn;  // read by the browser tests to find cells
+    });
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
     canvas.setAttribute('aria-label', `${shownTitle(session.state)}: ${MEASURES[session.state.measure].title}, query by key`);
     drawContrast(summary);
@@ -191,7 +199,6 @@ export function mountHeatmap(section, session) {
     // whole matrix already in view.
     zoomIn.disabled = layout.cell >= MAX_CELL;
     zoomOut.disabled = zoomFit.disabled = !zoom;
-    window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     showReadout();
     fillTableWhenIdle(table, `${shownTitle(session.state)}: each token's strongest keys`,
       weights, () => topWeightsRows(summary.tokens, weights));
@@ -205,7 +212,7 @@ export function mountHeatmap(section, session) {
     if (contrast.hidden) return;
     const { layer, head } = session.state;
     const w = contrastWidth();
-    drawHeatmap(contrastCanvas, { tokens: summary.tokens, weights: session.matrix('weights').data, causal: summary.causal }, {
+    paint(contrastCanvas, 'heatmap', { tokens: summary.tokens, weights: session.matrix('weights').data, causal: summary.causal }, {
       width: w, theme: session.theme(), hover, selected: session.state.token, zoom: null, legend: 'weight',
     });
     contrast.style.width = `${w}px`;
@@ -221,7 +228,7 @@ export function mountHeatmap(section, session) {
     const own = ['weights', 'scores', 'scaled', 'contributions', 'value_norms'].map((name) => matrixNeed(name, layer, head));
     return [...own, ...shownNeeds(session)];  // (the engine asks once for a need listed twice)
   }
-  return { render, needs, exportSvg: () => figure && svgFigure(figure) };
+  return { render, needs, exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure) };
 }
 
 // The pair of heatmaps sits side by side from this width of the view (CSS px), else

@@ -1,7 +1,7 @@
 // Multi-head panel: heads side by side, their concatenation and the W_O projection.
-import { drawMultihead } from './draw.js';
 import { matrixNeed, weightNeed } from '../../needs.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, figure as figureOf, figureCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -26,7 +26,7 @@ export function mountMultihead(section, session) {
   const canvas = section.querySelector('#multihead-canvas');
   let figure = null;  // the last drawing, as a function of its canvas: Export SVG draws it again
   return {
-    exportSvg: () => figure && svgFigure(figure),
+    exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure),
     // Every head's output in the layer (as many as the last run's model has), the
     // concatenation, the layer's output and W_O.
     needs() {
@@ -36,7 +36,7 @@ export function mountMultihead(section, session) {
     },
     render() {
       const summary = session.summary;
-      if (!summary || summary.tokens.length === 0) { figure = null; canvas.width = 0; return; }
+      if (!summary || summary.tokens.length === 0) { figure = null; clearCanvas(canvas); return; }
       const layer = session.state.layer;
       const data = {
         T: summary.tokens.length, dK: summary.d_k, dModel: summary.d_model, layer, tokens: summary.tokens,
@@ -47,8 +47,8 @@ export function mountMultihead(section, session) {
         selected: session.focusToken(),
       };
       const options = { width: canvas.parentElement.clientWidth, theme: session.theme() };
-      figure = (target) => drawMultihead(target, data, options);
-      figure(canvas);
+      figure = figureOf('multihead', data, options);
+      paint(canvas, 'multihead', data, options);
     },
   };
 }

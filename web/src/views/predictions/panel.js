@@ -1,8 +1,8 @@
 // Predictions panel: the top-k next tokens, a temperature, and step-by-step generation.
-import { drawPredictions } from './draw.js';
 import { fillTable } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, figure as figureOf, figureCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -47,7 +47,7 @@ export function mountPredictions(section, session) {
 
   return {
     predicts: true,
-    exportSvg: () => figure && svgFigure(figure),
+    exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure),
     render() {
       const summary = session.summary;
       temperature.value = String(session.state.temperature);
@@ -64,10 +64,10 @@ export function mountPredictions(section, session) {
       } else {
         note.textContent = `After ${quoted(summary.tokens[summary.tokens.length - 1])}, the model expects:`;
       }
-      if (predictions.length === 0) { figure = null; canvas.width = 0; table.replaceChildren(); return; }
+      if (predictions.length === 0) { figure = null; clearCanvas(canvas); table.replaceChildren(); return; }
       const options = { width: canvas.parentElement.clientWidth, theme: session.theme() };
-      figure = (target) => drawPredictions(target, { predictions }, options);
-      figure(canvas);
+      figure = figureOf('predictions', { predictions }, options);
+      paint(canvas, 'predictions', { predictions }, options);
       fillTable(table, `Top ${predictions.length} next tokens at temperature ${session.state.temperature}`,
         [['token', 'id', 'probability'], ...predictions.map((p) => [quoted(p.text), String(p.id), p.probability.toFixed(4)])]);
     },

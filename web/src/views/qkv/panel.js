@@ -1,10 +1,11 @@
 // Q/K/V panel: the soft dictionary lookup for the selected token, step by step.
-import { drawQkv, QKV_STEPS } from './draw.js';
+import { QKV_STEPS } from './draw.js';
 import { clearTable, fillTableWhenIdle } from '../alt-table.js';
 import { quoted } from '../canvas.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { matrixNeed, weightNeed } from '../../needs.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, figure as figureOf, figureCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -55,7 +56,7 @@ export function mountQkv(section, session) {
     stepLabel.textContent = `Step ${step + 1} of ${QKV_STEPS.length}: ${QKV_STEPS[step].title}`;
     back.disabled = step === 0;
     next.disabled = step === QKV_STEPS.length - 1;
-    if (!summary || summary.tokens.length === 0) { figure = null; canvas.width = 0; explain.textContent = ''; clearTable(table); return; }
+    if (!summary || summary.tokens.length === 0) { figure = null; clearCanvas(canvas); explain.textContent = ''; clearTable(table); return; }
     const query = session.focusToken();
     const m = (name) => session.matrix(name).data;
     const data = {
@@ -66,8 +67,8 @@ export function mountQkv(section, session) {
     // Its five columns need about 620 px; a narrower screen scrolls them, and says so.
     const scroller = canvas.parentElement, width = Math.max(MIN_WIDTH, scroller.clientWidth);
     const options = { width, step, theme: session.theme() };
-    figure = (target) => drawQkv(target, data, options);
-    figure(canvas);
+    figure = figureOf('qkv', data, options);
+    paint(canvas, 'qkv', data, options);
     updateScrollCue(scroller, width);
     fillTableWhenIdle(table, `Token ${query} looks up every key it can see`, data.weights, () => lookupRows(summary, data, query));
   }
@@ -77,7 +78,7 @@ export function mountQkv(section, session) {
     return [...['input', 'q', 'k', 'v', 'scores', 'scaled', 'weights', 'output'].map((name) => matrixNeed(name, layer, head)),
       ...['w_q', 'w_k', 'w_v'].map((name) => weightNeed(name, layer))];
   }
-  return { render, needs, exportSvg: () => figure && svgFigure(figure) };
+  return { render, needs, exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure) };
 }
 
 // The table behind the canvas: every key the query sees, with its three numbers.

@@ -1,8 +1,9 @@
 // Scaling panel: the sqrt(d_k) lab. The curves are measured once in C++ (for
 // d_k = 1, 2, 4, ..., 1024); the slider picks the d_k whose numbers are spelled out.
-import { drawScaling, nearestPoint, SCALING_PLOTS } from './draw.js';
+import { nearestPoint, SCALING_PLOTS } from './draw.js';
 import { fillTable } from '../alt-table.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, figure as figureOf, figureCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -61,7 +62,7 @@ export function mountScaling(section, session) {
       if (!points) {
         // Measured once in the engine's worker; the view draws when it arrives.
         points = session.answer('scaling-lab', () => session.engine.scalingLab({ nKeys: 16, draws: 400, seed: 1 }));
-        if (!points) { numbers.textContent = 'Measuring…'; canvas.width = 0; figure = null; return; }
+        if (!points) { numbers.textContent = 'Measuring…'; clearCanvas(canvas); figure = null; return; }
         fillTable(table, 'Measured over 400 random queries against 16 random keys each', [
           ['dₖ', 'Var(q·k)', 'Var(q·k/√dₖ)', 'max weight', 'max weight (scaled)', 'entropy', 'entropy (scaled)', 'Jacobian norm', 'Jacobian norm (scaled)'],
           ...points.map((p) => [p.d_k, p.unscaled.score_variance, p.scaled.score_variance, p.unscaled.max_weight, p.scaled.max_weight,
@@ -74,10 +75,10 @@ export function mountScaling(section, session) {
       numbers.textContent = `At dₖ = ${p.d_k}, ${session.state.labscale ? 'with' : 'without'} scaling: Var(scores) = ${s.score_variance.toFixed(2)}, largest weight ${s.max_weight.toFixed(2)}, entropy ${s.entropy.toFixed(2)}, Jacobian norm ${s.jacobian_norm.toFixed(3)}.`;
       const width = canvas.parentElement.clientWidth;
       const data = { points, dK: p.d_k, scaled: session.state.labscale }, options = { width, theme: session.theme() };
-      figure = (target) => drawScaling(target, data, options);
-      figure(canvas);
+      figure = figureOf('scaling', data, options);
+      paint(canvas, 'scaling', data, options);
     },
-    exportSvg: () => figure && svgFigure(figure),
+    exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure),
     points: () => points,
   };
 }
