@@ -71,8 +71,8 @@ test('heatmap: "what moves" draws the contributions, "hide the first token" reno
 
 test('arcs and the head grid follow the same switch: the grid redraws its thumbnails from the contributions', async () => {
   const { page, errors } = await openPage(browser.context, `${site.url}?view=grid&text=${encodeURIComponent('The cat sat on the mat because it was warm.')}`);
-  const pixels = () => page.evaluate(() => Array.from(document.querySelectorAll('section[data-view="grid"] canvas'))
-    .map((c) => Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data).reduce((a, b) => (a * 31 + b) >>> 0, 7)));
+  const pixels = () => page.evaluate(() => Promise.all(Array.from(document.querySelectorAll('section[data-view="grid"] canvas'))
+    .map(async (c) => Array.from((await window.__llmsimPixels(c)).data).reduce((a, b) => (a * 31 + b) >>> 0, 7))));
   await page.waitForFunction(() => document.querySelectorAll('section[data-view="grid"] canvas').length > 0);
   await page.waitForTimeout(300);  // the other thumbnails draw when idle
   const before = await pixels();

@@ -17,7 +17,7 @@
 // the engine behaves the same, but a long run then delays typing. The console says so.
 import ENGINE_SOURCE from '../../build/engine/llmsim-engine.js' with { type: 'text' };
 import { MANIFEST, manifestEntry, modelList, modelOptions, RANDOM_MODEL } from './manifest.js';
-import { loadModelScript, loadScript, scriptBase } from './model-scripts.js';
+import { loadModelScript, loadScript, modelScriptOnPage, modelScriptUrl, scriptBase } from './model-scripts.js';
 import { needKey } from './needs.js';
 
 // Messages to the host and their answers, matched by id.
@@ -57,10 +57,12 @@ class HostConnection {
     this.pending.clear();
   }
 
-  // Makes sure the host has the trained model `name`: its script is loaded here on the
-  // main thread (classic scripts work from file:// and under the CSP; a worker cannot
-  // load them from file://) and its data sent over. One load per model; a failed load
-  // stays failed until the page is reloaded.
+  // Makes sure the host has the trained model `name`. Over http(s) the worker loads its
+  // script itself (importScripts), so the page's main thread never parses it; from
+  // file://, where a worker cannot load it, and for a script the page already has
+  // (the default model's, in index.html), it is loaded here as a classic script and
+  // its data sent over. One load per model; a failed load stays failed until the page
+  // is reloaded.
   ensureModel(name) {
     if (name === RANDOM_MODEL.name || this.installed.has(name)) return Promise.resolve();
     if (!this.installing.has(name)) {
@@ -68,7 +70,7 @@ class HostConnection {
         const entry = manifestEntry(name);
         if (!entry) throw new Error(`There is no model "${String(name).slice(0, 40)}" here.`);
         try {
-          await this.request('install', { name, data: await loadModelScript(name) });
+          if (!(await this.installInWorker(name))) await this.request('install', { name, data: await loadModelScript(name) });
           this.installed.add(name);
         } catch (error) {
           throw new Error(`The model “${entry.title}” could not be loaded: ${error.message}. Choose another model, or reload the page to try again.`);
@@ -76,6 +78,18 @@ class HostConnection {
       })());
     }
     return this.installing.get(name);
+  }
+
+  // Has the worker load the model's script itself: true if it did.
+  async installInWorker(name) {
+    const url = new URL(modelScriptUrl(name), location.href);
+    if (this.where !== 'worker' || !/^https?:$/.test(url.protocol) || modelScriptOnPage(name)) return false;
+    try {
+      await this.request('installScript', { name, url: url.href });
+      return true;
+    } catch {
+      return false;  // (a policy that refuses it, say): the page loads it instead
+    }
   }
 }
 

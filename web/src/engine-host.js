@@ -46,6 +46,18 @@ export function serve(port) {
       installModelData(module, name, data.heads ? { ...data, probes: null } : data);
       return { result: true };
     },
+    // A trained model's data script read here rather than on the page's main thread,
+    // where parsing its megabytes of script was a long task on a slow machine. A worker
+    // may importScripts over http(s), not from file:// (the page loads it there).
+    installScript: (module, { name, url }) => {
+      if (typeof importScripts !== 'function') throw new Error('this host cannot load scripts');
+      importScripts(url);
+      const data = globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[name];
+      if (!data) throw new Error(`${url} holds no model "${name}"`);
+      operations.install(module, { name, data });
+      delete globalThis.LLMSIM_MODELS[name];  // the module has its own copy now
+      return { result: true };
+    },
     // A model given as a folder's files (the Train view's "Use this model", or "Open a
     // model…"), and the probes its head report is measured on (null: none).
     installFiles: (module, { name, title, config, tokenizer, weights, probes }) => {

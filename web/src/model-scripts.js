@@ -43,6 +43,12 @@ function scriptElementLoaded(script) {
   });
 }
 
+// Whether the page has the model's script already, or is loading it (index.html's
+// default model): then it is read from the page, not loaded a second time.
+export function modelScriptOnPage(name) {
+  return Boolean(globalThis.LLMSIM_MODELS && globalThis.LLMSIM_MODELS[name]) || Boolean(scriptStillLoading(modelScriptUrl(name)));
+}
+
 // A model's data as its script registers it: { config, tokenizer, weights (base64),
 // probes, heads (JSON text of the shipped head report, or null) }.
 export async function loadModelScript(name) {

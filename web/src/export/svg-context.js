@@ -10,6 +10,7 @@
 // (as a canvas does); rectangles stay <rect> while the transform keeps them upright;
 // text keeps its own transform attribute when rotated. Every text is escaped (token
 // text is the reader's input).
+import { measuringContext } from '../views/canvas.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const ROOT_FONT = 'system-ui, sans-serif';  // the views' font; a <text> names another only when it differs
@@ -88,12 +89,7 @@ function attrs(object) {
 // where each textBaseline sits against the alphabetic one, so the SVG's text (all on
 // its alphabetic baseline, which every SVG renderer and editor reads alike) lands
 // where the canvas put it. Without one (Node), rough figures in ems.
-let sharedMeasure;
-function defaultMeasure() {
-  if (sharedMeasure === undefined)
-    sharedMeasure = typeof document !== 'undefined' ? document.createElement('canvas').getContext('2d') : null;
-  return sharedMeasure;
-}
+function defaultMeasure() { return measuringContext(); }
 const EM_BASELINE = { alphabetic: 0, top: 0.8, hanging: 0.75, middle: 0.32, ideographic: -0.2, bottom: -0.2 };
 
 // An arc of the ellipse centred (cx, cy), radii rx, ry, turned by `rotation`, from

@@ -81,8 +81,27 @@ function recordOf(canvas) {
   return record;
 }
 
-export function paint(canvas, draw, data, options) {
+// `size`: the drawing's [width, height] in CSS pixels when the panel knows it already
+// (from the layout it hit-tests against): the canvas takes it at once, so the pointer
+// meets the layout's cells even before the drawing arrives. Otherwise the canvas takes
+// the drawing's size when it arrives.
+export function paint(canvas, draw, data, options, size = null) {
+  if (size) setCssSize(canvas, size);
   return schedule(canvas, { draw, data, options });
+}
+
+function setCssSize(canvas, [w, h]) {
+  if (canvas.style.width !== `${w}px`) canvas.style.width = `${w}px`;
+  if (canvas.style.height !== `${h}px`) canvas.style.height = `${h}px`;
+}
+
+// The page no longer shows the canvas (a view made new ones): the worker lets it go.
+export function releaseCanvas(canvas) {
+  const record = canvases.get(canvas);
+  if (!record || !record.worker) return;
+  canvases.delete(canvas);
+  adopted.delete(canvas);
+  startPainter().then((worker) => worker.postMessage({ op: 'release', id: record.id }));
 }
 
 // Blanks the canvas (a view with nothing to show).
@@ -139,11 +158,7 @@ async function drawInWorker(worker, canvas, record, job) {
   if (reply.error) throw new Error(reply.error);
   if (reply.ms !== undefined) { drawing.ms += reply.ms; drawing.count++; }
   record.px = reply.px;
-  if (reply.css) {
-    const [w, h] = reply.css;
-    if (canvas.style.width !== `${w}px`) canvas.style.width = `${w}px`;
-    if (canvas.style.height !== `${h}px`) canvas.style.height = `${h}px`;
-  }
+  if (reply.css) setCssSize(canvas, reply.css);
   return reply.result;
 }
 

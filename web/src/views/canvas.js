@@ -30,6 +30,15 @@ export function blankCanvas(width, height) {
   return canvas;
 }
 
+// A 2d context that only measures text (never drawn on, so it has no backing store to
+// speak of): one per page or worker; null where there is no canvas at all (Node).
+let measuring;
+export function measuringContext() {
+  if (measuring === undefined)
+    measuring = typeof document !== 'undefined' || typeof OffscreenCanvas !== 'undefined' ? blankCanvas(1, 1).getContext('2d') : null;
+  return measuring;
+}
+
 export function prepareCanvas(canvas, cssWidth, cssHeight) {
   const ratio = pixelRatio(canvas);
   const width = Math.max(1, Math.round(cssWidth * ratio));

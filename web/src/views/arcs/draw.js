@@ -22,6 +22,15 @@ export function arcsLayout(ctx, tokens) {
   return { boxes, width: x + 2, height: arcRoom + ROW + 14, baseline: arcRoom };
 }
 
+// The stretch of the row a drawing with `options` shows: the row's width (at least
+// options.minWidth), and the window's width and left edge in it.
+export function arcsWindow(layout, options) {
+  const rowWidth = Math.max(layout.width, options.minWidth || 0);
+  const width = options.window ? Math.min(rowWidth, options.window.width) : rowWidth;
+  const x0 = options.window ? Math.max(0, Math.min(rowWidth - width, options.window.x)) : 0;
+  return { rowWidth, width, x0 };
+}
+
 // The token under (x, y) in CSS pixels, or null: anywhere in its column counts.
 export function arcsTokenAt(layout, x) {
   const i = layout.boxes.findIndex((b) => x >= b.x - GAP / 2 && x < b.x + b.w + GAP / 2);
@@ -41,9 +50,7 @@ export function drawArcs(canvas, data, options) {
   const { theme, threshold = 0.02, focus = null } = options;
   const T = tokens.length;
   const layout = arcsLayout(canvas.getContext('2d'), tokens);
-  const rowWidth = Math.max(layout.width, options.minWidth || 0);
-  const width = options.window ? Math.min(rowWidth, options.window.width) : rowWidth;
-  const x0 = options.window ? Math.max(0, Math.min(rowWidth - width, options.window.x)) : 0;
+  const { rowWidth, width, x0 } = arcsWindow(layout, options);
   const ctx = prepareCanvas(canvas, width, layout.height);
   ctx.fillStyle = theme.background;
   ctx.fillRect(0, 0, width, layout.height);

@@ -1,13 +1,14 @@
 // Arcs panel: one head, or several overlaid in their own colours; a threshold; hover
 // or select a token to see only its arcs. The row scrolls sideways; the canvas draws
 // only the stretch in view, so a long text costs what is on screen.
-import { drawArcs, arcsTokenAt } from './draw.js';
+import { arcsLayout, arcsTokenAt, arcsWindow, drawArcs } from './draw.js';
 import { headColor } from '../colormap.js';
 import { clearTable, fillTableWhenIdle, topWeightsRows } from '../alt-table.js';
 import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
-import { quoted } from '../canvas.js';
+import { measuringContext, quoted } from '../canvas.js';
 import { MEASURES, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { clearCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -114,7 +115,7 @@ export function mountArcs(section, session) {
     thresholdValue.textContent = session.state.threshold.toFixed(2);
     if (!summary || summary.tokens.length === 0) {
       layout = drawing = null;
-      canvas.width = 0;
+      clearCanvas(canvas);
       clearTable(table);
       return;
     }
@@ -134,12 +135,19 @@ export function mountArcs(section, session) {
     fillTableWhenIdle(table, `${shownTitle(session.state)}: each token's strongest keys`,
       weights, () => topWeightsRows(summary.tokens, weights));
   }
-  // Draws the stretch of the row in view; the row element takes the whole row's width,
-  // which is what the scroll bar scrolls.
+  // Draws the stretch of the row in view (in the painting worker); the row element
+  // takes the whole row's width, which is what the scroll bar scrolls. The layout the
+  // pointer and the scrolling follow is measured here, as drawArcs measures it.
+  let measured = null;  // { tokens, layout } of the last text measured
   function draw() {
     if (!drawing) return;
     const inView = { x: scroller.scrollLeft, width: scroller.clientWidth };
-    layout = drawArcs(canvas, drawing.data, { ...drawing.options, minWidth: inView.width, window: inView });
+    const options = { ...drawing.options, minWidth: inView.width, window: inView };
+    const { tokens } = drawing.data;
+    if (!measured || measured.tokens !== tokens) measured = { tokens, layout: arcsLayout(measuringContext(), tokens) };
+    const { rowWidth, width, x0 } = arcsWindow(measured.layout, options);
+    layout = { ...measured.layout, width: rowWidth, windowX: x0 };
+    paint(canvas, 'arcs', drawing.data, options, [width, layout.height]);
     row.style.width = `${layout.width}px`;
     updateScrollCue(scroller, layout.width);  // a row wider than the view says so
   }

@@ -2,8 +2,9 @@
 // focus a head, toggle to switch it off (ablate) and see the loss and predictions move,
 // click a label to see the evidence for it (evidence.js).
 import { drawThumbnail, drawThumbnailCells, sizeThumbnail } from './draw.js';
-import { isVector, prepareCanvas, quoted } from '../canvas.js';
+import { blankCanvas, isVector, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
+import { paint, releaseCanvas } from '../../paint/painter.js';
 import { MEASURES, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 import { hideEvidence, showEvidence } from './evidence.js';
@@ -157,7 +158,7 @@ export function mountGrid(section, session) {
 
   function drawThumbnailOf(card) {
     const weights = thumbnailOf(card.layer, card.head);
-    drawThumbnail(card.canvas, { weights, T: session.summary.tokens.length }, { size: THUMB, ablated: isOff(card) });
+    paint(card.canvas, 'thumbnail', { weights, T: session.summary.tokens.length }, { size: THUMB, ablated: isOff(card) });
     card.drawn = weights;
     card.drawnOff = isOff(card);
     card.el.dataset.run = String(session.runNumber);  // which run it shows (the tests read it)
@@ -203,7 +204,7 @@ export function mountGrid(section, session) {
     for (const card of cards) {
       const x = card.head * cell + 8, y = card.layer * (cell + text) + 8;
       if (isVector(ctx)) drawThumbnailCells(ctx, { weights: card.drawn, T }, { size: THUMB, ablated: card.drawnOff }, x, y);
-      else ctx.drawImage(card.canvas, x, y, THUMB, THUMB);
+      else ctx.drawImage(thumbnailImage(card, T), x, y, THUMB, THUMB);
       ctx.fillStyle = theme.text;
       ctx.font = '600 11px system-ui, sans-serif';
       ctx.fillText(`L${card.layer} H${card.head}`, x, y + THUMB + 4);
@@ -212,6 +213,14 @@ export function mountGrid(section, session) {
       ctx.fillText(card.label.textContent, x, y + THUMB + 18, cell - 8);
     }
     return true;
+  }
+
+  // A card's thumbnail drawn here, for the exported figure (the card's own canvas is
+  // drawn in the painting worker).
+  function thumbnailImage(card, T) {
+    const image = blankCanvas(0, 0);
+    drawThumbnail(image, { weights: card.drawn, T }, { size: THUMB, ablated: card.drawnOff });
+    return image;
   }
 
   let cards = [], shape = '';
@@ -248,6 +257,7 @@ export function mountGrid(section, session) {
       if (shape !== `${summary.n_layer}x${summary.n_head}`) {
         shape = `${summary.n_layer}x${summary.n_head}`;
         grid.style.setProperty('--heads', summary.n_head);
+        for (const card of cards) releaseCanvas(card.canvas);
         cards = [];
         for (let layer = 0; layer < summary.n_layer; layer++)
           for (let head = 0; head < summary.n_head; head++) cards.push(makeCard(layer, head));

@@ -189,9 +189,8 @@ export function mountHeatmap(section, session) {
     // (the layout it was drawn with). The layout is computed here too, from the same
     // numbers, so that zoom and the buttons follow at once.
     layout = heatmapLayout(summary.tokens.length, options.width, zoom);
-    paint(canvas, 'heatmap', data, options).then((drawn) => {
-      if (drawn) window.__llmsimHeatmapLayout = drawn;  // read by the browser tests to find cells
-    });
+    paint(canvas, 'heatmap', data, options, [layout.width, layout.height]);
+    window.__llmsimHeatmapLayout = layout;  // read by the browser tests to find cells
     if (zoom) Object.assign(zoom, { row0: layout.row0, col0: layout.col0 });
     canvas.setAttribute('aria-label', `${shownTitle(session.state)}: ${MEASURES[session.state.measure].title}, query by key`);
     drawContrast(summary);
