@@ -3,6 +3,7 @@
 // async-engine.js); panels draw them.
 import { createAsyncEngine } from './async-engine.js';
 import { onScreen, painterWhere } from './paint/painter.js';
+import { setText } from './dom.js';
 import { startPainting } from './paint/start.js';
 import { linkParams, linkParts } from './link.js';
 import { DEFAULT_STATE, parseState, serializeState } from './state.js';
@@ -152,12 +153,6 @@ function fillSelect(select, labels, current) {
   if (Array.from(select.options, (o) => o.textContent).join('\n') !== labels.join('\n'))
     select.replaceChildren(...labels.map((label, i) => new Option(label, String(i))));
   if (select.value !== String(current)) select.value = String(current);
-}
-
-// Sets an element's text only when it differs: every keystroke syncs the controls,
-// and an unchanged write still costs the browser a layout.
-function setText(element, text) {
-  if (element.textContent !== text) element.textContent = text;
 }
 
 // Controls reflect the state, whatever changed it: a run, Back/Forward, a view.

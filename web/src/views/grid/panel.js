@@ -5,6 +5,7 @@ import { drawThumbnail, drawThumbnailCells, sizeThumbnail } from './draw.js';
 import { blankCanvas, isVector, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
 import { paint, releaseCanvas } from '../../paint/painter.js';
+import { setText } from '../../dom.js';
 import { MEASURES, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
 import { hideEvidence, showEvidence } from './evidence.js';
@@ -138,7 +139,7 @@ export function mountGrid(section, session) {
     const info = labels ? labels.find((h) => h.layer === layer && h.head === head) : null;
     card.el.className = 'head-card' + (layer === session.state.layer && head === session.state.head ? ' focused' : '') + (off ? ' off' : '');
     card.focus.setAttribute('aria-label', `Focus layer ${layer}, head ${head}${info ? `: ${labelText(info)}` : ''}`);
-    card.label.textContent = info ? labelText(info) : '—';
+    setText(card.label, info ? labelText(info) : '—');
     card.label.disabled = !info;  // no report (random weights, or not yet here): no evidence
     if (info) card.label.title = `${info.reason} (click for the evidence)`; else card.label.removeAttribute('title');
     card.box.checked = !off;
@@ -174,9 +175,12 @@ export function mountGrid(section, session) {
     const focused = stale.find((card) => card.layer === session.state.layer && card.head === session.state.head);
     if (focused) drawThumbnailOf(focused);
     const later = stale.filter((card) => card !== focused);
+    // A few at a time: each is a message to the painting worker, its matrix copied
+    // into it after this callback (a slow machine's main thread felt eight at once).
     const drawSome = (deadline) => {
+      let n = 0;
       do drawThumbnailOf(later.shift());
-      while (later.length && deadline.timeRemaining() > 3);
+      while (later.length && ++n < 3 && deadline.timeRemaining() > 3);
       if (later.length) idleJob = whenIdle(drawSome);
     };
     if (later.length) idleJob = whenIdle(drawSome);
@@ -268,7 +272,7 @@ export function mountGrid(section, session) {
       if (evidenceOf && (evidenceOf.model !== session.state.model || !labels)) closeEvidence();
       syncLabelButtons();
       drawThumbnails();
-      summaryLine.textContent = gridSummary(summary, session.state, Boolean(labels));
+      setText(summaryLine, gridSummary(summary, session.state, Boolean(labels)));
       showNextTokens(nextTable, summary, session.state.ablate);
     },
   };
