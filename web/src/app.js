@@ -10,6 +10,7 @@ import { DEFAULT_STATE, parseState, serializeState } from './state.js';
 import { initThemeToggle } from './theme.js';
 import { Session } from './session.js';
 import { mountView, VIEW_NAMES, viewNamed } from './views/index.js';
+import { afterNextFrame } from './views/idle.js';
 import { captionedCanvas, downloadBlob, exportCaption } from './download.js';
 import { presetsFor, presetTitle } from './presets.js';
 import { embedSnippets } from './embed-code.js';
@@ -363,6 +364,8 @@ async function main() {
   }
   const panels = {};
   let ran = false;  // a run (or its error) has come back
+  let shownView = null;  // the view whose section is shown
+  let cancelSwitch = () => {};  // cancels the drawing of a view just switched to
   const session = new Session(engine, state, document.documentElement, {
     // The controls follow a change at once; the views follow when its run is back.
     onState(changed, push) {
@@ -387,15 +390,30 @@ async function main() {
     onRender() {
       syncControls(session);  // a view may change the layer or head (a grid thumbnail)
       showNotices(session.notices);
-      for (const name of VIEW_NAMES) {
-        const visible = name === session.state.view;
-        panels[name].section.hidden = !visible;
-        $(`tab-${name}`).setAttribute('aria-selected', String(visible));
-        $(`tab-${name}`).tabIndex = visible ? 0 : -1;
-      }
-      panels[session.state.view].render();
-      syncExports(panels[session.state.view], viewNamed(session.state.view).title);
       const view = session.state.view;
+      if (view !== shownView) {
+        // Another view: its section shows now and the browser lays it out with the next
+        // frame; the panel draws in a task after that. On a slow machine the two in one
+        // task (a section's first layout, then the panel's script) were a long task.
+        // (The page's first view draws at once.)
+        const first = shownView === null;
+        shownView = view;
+        for (const name of VIEW_NAMES) {
+          const visible = name === view;
+          panels[name].section.hidden = !visible;
+          $(`tab-${name}`).setAttribute('aria-selected', String(visible));
+          $(`tab-${name}`).tabIndex = visible ? 0 : -1;
+        }
+        cancelSwitch();
+        if (!first) {
+          cancelSwitch = afterNextFrame(() => { cancelSwitch = () => {}; session.render(); });
+          return;
+        }
+      }
+      cancelSwitch();  // (this draws the switch's view, with the state as it is now)
+      cancelSwitch = () => {};
+      panels[view].render();
+      syncExports(panels[view], viewNamed(view).title);
       onScreen().then(() => {  // drawn (in the painting worker) and on screen: the tests and benches wait for it
         if (session.state.view === view) document.body.dataset.view = view;
       });

@@ -19,6 +19,7 @@
 // The worker's source comes from the page's entry point (start.js), not from here:
 // Node imports the views (for their names) and cannot import a bundle as text.
 import { drawNamed } from './draws.js';
+import { afterNextFrame, whenIdle } from '../views/idle.js';
 
 let connection = null;  // Promise of a Worker, or of null for drawing on the main thread
 let nextSeq = 1, nextCanvas = 1, nextArray = 1;
@@ -95,6 +96,32 @@ function setCssSize(canvas, [w, h]) {
   if (canvas.style.height !== `${h}px`) canvas.style.height = `${h}px`;
 }
 
+// Gives the canvas to the worker (once): from then on only the worker draws on it.
+function handOver(worker, canvas, record) {
+  const offscreen = canvas.transferControlToOffscreen();
+  worker.postMessage({ op: 'adopt', id: record.id, canvas: offscreen }, [offscreen]);
+  record.worker = true;
+  adopted.add(canvas);
+}
+
+// Hands `canvases` to the worker ahead of their first drawing, one per idle moment:
+// handing one over costs the main thread a few milliseconds (more on a slow machine),
+// which would otherwise come with the first drawing of a view the reader switches to.
+export function handOverWhenIdle(canvases) {
+  const waiting = [...canvases];
+  const next = async () => {
+    const worker = await startPainter();
+    if (!worker) return;  // drawing on the main thread: nothing to hand over
+    whenIdle(() => {
+      const canvas = waiting.shift();
+      const record = recordOf(canvas);
+      if (!record.worker && !record.drawing) handOver(worker, canvas, record);
+      if (waiting.length) next();
+    });
+  };
+  if (waiting.length) next();
+}
+
 // The page no longer shows the canvas (a view made new ones): the worker lets it go.
 export function releaseCanvas(canvas) {
   const record = canvases.get(canvas);
@@ -146,12 +173,7 @@ function drawHere(canvas, job) {
 }
 
 async function drawInWorker(worker, canvas, record, job) {
-  if (!record.worker) {
-    const offscreen = canvas.transferControlToOffscreen();
-    worker.postMessage({ op: 'adopt', id: record.id, canvas: offscreen }, [offscreen]);
-    record.worker = true;
-    adopted.add(canvas);
-  }
+  if (!record.worker) handOver(worker, canvas, record);
   const reply = job.clear
     ? await ask(worker, { op: 'clear', id: record.id })
     : await ask(worker, { op: 'paint', id: record.id, draw: job.draw, data: keptArrays(record, job.data), options: job.options, ratio: globalThis.devicePixelRatio || 1 });
@@ -201,12 +223,7 @@ export async function onScreen() {
   await nextFrame();
 }
 
-function nextFrame() {
-  return new Promise((resolve) => {
-    requestAnimationFrame(() => setTimeout(resolve, 0));
-    setTimeout(resolve, 100);
-  });
-}
+function nextFrame() { return new Promise((resolve) => afterNextFrame(resolve)); }
 
 // The pixels of a view's canvas in the rectangle given (the whole canvas without one),
 // as an ImageData, wherever it is drawn, once every drawing asked for is done: what

@@ -7,3 +7,13 @@ export const whenIdle = typeof requestIdleCallback === 'function'
   : (work) => setTimeout(() => work({ didTimeout: true, timeRemaining: () => 0 }), 16);
 
 export const cancelIdle = typeof cancelIdleCallback === 'function' ? cancelIdleCallback : clearTimeout;
+
+// Runs work() once, in a task after the next frame (its style, layout and paint), or
+// after 100 ms where no frame comes (a page in a background tab). Returns a cancel().
+export function afterNextFrame(work) {
+  let done = false;
+  const run = () => { if (!done) { done = true; work(); } };
+  const frame = requestAnimationFrame(() => setTimeout(run, 0));
+  const fallback = setTimeout(run, 100);
+  return () => { done = true; cancelAnimationFrame(frame); clearTimeout(fallback); };
+}

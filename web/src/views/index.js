@@ -13,6 +13,7 @@ import { view as scaling } from './scaling/panel.js';
 import { view as predictions } from './predictions/panel.js';
 import { view as compare } from './compare/panel.js';
 import { view as train } from './train/panel.js';
+import { handOverWhenIdle } from '../paint/painter.js';
 
 // The guide's order of ideas: tokens, then query/key/value, the scaled dot product and
 // its softmax (arcs, heatmap), why √dₖ, many heads, what the heads learn, what comes next,
@@ -40,5 +41,9 @@ export function mountView(name, session, place) {
   section.setAttribute('role', 'tabpanel');
   section.innerHTML = view.markup;  // constant markup (panel.js), never user text
   place(section);
-  return { section, ...view.mount(section, session) };
+  const mounted = view.mount(section, session);
+  // The view's canvases go to the painting worker before the view first draws (one
+  // per idle moment), except those a view draws itself on the main thread.
+  if (!view.mainThreadCanvases) handOverWhenIdle(section.querySelectorAll('canvas'));
+  return { section, ...mounted };
 }

@@ -48,7 +48,9 @@ const MARKUP = `
   </aside>
 `;
 
-export const view = { name: 'train', title: 'Train', markup: MARKUP, mount: mountTrain };
+// Its canvases are drawn on the main thread (mainThreadCanvases): a few drawings every
+// few seconds, from the trainer's reports.
+export const view = { name: 'train', title: 'Train', markup: MARKUP, mount: mountTrain, mainThreadCanvases: true };
 
 const THUMBNAIL_SIZE = 96;  // CSS pixels
 
