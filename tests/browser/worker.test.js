@@ -220,6 +220,29 @@ for (const view of ['arcs', 'heatmap', 'grid']) {
   });
 }
 
+test('the painting worker draws the latest of drawings asked for faster than it draws: a drawing on its way is never followed by a stale one', async () => {
+  const text = 'The cat sat on the mat because it was tired, and the dog slept.';
+  const { page, errors } = await openPage(browser.context, `${site.url}?view=heatmap&text=${encodeURIComponent(text)}`);
+  const T = await page.evaluate(() => window.__llmsim.summary.tokens.length);
+  // Every token selected in turn, in one task: each redraws the heatmap (its selected
+  // row), far faster than the worker draws, so drawings wait and replace each other.
+  const asked = await page.evaluate((n) => {
+    const before = window.__llmsimDrawing.count;
+    for (let t = 0; t < n; t++) window.__llmsim.set({ token: t });
+    return window.__llmsimPainted().then(() => window.__llmsimDrawing.count - before);
+  }, T);
+  assert.ok(asked >= 1 && asked < T, `${asked} drawings for ${T} asked: the waiting ones were replaced`);
+  // The drawing that stays is the last one asked for: the same pixels as a page opened
+  // with that token selected.
+  const last = await drawingFingerprint(page, 'heatmap');
+  const fresh = await openPage(browser.context, `${site.url}?view=heatmap&token=${T - 1}&text=${encodeURIComponent(text)}`);
+  assert.equal(last, await drawingFingerprint(fresh.page, 'heatmap'));
+  const first = await openPage(browser.context, `${site.url}?view=heatmap&token=0&text=${encodeURIComponent(text)}`);
+  assert.notEqual(last, await drawingFingerprint(first.page, 'heatmap'), 'the selection shows in the drawing');
+  assert.deepEqual(errors, []);
+  for (const p of [page, fresh.page, first.page]) await p.close();
+});
+
 test('opening the grid runs no head analysis on the main thread: the labels are the shipped report, read in the worker', async () => {
   const { page, errors } = await openPage(browser.context, `${site.url}?view=arcs&text=${encodeURIComponent(TEXT_128)}`);
   await observeLongTasks(page);
