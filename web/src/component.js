@@ -10,7 +10,7 @@
 // The models come from scripts beside this one, loaded by the engine: llmsim-data.js
 // (the default model) at start, models/<name>.js when an element asks for that model.
 import { createAsyncEngine } from './async-engine.js';
-import { onScreen } from './paint/painter.js';
+import { onScreen, releaseCanvas } from './paint/painter.js';
 import { startPainting } from './paint/start.js';
 import { isSwitch, parseState } from './state.js';
 import { Session } from './session.js';
@@ -85,6 +85,7 @@ export class LlmAttentionElement extends HTMLElement {
     // Free the C++ simulator once the element is gone for good (not just moved).
     queueMicrotask(() => {
       if (!this.isConnected && this.session) {
+        this.releaseCanvases();
         this.session.dispose();
         this.session = null;
         this.ready = null;
@@ -153,7 +154,13 @@ export class LlmAttentionElement extends HTMLElement {
     this.session.run();
   }
 
+  // The painting worker lets go of the canvases of the view shown until now.
+  releaseCanvases() {
+    if (this.panel) for (const canvas of this.panel.section.querySelectorAll('canvas')) releaseCanvas(canvas);
+  }
+
   mountView() {
+    this.releaseCanvases();
     const name = VIEW_NAMES.includes(this.session.state.view) ? this.session.state.view : 'arcs';
     this.panel = mountView(name, this.session, (section) => this.container.replaceChildren(section));
     this.mountedView = name;

@@ -55,7 +55,18 @@ function startWorker(source) {
     const refused = (event) => { event.preventDefault(); reject(new Error(event.message || 'its worker did not start')); };
     worker.addEventListener('error', refused);
     worker.onmessage = ({ data }) => {
-      if (data.type === 'ready') { worker.removeEventListener('error', refused); resolve(worker); return; }
+      if (data.type === 'ready') {
+        worker.removeEventListener('error', refused);
+        // A worker that fails later (out of memory, say) answers nothing more: every
+        // drawing waiting for it ends, and the console says why.
+        worker.addEventListener('error', (event) => {
+          console.error(`LLM attention simulator: the views' painting worker stopped (${event.message || 'it failed'}). Reload the page.`);
+          for (const done of replies.values()) done({ error: 'the painting worker stopped' });
+          replies.clear();
+        });
+        resolve(worker);
+        return;
+      }
       const done = replies.get(data.seq);
       replies.delete(data.seq);
       if (done) done(data);
