@@ -414,12 +414,11 @@ async function main() {
       cancelSwitch = () => {};
       panels[view].render();
       syncExports(panels[view], viewNamed(view).title);
-      onScreen().then(() => {  // drawn (in the painting worker) and on screen: the tests and benches wait for it
-        if (session.state.view === view) document.body.dataset.view = view;
-      });
-      if (!ran || session.loading || session.waiting()) return;
-      const drawn = Boolean(session.summary);
+      // Drawn (in the painting worker) and on screen: the tests and benches wait for these.
+      const whole = ran && !session.loading && !session.waiting(), drawn = Boolean(session.summary);
       onScreen().then(() => {
+        if (session.state.view === view) document.body.dataset.view = view;
+        if (!whole) return;
         document.body.dataset.ready = 'true';  // the first run (or its error) is on screen, whole
         document.body.dataset.engine = engine.where;  // 'worker', or 'main thread' under a CSP that refuses it
         document.body.dataset.painter = painterWhere();  // the same for the views' drawing

@@ -1,5 +1,6 @@
 // The page's engine: asynchronous, with the WASM module and every model run in a Web
-// Worker, so the page's main thread only draws. `await engine.run(text, options,
+// Worker, so the page's main thread never waits for a run (the views draw in another
+// worker, paint/painter.js). `await engine.run(text, options,
 // needs)` resolves with the run's summary and, as transferred Float32Arrays, the
 // matrices the visible view needs; `engine.matrices(run, needs)` asks for more of the
 // same run. The synchronous engine (engine.js) stays for Node and the tests; the

@@ -257,7 +257,8 @@ export function figure(draw, data, options) {
   return (target) => drawNamed(draw)(target, data, options);
 }
 
-// The figure drawn on a new canvas of the page (Export PNG).
+// The figure drawn on a new canvas of the page (Export PNG); null if draw returns
+// false (nothing to draw).
 export function figureCanvas(draw) {
   const canvas = document.createElement('canvas');
   return draw(canvas) === false ? null : canvas;

@@ -8,7 +8,7 @@ import { MORE_CUES, updateScrollCue } from '../scroll-cue.js';
 import { measuringContext, quoted } from '../canvas.js';
 import { MEASURES, shownMatrix, shownNeeds, shownTitle } from '../transforms.js';
 import { svgFigure } from '../../export/svg-context.js';
-import { clearCanvas, paint } from '../../paint/painter.js';
+import { clearCanvas, figureCanvas, paint } from '../../paint/painter.js';
 
 // The view's controls, canvas, read-out, text alternative and guide: constant,
 // trusted markup (no user text ever goes in here).
@@ -167,11 +167,6 @@ export function mountArcs(section, session) {
     drawArcs(target, drawing.data, { ...drawing.options, minWidth: scroller.clientWidth });
     return true;
   }
-  function exportCanvas() {
-    const full = document.createElement('canvas');
-    drawWholeRow(full);
-    return full;
-  }
 
   // The focused token's strongest keys in the selected head, with exact weights.
   function showReadout(focus, weights) {
@@ -191,5 +186,5 @@ export function mountArcs(section, session) {
     readout.textContent = `${quoted(tokens[focus])} (#${focus}) ${verb}${hidden} ` +
       keys.map((j) => `${quoted(tokens[j])} (#${j}) ${weights[focus * T + j].toFixed(3)}`).join(', ');
   }
-  return { render, needs, exportCanvas, exportSvg: () => svgFigure(drawWholeRow) };
+  return { render, needs, exportCanvas: () => figureCanvas(drawWholeRow), exportSvg: () => svgFigure(drawWholeRow) };
 }

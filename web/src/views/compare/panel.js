@@ -8,7 +8,7 @@
 import { drawHeatmap } from '../heatmap/draw.js';
 import { canvasLike, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
-import { clearCanvas, paint } from '../../paint/painter.js';
+import { clearCanvas, figureCanvas, paint } from '../../paint/painter.js';
 import { MEASURES, hideFirstToken, measureMatrix, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { differenceOf, sharedPrefix } from './differences.js';
 import { cancelIdle, whenIdle } from '../idle.js';
@@ -261,10 +261,7 @@ export function mountCompare(section, session) {
   }
   return {
     render, needs,
-    exportCanvas() {
-      const out = document.createElement('canvas');
-      return drawFigure(out) ? out : null;
-    },
+    exportCanvas: () => figureCanvas(drawFigure),
     exportSvg: () => svgFigure(drawFigure),
   };
 }

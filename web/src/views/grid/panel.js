@@ -4,7 +4,7 @@
 import { drawThumbnail, drawThumbnailCells, sizeThumbnail } from './draw.js';
 import { blankCanvas, isVector, prepareCanvas, quoted } from '../canvas.js';
 import { svgFigure } from '../../export/svg-context.js';
-import { paint, releaseCanvas } from '../../paint/painter.js';
+import { figureCanvas, paint, releaseCanvas } from '../../paint/painter.js';
 import { setText } from '../../dom.js';
 import { MEASURES, perHeadMeasure, shownMatrix, shownNeeds } from '../transforms.js';
 import { whenIdle, cancelIdle } from '../idle.js';
@@ -230,10 +230,7 @@ export function mountGrid(section, session) {
   let cards = [], shape = '';
   return {
     predicts: true,  // the loss with heads switched off, and the next-token table
-    exportCanvas() {
-      const out = document.createElement('canvas');
-      return drawFigure(out) ? out : null;
-    },
+    exportCanvas: () => figureCanvas(drawFigure),
     exportSvg: () => svgFigure(drawFigure),
     // Every head's weights: the thumbnails (copying them out of the worker costs
     // little; drawing them is what waits for idle time).
