@@ -155,6 +155,10 @@ static Gpt gpt_from_named_bytes(const std::string& config_json, const std::strin
     HfGpt2 checkpoint = load_hf_gpt2(config_json, weights, weights_size, config_name, weights_name);
     return Gpt(checkpoint.config, std::move(checkpoint.weights), std::move(tokenizer));
   }
+  // The project's own files straight into the weights; anything else the long way,
+  // whose errors name the problem.
+  if (std::optional<GptWeights> w = gpt_weights_from_safetensors(weights, weights_size, config, weights_name))
+    return Gpt(config, std::move(*w), std::move(tokenizer));
   const TensorFile file = parse_safetensors(weights, weights_size, weights_name);
   return Gpt(config, gpt_weights_from_tensors(file, config, weights_name), std::move(tokenizer));
 }

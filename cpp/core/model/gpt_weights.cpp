@@ -307,4 +307,54 @@ GptWeights gpt_weights_from_tensors(const TensorFile& f, const GptConfig& c,
   return w;
 }
 
+std::optional<GptWeights> gpt_weights_from_safetensors(const uint8_t* bytes, size_t size,
+                                                       const GptConfig& c, const std::string& source) {
+  const SafetensorsHeader header = read_safetensors_header(bytes, size, source, /*whole_file=*/true);
+  // 1. Every tensor the config needs, in its shape and a dtype read as-is, and nothing
+  // else (the file's tensors are the config's plus one scale per I8 tensor).
+  struct Place {
+    const GptTensor* tensor;
+    const TensorInfo* info;
+    const TensorInfo* scales;  // an I8 tensor's, one per row; else null
+  };
+  const std::vector<GptTensor> tensors = gpt_tensors(c);
+  std::vector<Place> places;
+  size_t expected = tensors.size();
+  for (const GptTensor& t : tensors) {
+    const std::vector<int64_t> shape =
+        t.rows == 1 ? std::vector<int64_t>{t.cols} : std::vector<int64_t>{t.rows, t.cols};
+    const TensorInfo* info = header.find(t.name);
+    if (!info || info->dtype == DType::other || info->shape != shape) return std::nullopt;
+    const TensorInfo* scales = nullptr;
+    if (info->dtype == DType::I8) {
+      scales = header.find(t.name + std::string(kRowScaleSuffix));
+      if (!scales || (scales->dtype != DType::F32 && scales->dtype != DType::F16) ||
+          scales->shape != std::vector<int64_t>{shape[0]})
+        return std::nullopt;
+      ++expected;
+    }
+    places.push_back({&t, info, scales});
+  }
+  if (header.tensors.size() != expected) return std::nullopt;
+
+  // 2. Each decoded into its place (every element written: no zeroing first); an I8
+  // tensor's rows times their scales, as parse_safetensors multiplies them.
+  GptWeights w = unset_weights(c);
+  std::vector<float> row_scales;
+  for (const Place& p : places) {
+    float* out = tensor_in(w, *p.tensor).data();
+    decode_tensor(bytes, size, header, *p.info, out, source);
+    if (!p.scales) continue;
+    row_scales.resize(size_t(p.scales->count));
+    decode_tensor(bytes, size, header, *p.scales, row_scales.data(), source);
+    const size_t row_size = size_t(p.info->count) / row_scales.size();
+    for (size_t r = 0; r < row_scales.size(); ++r)
+      for (size_t k = 0; k < row_size; ++k) out[r * row_size + k] *= row_scales[r];
+  }
+  // 3. Finite, or the long way says which tensor is not.
+  for (const Place& p : places)
+    if (!tensor_in(w, *p.tensor).allFinite()) return std::nullopt;
+  return w;
+}
+
 }  // namespace llmsim

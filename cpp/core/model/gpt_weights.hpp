@@ -13,6 +13,7 @@
 //                                           blocks.{l}.mlp.proj.weight [F, C] .bias [C]
 //   ln_f.weight / .bias [C]
 #pragma once
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -123,5 +124,18 @@ void pack_mlp_weights(GptWeights& weights);
 TensorFile gpt_weights_to_tensors(const GptConfig& config, const GptWeights& weights);
 GptWeights gpt_weights_from_tensors(const TensorFile& file, const GptConfig& config,
                                     const std::string& source);
+
+// The same weights straight from a whole safetensors file, each tensor decoded into
+// its place, without the TensorFile in between: that is a second copy of every weight
+// (about 10 MB for the page's `english`), fresh memory whose first touch cost the
+// page's worker about as much as the decoding itself. Only for a file that is exactly
+// what the project writes for this config: every tensor in its shape (a vector as
+// [n]), F32, F16, BF16, or I8 with its ".scale" partner in F32 or F16, nothing else,
+// every value finite. For any other file it returns nullopt, and the caller reads it
+// with parse_safetensors and gpt_weights_from_tensors, whose errors say what is wrong
+// (a header that is not one throws here first, with parse_safetensors' own message).
+std::optional<GptWeights> gpt_weights_from_safetensors(const uint8_t* bytes, size_t size,
+                                                       const GptConfig& config,
+                                                       const std::string& source);
 
 }  // namespace llmsim

@@ -3,9 +3,12 @@
 // flat buffer, where W_Q, W_K and W_V share one region and must still come back apart.
 #include <catch2/catch.hpp>
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <string>
 
+#include "error_of.hpp"
+#include "io/safetensors.hpp"
 #include "model/gpt_weights.hpp"
 #include "random_gpt.hpp"
 #include "train/train.hpp"
@@ -69,4 +72,63 @@ TEST_CASE("weights survive the weight file's tensors and the trainer's buffer un
   const float* region = trainer.parameters().data() + qkv.offset;
   CHECK(region[0 * 18 + 6] == w.blocks[1].attn.w_k(0, 0));
   CHECK(region[2 * 18 + 12 + 3] == w.blocks[1].attn.w_v(2, 3));
+}
+
+namespace {
+
+// The long way: every tensor into a TensorFile, then into the weights.
+GptWeights through_tensor_file(const std::vector<uint8_t>& bytes, const GptConfig& c) {
+  return gpt_weights_from_tensors(parse_safetensors(bytes.data(), bytes.size(), "test"), c, "test");
+}
+
+std::optional<GptWeights> direct(const std::vector<uint8_t>& bytes, const GptConfig& c) {
+  return gpt_weights_from_safetensors(bytes.data(), bytes.size(), c, "test");
+}
+
+}  // namespace
+
+TEST_CASE("the project's weight files decode straight into the weights, bit for bit as through a TensorFile") {
+  const GptConfig c = small_config();
+  const TensorFile tensors = gpt_weights_to_tensors(c, random_gpt_weights(c, 7, 0.5f));
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::I8}) {
+    INFO(dtype_name(dtype));
+    const std::vector<uint8_t> bytes = serialize_safetensors(tensors, dtype);
+    const GptWeights expected = through_tensor_file(bytes, c);
+    const std::optional<GptWeights> got = direct(bytes, c);
+    REQUIRE(got.has_value());
+    for (const GptTensor& t : gpt_tensors(c)) {
+      INFO(t.name);
+      CHECK(tensor_in(*got, t) == tensor_in(expected, t));
+    }
+  }
+}
+
+TEST_CASE("a weight file that is not exactly the config's goes the long way, which says what is wrong") {
+  const GptConfig c = small_config();
+  const TensorFile good = gpt_weights_to_tensors(c, random_gpt_weights(c, 7, 0.5f));
+  auto refused = [&](TensorFile f, const std::string& problem) {
+    INFO(problem);
+    const std::vector<uint8_t> bytes = serialize_safetensors(f, DType::F32);
+    CHECK_FALSE(direct(bytes, c).has_value());
+    CHECK_THAT(error_of([&] { through_tensor_file(bytes, c); }), Catch::Contains(problem));
+  };
+  TensorFile extra = good;
+  extra.tensors["extra"] = Tensor{{2}, {1.0f, 2.0f}};
+  refused(extra, "has a tensor \"extra\"");
+  TensorFile missing = good;
+  missing.tensors.erase("ln_f.bias");
+  refused(missing, "has no tensor \"ln_f.bias\"");
+  TensorFile reshaped = good;
+  reshaped.tensors["tok_emb"].shape = {6, 11};
+  refused(reshaped, "tensor \"tok_emb\" has shape [6, 11], expected [11, 6]");
+  TensorFile not_finite = good;
+  not_finite.tensors["blocks.1.attn.w_v"].data[5] = std::numeric_limits<float>::infinity();
+  refused(not_finite, "tensor \"blocks.1.attn.w_v\" holds a value that is not finite");
+
+  // A header that is not one: the same error either way, before anything is decoded.
+  std::vector<uint8_t> cut = serialize_safetensors(good, DType::F32);
+  cut.resize(cut.size() - 3);
+  const std::string long_way = error_of([&] { through_tensor_file(cut, c); });
+  CHECK(long_way != "(no error)");
+  CHECK(error_of([&] { direct(cut, c); }) == long_way);
 }
