@@ -356,9 +356,7 @@ void apply_row_scales(TensorFile& file, const std::string& name, const std::stri
     fail(source, "scale tensor " + quoted(scale_name) + " has shape " +
                      shape_to_string(scale.shape) + " but " + quoted(name) + " has " +
                      std::to_string(rows) + " rows");
-  const size_t row_size = rows == 0 ? 0 : t.data.size() / size_t(rows);
-  for (size_t r = 0; r < size_t(rows); ++r)
-    for (size_t c = 0; c < row_size; ++c) t.data[r * row_size + c] *= scale.data[r];
+  scale_rows(t.data.data(), t.data.size(), scale.data);
   file.tensors.erase(scale_it);
 }
 
@@ -445,6 +443,12 @@ void decode_tensor_bytes(const TensorInfo& info, const uint8_t* bytes, float* ou
                          const std::string& source_name) {
   if (info.dtype == DType::other) fail(source_name, unsupported_dtype(info.name, info.dtype_text));
   decode_elements(info, bytes, out);
+}
+
+void scale_rows(float* values, size_t count, const std::vector<float>& scales) {
+  const size_t row_size = scales.empty() ? 0 : count / scales.size();
+  for (size_t r = 0; r < scales.size(); ++r)
+    for (size_t c = 0; c < row_size; ++c) values[r * row_size + c] *= scales[r];
 }
 
 TensorFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& source_name) {

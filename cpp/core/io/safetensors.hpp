@@ -99,6 +99,9 @@ void decode_tensor(const uint8_t* bytes, size_t size, const SafetensorsHeader& h
 void decode_tensor_bytes(const TensorInfo& info, const uint8_t* bytes, float* out,
                          const std::string& source_name);
 
+// An I8 tensor's values (`count` of them, row-major, one row per scale) times their
+// rows' scales: the weights the file stands for.
+void scale_rows(float* values, size_t count, const std::vector<float>& scales);
 // "F32", "F16", "BF16", "I8" ("other" for the rest: TensorInfo::dtype_text names it).
 const char* dtype_name(DType dtype);
 TensorFile read_safetensors(const std::string& path);

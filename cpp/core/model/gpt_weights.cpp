@@ -274,9 +274,7 @@ TensorFile gpt_weights_to_tensors(const GptConfig& c, const GptWeights& w) {
                   " has them (a GPT-2 checkpoint): keep it in its own format");
   TensorFile f;
   for (const GptTensor& t : gpt_tensors(c)) {
-    const std::vector<int64_t> shape =
-        t.rows == 1 ? std::vector<int64_t>{t.cols} : std::vector<int64_t>{t.rows, t.cols};
-    f.tensors[t.name] = Tensor{shape, tensor_values(w, t)};
+    f.tensors[t.name] = Tensor{t.file_shape(), tensor_values(w, t)};
   }
   return f;
 }
@@ -321,8 +319,7 @@ std::optional<GptWeights> gpt_weights_from_safetensors(const uint8_t* bytes, siz
   std::vector<Place> places;
   size_t expected = tensors.size();
   for (const GptTensor& t : tensors) {
-    const std::vector<int64_t> shape =
-        t.rows == 1 ? std::vector<int64_t>{t.cols} : std::vector<int64_t>{t.rows, t.cols};
+    const std::vector<int64_t> shape = t.file_shape();
     const TensorInfo* info = header.find(t.name);
     if (!info || info->dtype == DType::other || info->shape != shape) return std::nullopt;
     const TensorInfo* scales = nullptr;
@@ -347,9 +344,7 @@ std::optional<GptWeights> gpt_weights_from_safetensors(const uint8_t* bytes, siz
     if (!p.scales) continue;
     row_scales.resize(size_t(p.scales->count));
     decode_tensor(bytes, size, header, *p.scales, row_scales.data(), source);
-    const size_t row_size = size_t(p.info->count) / row_scales.size();
-    for (size_t r = 0; r < row_scales.size(); ++r)
-      for (size_t k = 0; k < row_size; ++k) out[r * row_size + k] *= row_scales[r];
+    scale_rows(out, size_t(p.info->count), row_scales);
   }
   // 3. Finite, or the long way says which tensor is not.
   for (const Place& p : places)

@@ -13,8 +13,8 @@
 //                                           blocks.{l}.mlp.proj.weight [F, C] .bias [C]
 //   ln_f.weight / .bias [C]
 #pragma once
-#include <optional>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +88,10 @@ struct GptTensor {
   TensorInit init = TensorInit::zeros;
   bool decay = false;  // weight decay: the matrices, not gains or biases
   size_t size() const { return size_t(rows) * size_t(cols); }
+  // Its shape in a weight file: a vector as [n], a matrix as [rows, cols].
+  std::vector<int64_t> file_shape() const {
+    return rows == 1 ? std::vector<int64_t>{cols} : std::vector<int64_t>{rows, cols};
+  }
 };
 
 // Every tensor of a model of this shape, in file order: the embeddings, each block's
