@@ -203,6 +203,7 @@ test('qkv: Next and Back step through the lookup', async () => {
 
 test('scaling: unscaled variance grows with d_k while the scaled one stays near 1', async () => {
   const { page } = await openPage(browser.context, `${site.url}?view=scaling`);
+  await page.waitForSelector('#scaling-table tbody tr', { state: 'attached' });  // filled when the page is idle
   const rows = await page.$$eval('#scaling-table tbody tr', (trs) => trs.map((r) => Array.from(r.cells, (c) => Number(c.textContent))));
   assert.equal(rows.length, 11);  // d_k = 1, 2, 4, ..., 1024
   for (let i = 1; i < rows.length; i++) assert.ok(rows[i][1] > rows[i - 1][1], `unscaled variance must grow: ${rows[i - 1][1]} -> ${rows[i][1]}`);

@@ -144,8 +144,9 @@ export function mountCompare(section, session) {
       summaryLine.textContent = '';
       return;
     }
-    syncControls();
+    // The width is read before the controls are written (see qkv/panel.js).
     const half = Math.max(200, Math.floor((section.querySelector('.view-main').clientWidth - GAP) / 2));
+    syncControls();
     const theme = session.theme();
     const hiddenColumn = state.hidefirst ? 0 : null;
     drawings = [];

@@ -49,6 +49,7 @@ export function mountPredictions(section, session) {
     predicts: true,
     exportCanvas: () => figure && figureCanvas(figure), exportSvg: () => figure && svgFigure(figure),
     render() {
+      const width = canvas.parentElement.clientWidth;  // read before anything is written (qkv/panel.js)
       const summary = session.summary;
       temperature.value = String(session.state.temperature);
       temperatureValue.textContent = session.state.temperature.toFixed(2);
@@ -65,7 +66,7 @@ export function mountPredictions(section, session) {
         note.textContent = `After ${quoted(summary.tokens[summary.tokens.length - 1])}, the model expects:`;
       }
       if (predictions.length === 0) { figure = null; clearCanvas(canvas); table.replaceChildren(); return; }
-      const options = { width: canvas.parentElement.clientWidth, theme: session.theme() };
+      const options = { width, theme: session.theme() };
       figure = figureOf('predictions', { predictions }, options);
       paint(canvas, 'predictions', { predictions }, options);
       fillTable(table, `Top ${predictions.length} next tokens at temperature ${session.state.temperature}`,

@@ -1,7 +1,7 @@
 // Scaling panel: the sqrt(d_k) lab. The curves are measured once in C++ (for
 // d_k = 1, 2, 4, ..., 1024); the slider picks the d_k whose numbers are spelled out.
 import { nearestPoint, SCALING_PLOTS } from './draw.js';
-import { fillTable } from '../alt-table.js';
+import { fillTableWhenIdle } from '../alt-table.js';
 import { svgFigure } from '../../export/svg-context.js';
 import { clearCanvas, figure as figureOf, figureCanvas, paint } from '../../paint/painter.js';
 
@@ -55,6 +55,7 @@ export function mountScaling(section, session) {
 
   return {
     render() {
+      const width = canvas.parentElement.clientWidth;  // read before anything is written (qkv/panel.js)
       const dK = session.state.dk;
       slider.value = String(Math.round(Math.log2(dK)));
       dkValue.textContent = String(dK);
@@ -63,7 +64,7 @@ export function mountScaling(section, session) {
         // Measured once in the engine's worker; the view draws when it arrives.
         points = session.answer('scaling-lab', () => session.engine.scalingLab({ nKeys: 16, draws: 400, seed: 1 }));
         if (!points) { numbers.textContent = 'Measuring…'; clearCanvas(canvas); figure = null; return; }
-        fillTable(table, 'Measured over 400 random queries against 16 random keys each', [
+        fillTableWhenIdle(table, 'Measured over 400 random queries against 16 random keys each', points, () => [
           ['dₖ', 'Var(q·k)', 'Var(q·k/√dₖ)', 'max weight', 'max weight (scaled)', 'entropy', 'entropy (scaled)', 'Jacobian norm', 'Jacobian norm (scaled)'],
           ...points.map((p) => [p.d_k, p.unscaled.score_variance, p.scaled.score_variance, p.unscaled.max_weight, p.scaled.max_weight,
             p.unscaled.entropy, p.scaled.entropy, p.unscaled.jacobian_norm, p.scaled.jacobian_norm].map((x, i) => (i === 0 ? String(x) : x.toFixed(3)))),
@@ -73,7 +74,6 @@ export function mountScaling(section, session) {
       const s = session.state.labscale ? p.scaled : p.unscaled;
       numbers.dataset.dk = String(p.d_k);
       numbers.textContent = `At dₖ = ${p.d_k}, ${session.state.labscale ? 'with' : 'without'} scaling: Var(scores) = ${s.score_variance.toFixed(2)}, largest weight ${s.max_weight.toFixed(2)}, entropy ${s.entropy.toFixed(2)}, Jacobian norm ${s.jacobian_norm.toFixed(3)}.`;
-      const width = canvas.parentElement.clientWidth;
       const data = { points, dK: p.d_k, scaled: session.state.labscale }, options = { width, theme: session.theme() };
       figure = figureOf('scaling', data, options);
       paint(canvas, 'scaling', data, options);
