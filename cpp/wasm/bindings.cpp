@@ -14,6 +14,7 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 #include <malloc.h>
+#include <new>
 
 #include <memory>
 #include <string>
@@ -178,6 +179,33 @@ std::string load_model(const std::string& name, const std::string& title, const 
   });
 }
 
+// loadModel without Embind's copy of the weights (a JS loop over every byte, see
+// ModelStream::inbox): modelInbox(n) gives the address of a buffer of n bytes (0 if
+// the memory cannot hold it), the caller writes model.safetensors there with
+// module.HEAPU8.set, and loadModelInbox loads the model from it, with loadModel's
+// errors, and frees it.
+static std::string& weights_inbox() {
+  static std::string inbox;
+  return inbox;
+}
+
+size_t model_inbox(size_t n) {
+  try {
+    weights_inbox().resize(n);
+  } catch (const std::bad_alloc&) {
+    std::string().swap(weights_inbox());
+    return 0;
+  }
+  return reinterpret_cast<size_t>(weights_inbox().data());
+}
+
+std::string load_model_inbox(const std::string& name, const std::string& title, const std::string& config,
+                             const std::string& tokenizer) {
+  std::string weights;
+  weights.swap(weights_inbox());
+  return load_model(name, title, config, tokenizer, weights);
+}
+
 // A model folder whose model.safetensors arrives in pieces (GptStream,
 // model/gpt_stream.hpp), so the module never holds the whole file beside the weights:
 //   const s = new Module.ModelStream();
@@ -313,6 +341,8 @@ EMSCRIPTEN_BINDINGS(llmsim) {
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);
   emscripten::function("loadModel", &load_model);
+  emscripten::function("modelInbox", &model_inbox);
+  emscripten::function("loadModelInbox", &load_model_inbox);
   emscripten::function("checkpointSize", &checkpoint_size);
   emscripten::function("setProbes", &set_probes);
   emscripten::function("listModels", &list_models);
