@@ -17,22 +17,14 @@
 #include "../../cpp/core/error.hpp"
 #include "../../cpp/core/io/safetensors.hpp"
 #include "../../cpp/core/model/gpt_weights.hpp"
+#include "../cpp/random_gpt.hpp"  // gpt_config
 
 using namespace llmsim;
 
 namespace {
 
 // The seeds' shape: vocab 11, d_model 6, 2 layers of 2 heads, context 5, d_ff 8.
-GptConfig seed_config() {
-  GptConfig c;
-  c.vocab_size = 11;
-  c.d_model = 6;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.context = 5;
-  c.d_ff = 8;
-  return c;
-}
+GptConfig seed_config() { return gpt_config(11, 6, 2, 2, 5, 8); }
 
 template <class Read>
 std::optional<std::string> error_of(Read read) {
