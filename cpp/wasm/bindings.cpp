@@ -169,21 +169,12 @@ std::string scaling_lab(const std::string& request_json) {
   });
 }
 
-// Loads a trained model into the registry every Simulator shares. `weights` arrives
-// from JS as a Uint8Array. Returns "" or {"error"}.
-std::string load_model(const std::string& name, const std::string& title, const std::string& config,
-                       const std::string& tokenizer, const std::string& weights) {
-  return guarded([&] {
-    llmsim::model_registry().load(name, title, config, tokenizer, weights);
-    return std::string();
-  });
-}
-
-// loadModel without Embind's copy of the weights (a JS loop over every byte, see
-// ModelStream::inbox): modelInbox(n) gives the address of a buffer of n bytes (0 if
-// the memory cannot hold it), the caller writes model.safetensors there with
-// module.HEAPU8.set, and loadModelInbox loads the model from it, with loadModel's
-// errors, and frees it.
+// Loads a trained model into the registry every Simulator shares, from the contents of
+// its three files; the weights not as an argument, which Embind copies with a JS loop
+// over every byte (see ModelStream::inbox), but through an inbox: modelInbox(n) gives
+// the address of a buffer of n bytes (0 if the memory cannot hold it), the caller
+// writes model.safetensors there with module.HEAPU8.set, and loadModelInbox loads the
+// model from it (and frees it). Returns "" or {"error"}.
 static std::string& weights_inbox() {
   static std::string inbox;
   return inbox;
@@ -203,7 +194,10 @@ std::string load_model_inbox(const std::string& name, const std::string& title, 
                              const std::string& tokenizer) {
   std::string weights;
   weights.swap(weights_inbox());
-  return load_model(name, title, config, tokenizer, weights);
+  return guarded([&] {
+    llmsim::model_registry().load(name, title, config, tokenizer, weights);
+    return std::string();
+  });
 }
 
 // A model folder whose model.safetensors arrives in pieces (GptStream,
@@ -340,7 +334,6 @@ EMSCRIPTEN_BINDINGS(llmsim) {
       .function("install", &ModelStream::install);
   emscripten::function("heapInUse", &heap_in_use);
   emscripten::function("scalingLab", &scaling_lab);
-  emscripten::function("loadModel", &load_model);
   emscripten::function("modelInbox", &model_inbox);
   emscripten::function("loadModelInbox", &load_model_inbox);
   emscripten::function("checkpointSize", &checkpoint_size);

@@ -5,13 +5,13 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import createLlmsim from '../../build/wasm/llmsim.js';
 import { readModel } from '../../web/src/node-models.js';
+import { installModel } from '../../web/src/engine.js';
 
 let module, sim;
 before(async () => {
   module = await createLlmsim();
   const m = readModel('english');
-  const error = module.loadModel('english', 'English', m.config, m.tokenizer, m.weights);
-  assert.equal(error, '');
+  installModel(module, { name: 'english', title: 'English', config: m.config, tokenizer: m.tokenizer, weights: m.weights });
   sim = new module.Simulator();
 });
 

@@ -209,9 +209,9 @@ function installedModels(module) {
 // Loads a trained model into the module: { name, title, config, tokenizer (JSON text),
 // weights (Uint8Array of model.safetensors) }. Every engine on the module can run it.
 export function installModel(module, { name, title, config, tokenizer, weights }) {
-  // Into the module's memory with one HEAPU8.set, not Embind's loop over every byte
-  // (loadModel's): `english` installs in 109-129 ms in Node against 119-148 (five of
-  // each, alternating; modelInbox in bindings.cpp).
+  // Into the module's memory with one HEAPU8.set, not as an argument that Embind copies
+  // with a loop over every byte: `english` installs in 109-129 ms in Node against
+  // 119-148 that way (five of each, alternating; modelInbox in bindings.cpp).
   const bytes = weights instanceof Uint8Array ? weights : new Uint8Array(weights);
   const at = module.modelInbox(bytes.length);
   if (!at && bytes.length) throw new Error(`the weights (${bytes.length} bytes) do not fit in the module's memory`);
